@@ -1,0 +1,46 @@
+# Every target builds the virtual environment it needs first, so each works on a fresh clone.
+# Settings (see features/settings.py): DATA_MIRROR=../shared/datasets reads a local copy of the
+# datasets instead of downloading them; JOBS, SEED, DATA_DIR, MODEL_DIR, REPORT_DIR.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export DATA_MIRROR
+
+.PHONY: all data lines train eval test bench clean
+
+all: train
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+## data: fetch WCXB dev and ScrapingHub (from DATA_MIRROR, else from GitHub)
+data: $(VENV)/.installed
+	$(PY) -m data fetch
+
+## lines: build the labelled-line tables from the fetched datasets
+lines: data
+	$(PY) -m data build
+
+## train: fit the HTML and text models, write models/boilerplate.joblib and its card
+train: lines
+	$(PY) train.py
+
+## eval: the model beside trafilatura, jusText, boilerpy3, readability, resiliparse -> reports/
+eval: lines
+	$(PY) evaluate.py
+
+## bench: pages per second of clean_html against trafilatura, and peak memory
+bench: data
+	$(PY) evaluate.py --bench
+
+## test: the unit and behaviour tests (small fixtures in tests/, no datasets needed)
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) data/raw data/lines data/cache reports *.egg-info .pytest_cache

@@ -1,0 +1,174 @@
+"""Read labelled pages from the supported formats, one `Page` at a time.
+
+- WCXB folder: `html/NNNN.html.gz` + `ground-truth/NNNN.json` (gold main text).
+- ScrapingHub folder: `html/<id>.html.gz` + `ground-truth.json` (gold article body).
+- Hand-labelled text: a `.tsv` file per page, one `label<TAB>line` per line, where label is
+  1/0 (or content/boilerplate); blank lines are kept as paragraph breaks.
+- A Hugging Face dataset with a text column and a label column, one row per line, grouped
+  into pages by a page-id column.
+
+Pages with gold text (WCXB, ScrapingHub) have `gold` set and are labelled by `data.align`;
+pages with line labels have `labels` set instead.
+"""
+
+import gzip
+import json
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+class DatasetMissing(FileNotFoundError):
+    """A dataset folder that is absent or incomplete; the message says what to run."""
+
+
+@dataclass
+class Page:
+    source: str  # dataset name, e.g. "wcxb" or "scrapinghub"
+    page_id: str
+    html: str | None = None  # the page as HTML, or None for a plain-text page
+    text: str | None = None  # the page as plain text, for plain-text pages
+    gold: str | None = None  # gold main text, where the dataset has one
+    labels: list[int] | None = None  # labels of the non-blank lines of `text`, in order
+    page_type: str = "unknown"
+    url: str = ""
+    must_have: list[str] = field(default_factory=list)  # WCXB `with` snippets
+    must_not_have: list[str] = field(default_factory=list)  # WCXB `without` snippets
+
+    @property
+    def domain(self) -> str:
+        host = urlsplit(self.url).hostname or ""
+        return host.removeprefix("www.") or f"{self.source}:{self.page_id}"
+
+
+def read_gzip_html(path: Path) -> str:
+    """A `.html.gz` file as text; a file that is not gzip is a clear error, not a traceback."""
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as error:
+        raise DatasetMissing(f"{path} is not a readable gzip file ({error}); run `make data` again") from None
+    return raw.decode("utf-8", errors="replace")
+
+
+def _require(folder: Path, *names: str, what: str) -> None:
+    missing = [name for name in names if not (folder / name).exists()]
+    if missing:
+        raise DatasetMissing(
+            f"{what} not found: {folder} lacks {', '.join(missing)}. Run `make data` "
+            "(set DATA_MIRROR to a local copy, e.g. DATA_MIRROR=../shared/datasets, when offline)."
+        )
+
+
+def read_wcxb(folder: Path) -> list[Page]:
+    """Every page of a WCXB split folder, in file order."""
+    folder = Path(folder)
+    _require(folder, "html", "ground-truth", what="WCXB dataset")
+    truths = sorted((folder / "ground-truth").glob("*.json"))
+    if not truths:
+        raise DatasetMissing(f"WCXB dataset at {folder} is empty; run `make data`")
+    pages = []
+    for truth_path in truths:
+        page_id = truth_path.stem
+        html_path = folder / "html" / f"{page_id}.html.gz"
+        if not html_path.exists():
+            raise DatasetMissing(f"WCXB dataset at {folder} is incomplete: {html_path.name} is missing; run `make data`")
+        record = json.loads(truth_path.read_text(encoding="utf-8"))
+        truth = record.get("ground_truth") or {}
+        internal = record.get("_internal") or {}
+        pages.append(
+            Page(
+                source="wcxb",
+                page_id=page_id,
+                html=read_gzip_html(html_path),
+                gold=truth.get("main_content"),  # None: the file has no gold (two dev pages)
+                page_type=(internal.get("page_type") or {}).get("primary") or "unknown",
+                url=record.get("url") or "",
+                must_have=list(truth.get("with") or []),
+                must_not_have=list(truth.get("without") or []),
+            )
+        )
+    return pages
+
+
+def read_scrapinghub(folder: Path) -> list[Page]:
+    """Every page of the ScrapingHub article-extraction benchmark folder."""
+    folder = Path(folder)
+    _require(folder, "html", "ground-truth.json", what="ScrapingHub dataset")
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = []
+    for page_id in sorted(truth):
+        html_path = folder / "html" / f"{page_id}.html.gz"
+        if not html_path.exists():
+            raise DatasetMissing(f"ScrapingHub dataset at {folder} is incomplete: {html_path.name} is missing; run `make data`")
+        pages.append(
+            Page(
+                source="scrapinghub",
+                page_id=page_id,
+                html=read_gzip_html(html_path),
+                gold=truth[page_id].get("articleBody") or "",
+                page_type="article",
+                url=truth[page_id].get("url") or "",
+            )
+        )
+    return pages
+
+
+_LABELS = {"1": 1, "content": 1, "0": 0, "boilerplate": 0}
+
+
+def read_labelled_text(path: Path) -> Page:
+    """A hand-labelled plain-text page: one `label<TAB>line` per line (label 1/0 or content/boilerplate)."""
+    path = Path(path)
+    lines, labels = [], []
+    for number, raw in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        if not raw.strip():
+            lines.append("")  # a paragraph break, unlabelled
+            continue
+        label, sep, text = raw.partition("\t")
+        if not sep or label.strip().lower() not in _LABELS:
+            raise ValueError(f"{path}:{number}: expected `label<TAB>text` with label 1/0/content/boilerplate, got {raw[:60]!r}")
+        lines.append(text)
+        labels.append(_LABELS[label.strip().lower()])
+    return Page(source="labelled", page_id=path.stem, text="\n".join(lines), labels=labels)
+
+
+def read_labelled_folder(folder: Path) -> list[Page]:
+    """Every `*.tsv` hand-labelled page of a folder."""
+    paths = sorted(Path(folder).glob("*.tsv"))
+    if not paths:
+        raise DatasetMissing(f"no hand-labelled pages (*.tsv) in {folder}")
+    return [read_labelled_text(path) for path in paths]
+
+
+def read_hf_lines(name_or_path: str, text_column="text", label_column="label", page_column="page_id", split="train") -> list[Page]:
+    """Pages from a Hugging Face dataset with one row per line (hub name or local path).
+
+    Rows are grouped into pages by `page_column`, in first-seen order; rows with blank
+    text carry no label and are skipped.
+    """
+    import datasets
+
+    try:
+        if Path(name_or_path).exists():
+            loaded = datasets.load_from_disk(name_or_path)
+        else:
+            loaded = datasets.load_dataset(name_or_path)
+    except Exception as error:  # the hub is unreachable or the name is wrong: say which
+        raise DatasetMissing(f"cannot load Hugging Face dataset {name_or_path!r}: {error}") from None
+    if isinstance(loaded, datasets.DatasetDict):
+        loaded = loaded[split]
+    missing = {text_column, label_column, page_column} - set(loaded.column_names)
+    if missing:
+        raise ValueError(f"dataset {name_or_path!r} lacks column(s) {sorted(missing)}; it has {loaded.column_names}")
+    pages: dict[str, tuple[list[str], list[int]]] = {}
+    for row in loaded.select_columns([page_column, text_column, label_column]):
+        if not (row[text_column] or "").strip():
+            continue
+        lines, labels = pages.setdefault(str(row[page_column]), ([], []))
+        lines.append(row[text_column])
+        labels.append(int(row[label_column]))
+    return [
+        Page(source=f"hf:{name_or_path}", page_id=page_id, text="\n".join(lines), labels=labels)
+        for page_id, (lines, labels) in pages.items()
+    ]

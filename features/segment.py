@@ -1,0 +1,202 @@
+"""Cut a page into lines: HTML into one line per block of visible text, plain text into its lines.
+
+Every line carries what it came from (the structure fields below), so that features can be
+computed from it without the page. Both functions return a `pandas.DataFrame` with one row
+per line and the columns in `LINE_COLUMNS`, in page order.
+"""
+
+import codecs
+import re
+
+import pandas as pd
+from selectolax.lexbor import LexborHTMLParser
+
+from . import settings
+
+#: Columns of a segmented page. `path` and `attrs` are empty for plain text; `blank_before`
+#: is always False for HTML.
+LINE_COLUMNS = [
+    "text",  # the line, whitespace collapsed
+    "tag",  # the block element that holds it ("text" for plain-text lines)
+    "path",  # tag names of its ancestors, root first, space separated
+    "attrs",  # class and id tokens of its nearest ancestors, space separated
+    "link_chars",  # characters of the line inside <a>
+    "depth",  # nesting depth of its block
+    "hidden",  # inside an element hidden by `hidden`, aria-hidden or display:none
+    "blank_before",  # plain text: a blank line precedes it
+    "position",  # index of the line in the page / number of lines (0..1)
+    "repeats",  # how many other lines of the page have the same text
+]
+
+# Elements that end the current line and start a new one. `br` and `hr` only break lines.
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote body caption center dd details dialog dir div dl dt "
+    "fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr br li main "
+    "menu nav ol p pre section summary table tbody thead tfoot tr td th ul legend "
+    "button label".split()
+)
+# Elements whose text a reader never sees. <noscript> is kept: Discourse forums serve their
+# posts inside it (see ../shared/datasets/NOTES.md).
+INVISIBLE_TAGS = frozenset(
+    "script style template svg math head iframe object embed canvas select option "
+    "textarea input audio video map picture source track datalist -comment".split()
+)
+ATTR_ANCESTORS = 8  # how many ancestors' class/id tokens a line keeps
+PATH_ANCESTORS = 12  # how many ancestor tags a line's path keeps
+
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_WS = re.compile(r"\s+")
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+
+
+class PageError(ValueError):
+    """A page that cannot be segmented (too large, not text); the message says why."""
+
+
+def decode_page(page: str | bytes) -> str:
+    """Bytes to text: a BOM, then the charset the page declares, then UTF-8, never failing."""
+    if isinstance(page, str):
+        text = page
+    elif isinstance(page, (bytes, bytearray, memoryview)):
+        raw = bytes(page)
+        if len(raw) > settings.MAX_PAGE_BYTES:
+            raise PageError(f"page is {len(raw):,} bytes, over the {settings.MAX_PAGE_BYTES:,} limit")
+        text = raw.decode(_declared_encoding(raw), errors="replace")
+    else:
+        raise TypeError(f"a page must be str or bytes, not {type(page).__name__}")
+    if len(text) > settings.MAX_PAGE_BYTES:
+        raise PageError(f"page is {len(text):,} characters, over the {settings.MAX_PAGE_BYTES:,} limit")
+    # NUL and other control characters are what binary junk decodes to; they are never text.
+    return text.replace("\x00", "")
+
+
+def _declared_encoding(raw: bytes) -> str:
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if raw.startswith(bom):
+            return encoding
+    match = _CHARSET.search(raw[:4096])
+    if match:
+        try:
+            return codecs.lookup(match.group(1).decode("ascii")).name
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+def segment_html(page: str | bytes) -> pd.DataFrame:
+    """One row per block of visible text, in page order, with where it came from."""
+    html = decode_page(page)
+    tree = LexborHTMLParser(html)
+    root = tree.body or tree.root
+    rows = _BlockWalker().walk(root) if root is not None else []
+    return _finish(rows)
+
+
+def segment_text(page: str | bytes) -> pd.DataFrame:
+    """One row per non-blank line of a plain-text page; `blank_before` remembers paragraph breaks."""
+    text = decode_page(page)
+    rows, blank = [], False
+    for raw in text.splitlines():
+        line = _WS.sub(" ", raw).strip()
+        if not line:
+            blank = True
+            continue
+        rows.append((line[: settings.MAX_LINE_CHARS], "text", "", "", 0, 0, False, blank))
+        blank = False
+    return _finish(rows)
+
+
+def _finish(rows: list[tuple]) -> pd.DataFrame:
+    """Add the page-level columns (position, repeats) that need all lines at once."""
+    frame = pd.DataFrame(rows, columns=LINE_COLUMNS[:-2])
+    n = len(frame)
+    frame["position"] = (frame.index / max(n - 1, 1)).astype(float)
+    frame["repeats"] = frame.groupby("text")["text"].transform("size").sub(1).astype(int) if n else 0
+    return frame.astype({"link_chars": int, "depth": int, "hidden": bool, "blank_before": bool})
+
+
+class _BlockWalker:
+    """Walks the DOM without recursion (pages nest 50,000 deep), collecting one row per block."""
+
+    def __init__(self):
+        self.rows = []
+        self.parts = []  # text pieces of the open line
+        self.link_chars = 0
+        self.ancestors = []  # (tag, class/id tokens, is_hidden) of open elements
+        self.open_links = 0
+        self.open_hidden = 0
+
+    def walk(self, root):
+        stack = [(root, False)]
+        while stack:
+            node, leaving = stack.pop()
+            if leaving:
+                self._leave(node)
+                continue
+            tag = node.tag
+            if tag == "-text":
+                self._add_text(node.text_content or "")
+                continue
+            if tag in INVISIBLE_TAGS or tag.startswith("-"):
+                continue
+            if len(self.ancestors) >= settings.MAX_DEPTH:
+                self._add_text(node.text(separator=" ") or "")
+                continue
+            self._enter(node, tag)
+            stack.append((node, True))
+            children = []
+            child = node.child
+            while child is not None:
+                children.append(child)
+                child = child.next
+            stack.extend((c, False) for c in reversed(children))
+        self._flush()
+        return self.rows
+
+    def _enter(self, node, tag):
+        if tag in BLOCK_TAGS:
+            self._flush()
+        attributes = node.attributes
+        tokens = " ".join(v for k in ("class", "id") if (v := attributes.get(k)))
+        hidden = (
+            "hidden" in attributes
+            or attributes.get("aria-hidden") == "true"
+            or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
+        )
+        self.ancestors.append((tag, tokens, hidden))
+        self.open_links += tag == "a"
+        self.open_hidden += hidden
+
+    def _leave(self, node):
+        tag, _, hidden = self.ancestors[-1]
+        if tag in BLOCK_TAGS:
+            self._flush()
+        self.ancestors.pop()
+        self.open_links -= tag == "a"
+        self.open_hidden -= hidden
+
+    def _add_text(self, text):
+        if self.open_links:
+            self.link_chars += len(text.strip())
+        self.parts.append(text)
+
+    def _flush(self):
+        if not self.parts:
+            return
+        raw = "".join(self.parts)
+        self.parts = []
+        tags = [a[0] for a in self.ancestors]
+        block = next((t for t in reversed(tags) if t in BLOCK_TAGS), "body")
+        # Preformatted blocks (code) keep their own line breaks.
+        pieces = raw.split("\n") if block == "pre" else [raw]
+        texts = [t for p in pieces if (t := _WS.sub(" ", p).strip()[: settings.MAX_LINE_CHARS])]
+        if not texts:
+            self.link_chars = 0
+            return
+        path = " ".join(tags[-PATH_ANCESTORS:])
+        attrs = " ".join(a[1] for a in self.ancestors[-ATTR_ANCESTORS:] if a[1]).lower()
+        link_share = self.link_chars / max(sum(map(len, texts)), 1)
+        for text in texts:
+            link_chars = min(round(link_share * len(text)), len(text))
+            self.rows.append((text, block, path, attrs, link_chars, len(tags), self.open_hidden > 0, False))
+        self.link_chars = 0

@@ -1,0 +1,41 @@
+"""Every setting of the project, in one place, with the defaults a user reads here.
+
+Each can be overridden by the environment variable of the same name (shown in
+brackets); the Makefile passes them through.
+"""
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# --- Run time (what a scraper meets) -------------------------------------------------
+#: Pages larger than this are refused with a clear error instead of exhausting memory.
+MAX_PAGE_BYTES = int(os.environ.get("MAX_PAGE_BYTES", 20_000_000))
+#: Lines longer than this are cut before scoring (a 10 MB single-line page stays cheap).
+MAX_LINE_CHARS = int(os.environ.get("MAX_LINE_CHARS", 20_000))
+#: Elements nested deeper than this are flattened into their ancestor's line.
+MAX_DEPTH = int(os.environ.get("MAX_DEPTH", 256))
+#: Per-page time limit of batch runs, in seconds [PAGE_TIMEOUT].
+PAGE_TIMEOUT = float(os.environ.get("PAGE_TIMEOUT", 30))
+
+# --- Data -------------------------------------------------------------------------------
+#: A local folder holding `wcxb-dev/` and `scrapinghub/` (e.g. ../shared/datasets) [DATA_MIRROR].
+#: Empty: `make data` downloads them from their public GitHub repositories.
+DATA_MIRROR = os.environ.get("DATA_MIRROR", "")
+#: Where datasets are fetched to and where the labelled-line tables are built [DATA_DIR].
+DATA_DIR = Path(os.environ.get("DATA_DIR", REPO / "data"))
+WCXB_REPO = "Murrough-Foley/web-content-extraction-benchmark"
+SCRAPINGHUB_REPO = "scrapinghub/article-extraction-benchmark"
+
+# --- Training and evaluation ------------------------------------------------------------
+#: Seed of every random choice (the held-out split, subsampling, SGD).
+SEED = int(os.environ.get("SEED", 13))
+#: Share of WCXB dev domains held out from training, for evaluation only.
+HELD_OUT_SHARE = float(os.environ.get("HELD_OUT_SHARE", 0.2))
+#: Where train.py writes the model and its card [MODEL_DIR].
+MODEL_DIR = Path(os.environ.get("MODEL_DIR", REPO / "models"))
+#: Where evaluate.py writes its report [REPORT_DIR].
+REPORT_DIR = Path(os.environ.get("REPORT_DIR", REPO / "reports"))
+#: Worker processes for dataset building and peer runs [JOBS].
+JOBS = int(os.environ.get("JOBS", os.cpu_count() or 1))
