@@ -45,7 +45,10 @@ class Page:
 def read_gzip_html(path: Path) -> str:
     """A `.html.gz` file as text; a file that is not gzip is a clear error, not a traceback."""
     try:
-        raw = gzip.decompress(path.read_bytes())
+        compressed = path.read_bytes()
+        if not compressed:  # gzip reads no bytes as an empty page; an empty file is a broken copy
+            raise EOFError("the file is empty")
+        raw = gzip.decompress(compressed)
     except (OSError, EOFError, zlib.error) as error:
         raise DatasetMissing(f"{path} is not a readable gzip file ({error}); run `make data` again") from None
     return raw.decode("utf-8", errors="replace")
@@ -128,6 +131,9 @@ def read_labelled_text(path: Path) -> Page:
         label, sep, text = raw.partition("\t")
         if not sep or label.strip().lower() not in _LABELS:
             raise ValueError(f"{path}:{number}: expected `label<TAB>text` with label 1/0/content/boilerplate, got {raw[:60]!r}")
+        if not text.strip():
+            lines.append("")  # a label on a blank line labels no line that segment_text finds
+            continue
         lines.append(text)
         labels.append(_LABELS[label.strip().lower()])
     return Page(source="labelled", page_id=path.stem, text="\n".join(lines), labels=labels)

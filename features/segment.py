@@ -24,6 +24,9 @@ LINE_COLUMNS = [
     "depth",  # nesting depth of its block
     "hidden",  # inside an element hidden by `hidden`, aria-hidden or display:none
     "blank_before",  # plain text: a blank line precedes it
+    "box1",  # id of the element around the line's block (plain text: its paragraph's number)
+    "box2",  # id of the element one level further out (plain text: 0)
+    "box3",  # id of the element two levels further out (plain text: 0)
     "position",  # index of the line in the page / number of lines (0..1)
     "repeats",  # how many other lines of the page have the same text
 ]
@@ -47,6 +50,16 @@ PATH_ANCESTORS = 12  # how many ancestor tags a line's path keeps
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS = re.compile(r"\s+")
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+# Declared charsets that browsers read otherwise (WHATWG Encoding standard): latin-1 and ASCII
+# mean windows-1252, whose 0x80-0x9F are the curly quotes, dashes and euro signs such pages
+# hold; a UTF-16 label found by reading the bytes as ASCII cannot be true, and means UTF-8.
+_AS_BROWSERS_READ = {
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "utf-16": "utf-8",
+    "utf-16-le": "utf-8",
+    "utf-16-be": "utf-8",
+}
 
 
 class PageError(ValueError):
@@ -77,7 +90,8 @@ def _declared_encoding(raw: bytes) -> str:
     match = _CHARSET.search(raw[:4096])
     if match:
         try:
-            return codecs.lookup(match.group(1).decode("ascii")).name
+            name = codecs.lookup(match.group(1).decode("ascii")).name
+            return _AS_BROWSERS_READ.get(name, name)
         except LookupError:
             pass
     return "utf-8"
@@ -95,13 +109,14 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
 def segment_text(page: str | bytes) -> pd.DataFrame:
     """One row per non-blank line of a plain-text page; `blank_before` remembers paragraph breaks."""
     text = decode_page(page)
-    rows, blank = [], False
+    rows, blank, paragraph = [], False, 1
     for raw in text.splitlines():
         line = _WS.sub(" ", raw).strip()
         if not line:
             blank = True
             continue
-        rows.append((line[: settings.MAX_LINE_CHARS], "text", "", "", 0, 0, False, blank))
+        paragraph += blank
+        rows.append((line[: settings.MAX_LINE_CHARS], "text", "", "", 0, 0, False, blank, paragraph, 0, 0))
         blank = False
     return _finish(rows)
 
@@ -112,7 +127,7 @@ def _finish(rows: list[tuple]) -> pd.DataFrame:
     n = len(frame)
     frame["position"] = (frame.index / max(n - 1, 1)).astype(float)
     frame["repeats"] = frame.groupby("text")["text"].transform("size").sub(1).astype(int) if n else 0
-    return frame.astype({"link_chars": int, "depth": int, "hidden": bool, "blank_before": bool})
+    return frame.astype({"link_chars": int, "depth": int, "hidden": bool, "blank_before": bool, "box1": int, "box2": int, "box3": int})
 
 
 class _BlockWalker:
@@ -122,7 +137,12 @@ class _BlockWalker:
         self.rows = []
         self.parts = []  # text pieces of the open line
         self.link_chars = 0
-        self.ancestors = []  # (tag, class/id tokens, is_hidden) of open elements
+        # Counted as text arrives: an inline hidden element (<span hidden>) is closed again
+        # before its line is flushed, so the open elements at flush time cannot tell.
+        self.hidden_chars = 0
+        self.line_chars = 0
+        self.ancestors = []  # (tag, class/id tokens, is_hidden, serial number) of open elements
+        self.serial = 0
         self.open_links = 0
         self.open_hidden = 0
 
@@ -163,12 +183,13 @@ class _BlockWalker:
             or attributes.get("aria-hidden") == "true"
             or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
         )
-        self.ancestors.append((tag, tokens, hidden))
+        self.serial += 1
+        self.ancestors.append((tag, tokens, hidden, self.serial))
         self.open_links += tag == "a"
         self.open_hidden += hidden
 
     def _leave(self, node):
-        tag, _, hidden = self.ancestors[-1]
+        tag, _, hidden, _ = self.ancestors[-1]
         if tag in BLOCK_TAGS:
             self._flush()
         self.ancestors.pop()
@@ -176,17 +197,26 @@ class _BlockWalker:
         self.open_hidden -= hidden
 
     def _add_text(self, text):
+        chars = len(text.strip())
         if self.open_links:
-            self.link_chars += len(text.strip())
+            self.link_chars += chars
+        if self.open_hidden:
+            self.hidden_chars += chars
+        self.line_chars += chars
         self.parts.append(text)
 
     def _flush(self):
         if not self.parts:
             return
         raw = "".join(self.parts)
+        hidden = self.hidden_chars * 2 > self.line_chars  # most of the line is hidden
         self.parts = []
+        self.hidden_chars = self.line_chars = 0
         tags = [a[0] for a in self.ancestors]
-        block = next((t for t in reversed(tags) if t in BLOCK_TAGS), "body")
+        at = next((i for i in range(len(tags) - 1, -1, -1) if tags[i] in BLOCK_TAGS), 0)
+        block = tags[at] if tags else "body"
+        # The elements around the block: text density of these is what boilerpipe judges by.
+        boxes = [self.ancestors[at - k][3] if at - k >= 0 else 0 for k in (1, 2, 3)]
         # Preformatted blocks (code) keep their own line breaks.
         pieces = raw.split("\n") if block == "pre" else [raw]
         texts = [t for p in pieces if (t := _WS.sub(" ", p).strip()[: settings.MAX_LINE_CHARS])]
@@ -198,5 +228,5 @@ class _BlockWalker:
         link_share = self.link_chars / max(sum(map(len, texts)), 1)
         for text in texts:
             link_chars = min(round(link_share * len(text)), len(text))
-            self.rows.append((text, block, path, attrs, link_chars, len(tags), self.open_hidden > 0, False))
+            self.rows.append((text, block, path, attrs, link_chars, len(tags), hidden, False, *boxes))
         self.link_chars = 0

@@ -1,0 +1,142 @@
+"""Build the labelled-line tables: every page segmented, aligned with its gold text, and saved.
+
+One Hugging Face `Dataset` per source under DATA_DIR/lines/<source>, one row per line of
+each rendering of each page ("html" for the page's own HTML lines, then each plain-text
+rendering of data.render). Training and evaluation read these in seconds instead of
+re-parsing pages. The build also measures two ceilings per page type: joining the lines
+labelled content (what a perfect line classifier could reach) and joining all lines (what
+segmentation alone keeps of the gold text).
+"""
+
+import json
+import multiprocessing
+from collections import Counter
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from features import settings
+from features.segment import PageError, segment_html, segment_text
+
+from .align import label_lines
+from .metrics import word_prf
+from .render import RENDERINGS
+from .sources import DatasetMissing, Page, read_scrapinghub, read_wcxb
+from .split import is_held_out
+
+LINES_DIR = settings.DATA_DIR / "lines"
+RAW_DIR = settings.DATA_DIR / "raw"
+READERS = {"wcxb": (read_wcxb, "wcxb-dev"), "scrapinghub": (read_scrapinghub, "scrapinghub")}
+
+
+def renderings_of(page: Page) -> dict[str, pd.DataFrame]:
+    """Each rendering of a page as segmented lines: its HTML lines, then each text rendering."""
+    if page.html is None:
+        return {"text": segment_text(page.text or "")}
+    frames = {"html": segment_html(page.html)}
+    for name, render in RENDERINGS.items():
+        frames[name] = segment_text(render(page.html))
+    return frames
+
+
+def label_page(page: Page) -> tuple[pd.DataFrame | None, list[dict], str | None]:
+    """(labelled lines of every rendering, ceiling records, reason the page was skipped)."""
+    if page.gold is None and page.labels is None:
+        return None, [], "no gold main text"
+    try:
+        frames = renderings_of(page)
+    except (PageError, ValueError) as error:
+        return None, [], f"unreadable: {error}"
+    labelled, ceilings = [], []
+    for rendering, frame in frames.items():
+        texts = frame["text"].tolist()
+        labels = page.labels if page.labels is not None else label_lines(texts, page.gold)
+        if len(labels) != len(texts):
+            return None, [], f"{len(labels)} labels for {len(texts)} lines"
+        labelled.append(frame.assign(rendering=rendering, label=np.asarray(labels, dtype=np.int8)))
+        if page.gold is not None:
+            kept = "\n".join(t for t, y in zip(texts, labels) if y)
+            ceilings.append({
+                "page_type": page.page_type,
+                "rendering": rendering,
+                "label_f1": word_prf(kept, page.gold)[2],
+                "segment_recall": word_prf("\n".join(texts), page.gold)[1],
+            })
+    lines = pd.concat(labelled, ignore_index=True).assign(
+        source=page.source, page_id=page.page_id, page_type=page.page_type, domain=page.domain,
+        held_out=page.source == "wcxb" and is_held_out(page.domain),
+    )
+    return lines, ceilings, None
+
+
+def build_source(pages: list[Page], jobs: int = settings.JOBS) -> tuple[pd.DataFrame, list[dict], Counter]:
+    """Label every page (in `jobs` processes) and return lines, ceiling records, skip reasons."""
+    results, ceilings, skipped = [], [], Counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        outcomes = pool.imap(label_page, pages, chunksize=4)
+        for page, (lines, page_ceilings, reason) in tqdm(zip(pages, outcomes), total=len(pages), desc=pages[0].source, unit="page"):
+            if reason:
+                skipped[reason] += 1
+                continue
+            results.append(lines)
+            ceilings.extend(page_ceilings)
+    lines = pd.concat(results, ignore_index=True)
+    # One group id per (page, rendering): neighbours are looked up within it.
+    lines["page"] = (lines["page_id"] + "/" + lines["rendering"]).factorize()[0].astype(np.int32)
+    return lines, ceilings, skipped
+
+
+def save_lines(lines: pd.DataFrame, name: str) -> Path:
+    path = LINES_DIR / name
+    datasets.Dataset.from_pandas(lines, preserve_index=False).save_to_disk(str(path))
+    return path
+
+
+def load_lines(name: str) -> pd.DataFrame:
+    """The labelled lines of a source, as built by `make lines`."""
+    path = LINES_DIR / name
+    if not (path / "dataset_info.json").exists():
+        raise DatasetMissing(f"no labelled lines at {path}: run `make lines` (DATA_MIRROR=../shared/datasets when offline)")
+    return datasets.load_from_disk(str(path)).to_pandas()
+
+
+def ceiling_table(ceilings: list[dict]) -> pd.DataFrame:
+    """Mean labelling ceiling (F1) and segmentation recall per rendering and page type."""
+    frame = pd.DataFrame(ceilings)
+    overall = frame.assign(page_type="ALL")
+    table = pd.concat([frame, overall]).groupby(["rendering", "page_type"]).agg(
+        pages=("label_f1", "size"), label_f1=("label_f1", "mean"), segment_recall=("segment_recall", "mean")
+    )
+    return table.round(4)
+
+
+def summarize(name: str, lines: pd.DataFrame, skipped: Counter, ceilings: list[dict]) -> dict:
+    html = lines[lines["rendering"] == "html"]
+    summary = {
+        "source": name,
+        "pages": int(html["page_id"].nunique()),
+        "lines_by_rendering": lines["rendering"].value_counts().to_dict(),
+        "html_content_share": round(float(html["label"].mean()), 4),
+        "skipped": dict(skipped),
+        "ceilings": ceiling_table(ceilings).reset_index().to_dict(orient="records"),
+    }
+    print(f"\n{name}: {summary['pages']} pages, {len(html):,} HTML lines "
+          f"({summary['html_content_share']:.1%} content), lines per rendering {summary['lines_by_rendering']}")
+    print(f"skipped: {dict(skipped) or 'none'}")
+    print(ceiling_table(ceilings).to_string())
+    return summary
+
+
+def main(args=None) -> None:
+    LINES_DIR.mkdir(parents=True, exist_ok=True)
+    summaries = {}
+    for name, (read, folder) in READERS.items():
+        pages = read(RAW_DIR / folder)
+        lines, ceilings, skipped = build_source(pages)
+        save_lines(lines, name)
+        summaries[name] = summarize(name, lines, skipped, ceilings)
+    (LINES_DIR / "summary.json").write_text(json.dumps(summaries, indent=2, default=str))
+    print(f"\nwrote {LINES_DIR}")

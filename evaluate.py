@@ -1,0 +1,825 @@
+"""Measure the model beside other extractors on the same held-out pages, and publish the numbers.
+
+    python evaluate.py                        # quality and speed -> REPORT_DIR, README table
+    python evaluate.py --bench                # speed only: clean_html against trafilatura
+    python evaluate.py --dataset labelled:my/pages   # also your own pages (wcxb, scrapinghub, labelled, hf)
+
+Systems: the HTML model (`clean_html`), the text model (`clean_text`) over each text
+rendering of the page, and the peer extractors, whose outputs are cached under
+DATA_DIR/cache/peers. WCXB pages are scored with that benchmark's word F1, ScrapingHub pages
+with its shingle F1, line-labelled pages with word F1 against their content lines.
+"""
+
+import argparse
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import logging
+import multiprocessing
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, precision_recall_curve
+from tqdm import tqdm
+
+from data.align import label_lines
+from data.metrics import bootstrap_std, shingle_counts, shingle_scores, snippet_rate, word_prf
+from data.render import RENDERINGS
+from data.sources import DatasetMissing, Page, read_hf_lines, read_labelled_folder, read_scrapinghub, read_wcxb
+from data.split import is_held_out
+from features import load_model, settings
+
+HTML_MODEL = "boilerline (HTML)"
+WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
+SPEED_PAGES = 100  # held-out pages timed per system: enough for a stable median, quick on 2 cores
+SPEED_RUNS = 3
+WORST_PAGES = 10
+README_START, README_END = "<!-- eval:start -->", "<!-- eval:end -->"
+PEER_CACHE = settings.DATA_DIR / "cache" / "peers"
+
+
+def text_system(rendering: str) -> str:
+    return f"boilerline (text: {rendering})"
+
+
+# --- Datasets -----------------------------------------------------------------------------
+@dataclass
+class Dataset:
+    name: str
+    metric: str  # "word" (WCXB's word F1) or "shingle" (ScrapingHub's shingle F1)
+    pages: list[Page]
+
+
+FORMATS = {  # format -> (reader of a path, metric)
+    "wcxb": (read_wcxb, "word"),
+    "scrapinghub": (read_scrapinghub, "shingle"),
+    "labelled": (read_labelled_folder, "word"),
+    "hf": (read_hf_lines, "word"),
+}
+
+
+def held_out_wcxb() -> Dataset:
+    """WCXB dev pages of the domains that training never sees."""
+    pages = [page for page in read_wcxb(settings.DATA_DIR / "raw" / "wcxb-dev") if is_held_out(page.domain)]
+    return Dataset(WCXB_NAME, "word", pages)
+
+
+def scrapinghub() -> Dataset:
+    return Dataset(SCRAPINGHUB_NAME, "shingle", read_scrapinghub(settings.DATA_DIR / "raw" / "scrapinghub"))
+
+
+def user_dataset(spec: str) -> Dataset:
+    """A dataset named on the command line as FORMAT:PATH (PATH: a folder, or a Hugging Face name)."""
+    fmt, sep, path = spec.partition(":")
+    if not sep or fmt not in FORMATS or not path:
+        raise SystemExit(f"--dataset wants FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}; got {spec!r}")
+    reader, metric = FORMATS[fmt]
+    return Dataset(f"{fmt}:{path}", metric, reader(path))
+
+
+def load_datasets(specs: list[str]) -> list[Dataset]:
+    """The two benchmarks, then the user's datasets; with user datasets, absent benchmarks are skipped."""
+    datasets = []
+    for load in (held_out_wcxb, scrapinghub):
+        try:
+            datasets.append(load())
+        except DatasetMissing as missing:
+            if not specs:
+                raise SystemExit(str(missing)) from None
+            print(f"skipping a benchmark: {missing}", file=sys.stderr)
+    return datasets + [user_dataset(spec) for spec in specs]
+
+
+def gold_text(page: Page) -> str | None:
+    """The page's gold main text; for a line-labelled page, its content lines."""
+    if page.labels is None:
+        return page.gold
+    lines = [line for line in page.text.splitlines() if line.strip()]
+    return "\n".join(line for line, label in zip(lines, page.labels) if label)
+
+
+# --- Running a system on one page, never crashing the run ------------------------------------
+@dataclass(frozen=True)
+class Output:
+    text: str
+    error: str | None = None  # why the system failed on this page; its text is then ""
+
+
+class PageTimeout(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Give up on a page after `seconds`: one pathological page must not stall a whole run.
+
+    SIGALRM only reaches the main thread, which is where both the run and pool workers call this.
+    """
+
+    def give_up(signum, frame):
+        raise PageTimeout(f"over the {seconds:g} s page time limit (PAGE_TIMEOUT)")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_safely(function: Callable[[str], str], page_input: str) -> Output:
+    """The system's text for one page, or "" and the reason when it fails or times out."""
+    try:
+        with time_limit(settings.PAGE_TIMEOUT):
+            return Output(function(page_input) or "")
+    except Exception as error:  # peers fail on real pages in many ways; each is one page's error
+        return Output("", f"{type(error).__name__}: {error}"[:300])
+
+
+# --- Peers ---------------------------------------------------------------------------------
+# Each peer with its defaults (NOTES.md measured the same calls). Imports are inside the
+# functions because peers are optional extras: a missing one is skipped, not fatal.
+def trafilatura_text(html: str) -> str:
+    import trafilatura
+
+    return trafilatura.extract(html)
+
+
+def resiliparse_text(html: str) -> str:
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    # The page is already decoded text: HTMLTree.parse takes it as is (parse_from_bytes would
+    # need its encoding).
+    return extract_plain_text(HTMLTree.parse(html), main_content=True)
+
+
+def readability_text(html: str) -> str:
+    import lxml.html
+    from readability import Document
+
+    return lxml.html.fromstring(Document(html).summary()).text_content()
+
+
+def justext_text(html: str) -> str:
+    import justext
+
+    paragraphs = justext.justext(html, justext.get_stoplist("English"))
+    return "\n".join(paragraph.text for paragraph in paragraphs if not paragraph.is_boilerplate)
+
+
+def boilerpy3_text(html: str) -> str:
+    from boilerpy3 import extractors
+
+    return extractors.DefaultExtractor().get_content(html)
+
+
+def html_text_text(html: str) -> str:
+    import html_text
+
+    return html_text.extract_text(html)
+
+
+PEERS = {  # name -> (function, distribution whose version keys the cache)
+    "trafilatura": (trafilatura_text, "trafilatura"),
+    "resiliparse": (resiliparse_text, "resiliparse"),
+    "readability-lxml": (readability_text, "readability-lxml"),
+    "jusText": (justext_text, "justext"),
+    "boilerpy3": (boilerpy3_text, "boilerpy3"),
+    "html-text (keep all)": (html_text_text, "html-text"),
+}
+
+
+def peer_version(name: str) -> str | None:
+    """The installed version of a peer plus a digest of how we call it; None when not installed.
+
+    The call's digest is part of the cache key so that changing a peer's options reruns it.
+    """
+    function, distribution = PEERS[name]
+    try:
+        version = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    call = hashlib.sha1(inspect.getsource(function).encode()).hexdigest()[:8]
+    return f"{version}-{call}"
+
+
+def available_peers() -> dict[str, str]:
+    """Installed peers -> cache version; the missing ones are named once on stderr."""
+    versions = {name: peer_version(name) for name in PEERS}
+    for name, version in versions.items():
+        if version is None:
+            print(f"skipping {name}: not installed (pip install -e '.[eval]')", file=sys.stderr)
+    return {name: version for name, version in versions.items() if version is not None}
+
+
+def quiet_peer_logging() -> None:
+    """Silence the peers' own logging: boilerpy3 logs a traceback per page it cannot parse, and
+    each failure is already counted in the report's errors column."""
+    logging.disable(logging.ERROR)
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text)
+
+
+def cache_path(cache_dir: Path, peer: str, version: str, page: Page) -> Path:
+    """Where a peer's output on a page is kept: keyed by peer, version, source, page and HTML digest."""
+    digest = hashlib.sha1(page.html.encode("utf-8", "surrogatepass")).hexdigest()
+    return cache_dir / _safe_name(peer) / _safe_name(version) / _safe_name(page.source) / f"{_safe_name(page.page_id)}-{digest}.json"
+
+
+def read_cached(path: Path) -> Output | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # absent, or cut short by an interrupted run: run it again
+        return None
+    return Output(record["text"], record["error"])
+
+
+def write_cached(path: Path, output: Output) -> None:
+    """Write through a temporary file, so an interrupted run never leaves half an entry."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps({"text": output.text, "error": output.error}, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(path)
+
+
+def _peer_task(task: tuple[str, str, str]) -> tuple[str, str, Output]:
+    peer, page_id, html = task
+    return peer, page_id, run_safely(PEERS[peer][0], html)
+
+
+def peer_outputs(pages: list[Page], peers: dict[str, str], cache_dir: Path = PEER_CACHE, jobs: int = settings.JOBS) -> dict[str, dict[str, Output]]:
+    """peer -> page id -> output on every HTML page, from the cache where it has them."""
+    outputs: dict[str, dict[str, Output]] = defaultdict(dict)
+    todo = []
+    for peer, version in peers.items():
+        for page in pages:
+            if page.html is None:
+                continue
+            cached = read_cached(cache_path(cache_dir, peer, version, page))
+            if cached is None:
+                todo.append((peer, page.page_id, page.html))
+            else:
+                outputs[peer][page.page_id] = cached
+    by_id = {page.page_id: page for page in pages}
+    with _task_runner(jobs) as run_all:
+        for peer, page_id, output in tqdm(run_all(_peer_task, todo), total=len(todo), desc="peers (not cached)", unit="page"):
+            outputs[peer][page_id] = output
+            if not (output.error or "").startswith(PageTimeout.__name__):  # a timeout depends on the machine's load
+                write_cached(cache_path(cache_dir, peer, peers[peer], by_id[page_id]), output)
+    return dict(outputs)
+
+
+@contextmanager
+def _task_runner(jobs: int):
+    """A map over tasks: in this process for one job, else a pool of fresh (spawned) workers.
+
+    Spawned, not forked: a fork of a process that has run scikit-learn's OpenMP code can hang.
+    """
+    if jobs <= 1:
+        yield map
+        return
+    with multiprocessing.get_context("spawn").Pool(jobs, initializer=quiet_peer_logging) as pool:
+        yield lambda function, tasks: pool.imap_unordered(function, tasks, chunksize=4)
+
+
+# --- The model -------------------------------------------------------------------------------
+@dataclass
+class PageLines:
+    """The model's lines of one page with their scores and the gold labels of the same lines."""
+
+    texts: list[str]
+    p_content: np.ndarray
+    kept: np.ndarray
+    labels: np.ndarray
+
+
+def scored_page_lines(scored, labels) -> PageLines:
+    return PageLines(
+        [line.text for line in scored],
+        np.array([line.p_content for line in scored], dtype=float),
+        np.array([line.is_content for line in scored], dtype=bool),
+        np.asarray(labels, dtype=bool),
+    )
+
+
+def html_page_lines(model, page: Page) -> PageLines | None:
+    """The HTML model's lines labelled by aligning them to the gold text; None without gold."""
+    gold = gold_text(page)
+    if gold is None:
+        return None
+    scored = model.score_html(page.html)
+    return scored_page_lines(scored, label_lines([line.text for line in scored], gold))
+
+
+def text_page_lines(model, page: Page) -> PageLines | None:
+    """The text model's lines of a line-labelled page; None when its lines are not the labelled ones."""
+    scored = model.score_text(page.text)
+    if page.labels is None or len(scored) != len(page.labels):
+        return None
+    return scored_page_lines(scored, page.labels)
+
+
+def model_outputs(model, pages: list[Page]) -> tuple[dict[str, dict[str, Output]], dict[str, PageLines]]:
+    """system -> page id -> output of the HTML and text models, and page id -> scored lines."""
+    outputs: dict[str, dict[str, Output]] = defaultdict(dict)
+    lines: dict[str, PageLines] = {}
+    for page in tqdm(pages, desc="model", unit="page"):
+        if page.html is not None:
+            outputs[HTML_MODEL][page.page_id] = run_safely(model.clean_html, page.html)
+            for rendering, render in RENDERINGS.items():
+                rendered = run_safely(render, page.html)
+                cleaned = rendered if rendered.error else run_safely(model.clean_text, rendered.text)
+                outputs[text_system(rendering)][page.page_id] = cleaned
+            page_lines = html_page_lines(model, page)
+        else:
+            outputs[text_system("given")][page.page_id] = run_safely(model.clean_text, page.text)
+            page_lines = text_page_lines(model, page)
+        if page_lines is not None:
+            lines[page.page_id] = page_lines
+    return dict(outputs), lines
+
+
+# --- Scoring -------------------------------------------------------------------------------
+def page_scores(text: str, page: Page, gold: str) -> dict:
+    """Both benchmarks' measures of one output: word P/R/F1, snippet rates, shingle counts."""
+    precision, recall, f1 = word_prf(text, gold)
+    tp, fp, fn = shingle_counts(text, gold)
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "with": snippet_rate(text, page.must_have),
+        "without": snippet_rate(text, page.must_not_have),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
+
+
+def score_rows(dataset: Dataset, outputs: dict[str, dict[str, Output]]) -> pd.DataFrame:
+    """One row per (system, page with gold): the page's scores and whether the system failed on it."""
+    rows = []
+    for page in dataset.pages:
+        gold = gold_text(page)
+        if gold is None:  # no gold to score against (two WCXB dev files)
+            continue
+        for system, by_page in outputs.items():
+            if page.page_id in by_page:
+                output = by_page[page.page_id]
+                rows.append(
+                    {"system": system, "page_id": page.page_id, "page_type": page.page_type, "error": output.error is not None}
+                    | page_scores(output.text, page, gold)
+                )
+    return pd.DataFrame(rows)
+
+
+def summarise(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One row per system, best F1 first: F1 ± bootstrap std, P, R, snippet rates, pages, errors."""
+    summary = []
+    for system, group in rows.groupby("system", sort=False):
+        if metric == "shingle":
+            counts = group[["tp", "fp", "fn"]].to_numpy()
+            scores = shingle_scores(counts)
+            f1_std = bootstrap_std(counts, statistic=lambda sample: shingle_scores(sample)["f1"])
+        else:  # WCXB: the mean of per-page scores
+            scores = group[["precision", "recall", "f1"]].mean().to_dict()
+            f1_std = bootstrap_std(group["f1"])
+        summary.append(
+            {"system": system, "f1": scores["f1"], "f1_std": f1_std, "precision": scores["precision"], "recall": scores["recall"]}
+            | {"with": group["with"].astype(float).mean(), "without": group["without"].astype(float).mean()}
+            | {"pages": len(group), "errors": int(group["error"].sum())}
+        )
+    return pd.DataFrame(summary).set_index("system").sort_values("f1", ascending=False)
+
+
+def f1_by_page_type(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean word F1 of each system (rows) on each page type (columns), and over all pages."""
+    table = rows.pivot_table(index="system", columns="page_type", values="f1", aggfunc="mean")
+    table["all"] = rows.groupby("system")["f1"].mean()
+    return table.sort_values("all", ascending=False)
+
+
+def line_metrics(pages: list[PageLines]) -> dict:
+    """Line-level P/R/F1 at the model's threshold over all lines, and average precision of its scores."""
+    if not pages:
+        return {}
+    labels = np.concatenate([page.labels for page in pages])
+    kept = np.concatenate([page.kept for page in pages])
+    scores = np.concatenate([page.p_content for page in pages])
+    true_positives = int((labels & kept).sum())
+    precision = true_positives / kept.sum() if kept.sum() else 0.0
+    recall = true_positives / labels.sum() if labels.sum() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    # Average precision needs both classes among the lines.
+    ap = float(average_precision_score(labels, scores)) if 0 < labels.sum() < len(labels) else float("nan")
+    return {"lines": len(labels), "content_share": float(labels.mean()), "precision": precision, "recall": recall, "f1": f1, "average_precision": ap}
+
+
+def worst_pages(rows: pd.DataFrame, lines: dict[str, PageLines], n: int = WORST_PAGES, shown: int = 3) -> list[dict]:
+    """The pages where the model's word F1 is lowest, with the longest lines it kept wrongly and dropped wrongly.
+
+    The HTML model where the dataset has HTML, else the text model on the given text.
+    """
+    system = HTML_MODEL if (rows["system"] == HTML_MODEL).any() else text_system("given")
+    worst = []
+    for row in rows[rows["system"] == system].nsmallest(n, "f1").itertuples():
+        page_lines = lines.get(row.page_id) or PageLines([], np.zeros(0), np.zeros(0, bool), np.zeros(0, bool))
+        pairs = list(zip(page_lines.texts, page_lines.kept, page_lines.labels))
+        kept_boilerplate = sorted((text for text, kept, label in pairs if kept and not label), key=len, reverse=True)
+        dropped_content = sorted((text for text, kept, label in pairs if label and not kept), key=len, reverse=True)
+        worst.append(
+            {"page_id": row.page_id, "page_type": row.page_type, "f1": row.f1, "precision": row.precision, "recall": row.recall}
+            | {"lines": len(pairs), "content_lines": int(page_lines.labels.sum())}
+            | {"kept_boilerplate": len(kept_boilerplate), "dropped_content": len(dropped_content)}
+            | {"kept_examples": kept_boilerplate[:shown], "dropped_examples": dropped_content[:shown]}
+        )
+    return worst
+
+
+# --- Speed and memory ------------------------------------------------------------------------
+def speed_sample(pages: list[Page], n: int = SPEED_PAGES) -> list[Page]:
+    """A fixed, seeded choice of HTML pages, the same on every run."""
+    html_pages = [page for page in pages if page.html is not None]
+    return random.Random(settings.SEED).sample(html_pages, min(n, len(html_pages)))
+
+
+def seconds_per_pass(function: Callable[[str], str], inputs: list[str], runs: int = SPEED_RUNS) -> float:
+    """Median wall time of `runs` passes over the inputs, after one untimed warm-up call."""
+    run_safely(function, inputs[0])  # lazy imports and first-call caches are not page work
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for page_input in inputs:
+            run_safely(function, page_input)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _report_peak_memory(system: tuple, inputs: list[str], sender) -> None:
+    """In a fresh process: the peak resident memory a pass over the inputs adds, in MB (None: cannot tell)."""
+    quiet_peer_logging()
+    function = system_function(*system)
+    run_safely(function, inputs[0])
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # resets the peak (VmHWM) to the current size
+        start = _status_kb("VmRSS")
+    except (OSError, KeyError):
+        sender.send(None)
+        return
+    for page_input in inputs:
+        run_safely(function, page_input)
+    sender.send((_status_kb("VmHWM") - start) / 1024)
+
+
+def peak_memory_mb(system: tuple, inputs: list[str]) -> float | None:
+    """Peak extra memory of one pass, measured in a spawned process so that C allocations (lxml,
+    lexbor) count too, which tracemalloc misses, and every system starts from the same state."""
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_report_peak_memory, args=(system, inputs, sender))
+    child.start()
+    sender.close()  # so that a crashed child reads as EOF here instead of a hang
+    try:
+        return receiver.recv()
+    except EOFError:
+        return None
+    finally:
+        child.join()
+
+
+def system_function(kind: str, name: str, model_path: str | None = None) -> Callable[[str], str]:
+    """A system rebuilt from a picklable description: ("peer", name) or ("model", method, path)."""
+    if kind == "peer":
+        return PEERS[name][0]
+    return getattr(load_model(model_path), name)
+
+
+@dataclass
+class Timed:
+    system: str
+    seconds: float
+    items: int  # pages, or lines for the text model's lines per second
+    peak_mb: float | None = None
+
+
+def time_systems(candidates: dict[str, tuple[Callable, list[str], tuple | None]], runs: int = SPEED_RUNS) -> list[Timed]:
+    """Each system's median pass time over its inputs and, where it can be rebuilt in a fresh
+    process, its peak memory. `candidates`: name -> (function, inputs, picklable description)."""
+    timed = []
+    for name, (function, inputs, description) in tqdm(candidates.items(), desc="speed (median of 3)", unit="system"):
+        peak = peak_memory_mb(description, inputs) if description else None
+        timed.append(Timed(name, seconds_per_pass(function, inputs, runs), len(inputs), peak))
+    return timed
+
+
+def speed_table(timed: list[Timed], reference: str = "trafilatura") -> pd.DataFrame:
+    """Pages per second, the ratio to the reference system, peak memory."""
+    table = pd.DataFrame(
+        {"pages_s": t.items / t.seconds, "peak_mb": t.peak_mb} for t in timed
+    ).set_axis([t.system for t in timed])
+    table["vs_" + reference] = table["pages_s"] / table["pages_s"].get(reference, np.nan)
+    return table
+
+
+# --- Report ----------------------------------------------------------------------------------
+def markdown_table(frame: pd.DataFrame, formats: dict[str, str], index_name: str = "system") -> str:
+    """A markdown table of the given columns, each formatted with its format ("" for NaN)."""
+    columns = list(formats)
+    lines = [f"| {index_name} | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
+    for index, row in frame.iterrows():
+        cells = ["" if pd.isna(row[c]) else format(row[c], formats[c]) for c in columns]
+        lines.append(f"| {index} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def with_std(summary: pd.DataFrame) -> pd.DataFrame:
+    """The summary with an "F1" column that reads 0.912 ± 0.011."""
+    return summary.assign(F1=[f"{f1:.3f} ± {std:.3f}" for f1, std in zip(summary["f1"], summary["f1_std"])])
+
+
+def quality_section(dataset: Dataset, summary: pd.DataFrame) -> str:
+    formats = {"F1": "", "precision": ".3f", "recall": ".3f"}
+    if dataset.metric == "word" and summary["with"].notna().any():
+        formats |= {"with": ".1%", "without": ".1%"}
+    formats |= {"pages": "d", "errors": "d"}
+    measure = "word F1, page-averaged" if dataset.metric == "word" else "shingle F1, the benchmark's own averaging"
+    return f"### {dataset.name} ({measure}, ± bootstrap std)\n\n" + markdown_table(with_std(summary), formats)
+
+
+def worst_section(worst: list[dict]) -> str:
+    parts = [f"## The {len(worst)} pages where the model does worst\n\nWith the longest lines it kept wrongly and dropped wrongly.\n"]
+    for page in worst:
+        parts.append(
+            f"- **{page['page_id']}** ({page['page_type']}): F1 {page['f1']:.3f} (P {page['precision']:.3f}, R {page['recall']:.3f}); "
+            f"{page['lines']} lines, {page['content_lines']} aligned to the gold; "
+            f"kept {page['kept_boilerplate']} boilerplate line(s), dropped {page['dropped_content']} content line(s)"
+        )
+        if page["lines"] and not page["content_lines"]:
+            parts.append("  - none of the model's lines carries the gold text: the page's text is not where the model reads")
+        parts += [f"  - kept: {_glimpse(text)}" for text in page["kept_examples"]]
+        parts += [f"  - dropped: {_glimpse(text)}" for text in page["dropped_examples"]]
+    return "\n".join(parts)
+
+
+def _glimpse(text: str, chars: int = 100) -> str:
+    text = text.replace("|", "\\|").replace("`", "'")
+    return f"`{text[:chars]}{'…' if len(text) > chars else ''}`"
+
+
+def write_report(folder: Path, sections: list[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "report.md"
+    path.write_text("\n\n".join(sections) + "\n", encoding="utf-8")
+    return path
+
+
+def replace_section(readme: str, section: str) -> str:
+    """The README with the text between the eval markers replaced (markers appended when absent)."""
+    block = f"{README_START}\n{section.strip()}\n{README_END}"
+    if README_START in readme and README_END in readme:
+        before, _, rest = readme.partition(README_START)
+        _, _, after = rest.partition(README_END)
+        return before + block + after
+    return (readme.rstrip() + "\n\n" if readme.strip() else "") + block + "\n"
+
+
+def update_readme(path: Path, section: str) -> None:
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    path.write_text(replace_section(current, section), encoding="utf-8")
+
+
+def readme_section(wcxb: "Evaluated", hub: "Evaluated", speed: pd.DataFrame, speed_pages: int, plot: Path, report: Path) -> str:
+    """The README's main table: each system's F1 on both benchmarks and its speed."""
+    table = pd.DataFrame(
+        {"WCXB F1": with_std(wcxb.summary)["F1"], "WCXB P": wcxb.summary["precision"], "WCXB R": wcxb.summary["recall"]}
+    )
+    table = table.join(with_std(hub.summary)["F1"].rename("ScrapingHub F1")).join(speed["pages_s"].rename("pages/s"))
+    link = lambda path: Path(os.path.relpath(path, settings.REPO)).as_posix()
+    formats = {"WCXB F1": "", "WCXB P": ".3f", "WCXB R": ".3f", "ScrapingHub F1": "", "pages/s": ".0f"}
+    return "\n\n".join(
+        [
+            "<!-- generated by `make eval` (evaluate.py): edits here are overwritten -->",
+            markdown_table(table, formats),
+            f"WCXB: the benchmark's word F1, page-averaged, on the {len(wcxb.rows['page_id'].unique())} dev pages "
+            f"of the held-out domains, which training never sees. ScrapingHub: that benchmark's shingle F1 on its "
+            f"{len(hub.dataset.pages)} articles. ± is the bootstrap standard deviation over pages. Speed: one core, "
+            f"median of {SPEED_RUNS} passes over {speed_pages} held-out pages; text models are timed on text already rendered.",
+            f"![F1 by page type]({link(plot)})  \nFull report: [{link(report)}]({link(report)})",
+        ]
+    )
+
+
+# --- Plots -----------------------------------------------------------------------------------
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_f1_by_type(table: pd.DataFrame, path: Path) -> None:
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(max(8, 1.6 * len(table.columns)), 5))
+    width = 0.8 / len(table)
+    x = np.arange(len(table.columns))
+    for i, (system, row) in enumerate(table.iterrows()):
+        axes.bar(x + i * width - 0.4 + width / 2, row.to_numpy(), width, label=system)
+    axes.set_xticks(x, table.columns)
+    axes.set_ylabel("word F1 (page mean)")
+    axes.set_ylim(0, 1)
+    axes.set_title("WCXB held-out pages: F1 by page type")
+    axes.legend(fontsize=7, ncol=2, loc="lower left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_pr_curves(curves: dict[str, list[PageLines]], threshold: float, path: Path) -> None:
+    """Precision-recall curve of the model's line scores per dataset, with its operating point."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6, 5))
+    for name, pages in curves.items():
+        labels = np.concatenate([page.labels for page in pages])
+        if not 0 < labels.sum() < len(labels):
+            continue
+        precision, recall, _ = precision_recall_curve(labels, np.concatenate([page.p_content for page in pages]))
+        (line,) = axes.plot(recall, precision, label=name)
+        point = line_metrics(pages)
+        axes.plot(point["recall"], point["precision"], "o", color=line.get_color())
+    axes.plot([], [], "ko", label=f"operating point (HTML threshold {threshold:.2f})")
+    axes.set_xlabel("recall (content lines)")
+    axes.set_ylabel("precision")
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.02)
+    axes.set_title("Line-level precision-recall of the model's scores")
+    axes.legend(fontsize=8, loc="lower left")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_speed_vs_f1(summary: pd.DataFrame, speed: pd.DataFrame, path: Path) -> None:
+    plt = _pyplot()
+    both = summary[["f1"]].join(speed[["pages_s"]], how="inner")
+    figure, axes = plt.subplots(figsize=(7, 5))
+    axes.scatter(both["pages_s"], both["f1"])
+    for system, row in both.iterrows():
+        axes.annotate(system, (row["pages_s"], row["f1"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    axes.set_xscale("log")
+    axes.set_xlabel("pages per second, one core (log scale)")
+    axes.set_ylabel("word F1, WCXB held-out")
+    axes.set_title("Speed against quality")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+# --- Runs --------------------------------------------------------------------------------------
+@dataclass
+class Evaluated:
+    """One dataset's results: per-page scores, per-system summary, the model's scored lines."""
+
+    dataset: Dataset
+    rows: pd.DataFrame
+    summary: pd.DataFrame
+    lines: dict[str, PageLines]
+
+
+def evaluate_quality(datasets: list[Dataset], model, peers: dict[str, str], jobs: int) -> list[Evaluated]:
+    results = []
+    for dataset in datasets:
+        print(f"{dataset.name}: {len(dataset.pages)} pages", file=sys.stderr)
+        outputs = peer_outputs(dataset.pages, peers, jobs=jobs)
+        by_model, lines = model_outputs(model, dataset.pages)
+        rows = score_rows(dataset, outputs | by_model)
+        results.append(Evaluated(dataset, rows, summarise(rows, dataset.metric), lines))
+    return results
+
+
+def speed_candidates(model, pages: list[Page], peers: dict[str, str], model_path: str | None) -> dict:
+    """Every system's function, inputs and rebuildable description for the speed comparison."""
+    htmls = [page.html for page in pages]
+    candidates = {HTML_MODEL: (model.clean_html, htmls, ("model", "clean_html", model_path))}
+    for rendering, render in RENDERINGS.items():
+        texts = [run_safely(render, html).text for html in tqdm(htmls, desc=f"render {rendering}", unit="page")]
+        candidates[text_system(rendering)] = (model.clean_text, texts, ("model", "clean_text", model_path))
+    for peer in peers:
+        candidates[peer] = (PEERS[peer][0], htmls, ("peer", peer))
+    return candidates
+
+
+def report_sections(results: list[Evaluated], speed: pd.DataFrame, speed_pages: int, header: str) -> list[str]:
+    sections = [header, "## Quality"]
+    for result in results:
+        sections.append(quality_section(result.dataset, result.summary))
+        if result.dataset.metric == "word":
+            by_type = f1_by_page_type(result.rows)
+            sections.append("F1 by page type:\n\n" + markdown_table(by_type, {column: ".3f" for column in by_type.columns}))
+    line_rows = pd.DataFrame({r.dataset.name: line_metrics(list(r.lines.values())) for r in results if r.lines}).T
+    line_formats = {"lines": ".0f", "content_share": ".1%", "precision": ".3f", "recall": ".3f", "f1": ".3f", "average_precision": ".3f"}
+    sections += [
+        "## Line level\n\nThe model's own lines at its threshold, labelled by aligning them to the gold text "
+        "(line-labelled datasets: their own labels).\n\n" + markdown_table(line_rows, line_formats, "dataset"),
+        f"## Speed\n\n{speed_pages} held-out pages, one process, median of {SPEED_RUNS} passes. Text models are timed on "
+        "text already rendered. peak_mb: extra resident memory at the peak of one pass, in a fresh process.\n\n"
+        + markdown_table(speed, {"pages_s": ".1f", "vs_trafilatura": ".2f", "peak_mb": ".0f"}),
+        worst_section(worst_pages(results[0].rows, results[0].lines)),
+        "## Plots\n\n![F1 by page type](f1_by_page_type.png)\n\n![Precision-recall](pr_curve.png)\n\n![Speed against F1](speed_vs_f1.png)",
+    ]
+    return sections
+
+
+def write_plots(results: list[Evaluated], speed: pd.DataFrame, threshold: float, folder: Path) -> None:
+    main = results[0]
+    plot_f1_by_type(f1_by_page_type(main.rows), folder / "f1_by_page_type.png")
+    plot_pr_curves({r.dataset.name: list(r.lines.values()) for r in results if r.lines}, threshold, folder / "pr_curve.png")
+    plot_speed_vs_f1(main.summary, speed, folder / "speed_vs_f1.png")
+
+
+def evaluate(args) -> None:
+    datasets = load_datasets(args.dataset)
+    peers = available_peers()
+    model = load_model(args.model)
+    results = evaluate_quality(datasets, model, peers, args.jobs)
+    html_pages = next((d.pages for d in datasets if any(page.html is not None for page in d.pages)), [])
+    sample = speed_sample(html_pages, args.speed_pages)
+    speed = speed_table(time_systems(speed_candidates(model, sample, peers, args.model))) if sample else pd.DataFrame(columns=["pages_s", "peak_mb", "vs_trafilatura"])
+
+    folder = settings.REPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    peer_list = ", ".join(f"{peer} {version.rsplit('-', 1)[0]}" for peer, version in peers.items())
+    header = f"# Evaluation report\n\nModel: `{getattr(model, 'path', args.model)}`. Peers: {peer_list}."
+    report = write_report(folder, report_sections(results, speed, len(sample), header))
+    write_plots(results, speed, model.threshold, folder)
+    benchmarks = {r.dataset.name: r for r in results}
+    if {WCXB_NAME, SCRAPINGHUB_NAME} <= benchmarks.keys():
+        section = readme_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], speed, len(sample), folder / "f1_by_page_type.png", report)
+        update_readme(settings.REPO / "README.md", section)
+    print(f"report: {report}", file=sys.stderr)
+
+
+def bench(args) -> None:
+    """clean_html against trafilatura on the same held-out pages, and the text model's lines per second."""
+    pages = speed_sample(held_out_wcxb().pages, args.speed_pages)
+    model = load_model(args.model)
+    htmls = [page.html for page in pages]
+    candidates = {
+        "clean_html": (model.clean_html, htmls, ("model", "clean_html", args.model)),
+        "trafilatura": (trafilatura_text, htmls, ("peer", "trafilatura")),
+    }
+    html_speed = speed_table(time_systems(candidates))
+    texts = [run_safely(RENDERINGS["lines"], html).text for html in tqdm(htmls, desc="render lines", unit="page")]
+    line_count = sum(len(model.score_text(text)) for text in texts)
+    lines_per_second = line_count / seconds_per_pass(model.score_text, texts)
+    for system, row in html_speed.iterrows():
+        peak = "n/a" if pd.isna(row["peak_mb"]) else f"+{row['peak_mb']:.0f} MB"
+        print(f"{system:<12} {row['pages_s']:8.1f} pages/s   peak memory {peak}")
+    print(f"clean_html / trafilatura: {html_speed.loc['clean_html', 'vs_trafilatura']:.2f}x "
+          f"({len(pages)} held-out pages, one process, median of {SPEED_RUNS} passes)")
+    print(f"text model: {lines_per_second:,.0f} lines/s (score_text on the 'lines' rendering of the same pages)")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bench", action="store_true", help="only the speed of clean_html against trafilatura")
+    parser.add_argument("--dataset", action="append", default=[], metavar="FORMAT:PATH", help=f"also evaluate these pages; FORMAT: {', '.join(FORMATS)}")
+    parser.add_argument("--model", default=None, help="model file (default: the project's model)")
+    parser.add_argument("--jobs", type=int, default=settings.JOBS, help="worker processes for the peers (default: JOBS)")
+    parser.add_argument("--speed-pages", type=int, default=SPEED_PAGES, help="held-out pages timed per system")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    quiet_peer_logging()
+    bench(args) if args.bench else evaluate(args)
+
+
+if __name__ == "__main__":
+    main()

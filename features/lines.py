@@ -1,0 +1,205 @@
+"""Lines to feature rows: scikit-learn transformers over a frame of segmented lines.
+
+The frame is what `features.segment` returns, with a `page` column added so that
+neighbouring lines are looked up within their own page only (rows of a page are
+contiguous and in page order). Nothing is learned in these transformers' `fit` beyond
+the shape checks scikit-learn expects; the vocabularies live in the TF-IDF steps.
+"""
+
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+_WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"[.!?…:;\"'”’)]$")
+_BULLET = re.compile(r"^[•·\-*–—►▶✓✔]\s")
+_PUNCT = re.compile(r"[^\w\s]")
+_DIGIT = re.compile(r"\d")
+_UPPER = re.compile(r"[A-ZÀ-Ý]")
+_SPLIT_ATTR = re.compile(r"[^a-z]+")
+
+BLOCK_KINDS = ("h", "p", "li", "td", "div", "pre", "a", "button", "dt", "dd", "text")
+# The signals neighbours contribute (boilerpipe and jusText both judge a block by its neighbours).
+CONTEXT_COLUMNS = ("log_chars", "link_share", "ends_sentence", "stopword_share", "punct_share")
+
+
+def _kind(tag: str) -> str:
+    if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit():
+        return "h"
+    return {"th": "td", "label": "button", "figcaption": "p", "blockquote": "p"}.get(tag, tag)
+
+
+def shift_within_pages(values: np.ndarray, pages: np.ndarray, offset: int, fill: float = 0.0) -> np.ndarray:
+    """values moved `offset` lines down (positive: the line before), `fill` across page edges."""
+    shifted = np.full_like(values, fill, dtype=float)
+    if offset > 0:
+        same = pages[offset:] == pages[:-offset]
+        shifted[offset:][same] = values[:-offset][same]
+    elif offset < 0:
+        same = pages[:offset] == pages[-offset:]
+        shifted[:offset][same] = values[-offset:][same]
+    return shifted
+
+
+class LineStats(TransformerMixin, BaseEstimator):
+    """Shallow, language-light signals of each line and of its neighbours.
+
+    Parameters
+    ----------
+    stopwords : frozenset of str
+        Lowercase stopwords (jusText's lists): their share marks running prose.
+    context : int
+        How many lines before and after contribute their signals.
+    html : bool
+        Whether the HTML-only signals (link share, block kind, depth, hidden) are used.
+    """
+
+    def __init__(self, stopwords=frozenset(), context=2, html=True):
+        self.stopwords = stopwords
+        self.context = context
+        self.html = html
+
+    def fit(self, X, y=None):
+        self.feature_names_out_ = np.array(self._names(), dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        return self.feature_names_out_
+
+    def _names(self):
+        own = ["log_chars", "log_words", "mean_word_len", "ends_sentence", "starts_upper", "bullet",
+               "punct_share", "digit_share", "upper_share", "stopword_share", "position",
+               "log_repeats", "log_page_lines", "blank_before", "pipe_count"]
+        if self.html:
+            own += ["link_share", "log_depth", "hidden"] + [f"kind_{k}" for k in BLOCK_KINDS]
+        context = [f"{c}_{o:+d}" for o in self._offsets() for c in self._context_columns()]
+        boxes = [f"{box}_{name}" for box in self._boxes() for name in self._box_signal_names()]
+        return own + context + ["window_log_chars", "window_ends_sentence"] + boxes
+
+    def _context_columns(self):
+        return [c for c in CONTEXT_COLUMNS if self.html or c != "link_share"]
+
+    def _boxes(self):
+        return ("box1", "box2", "box3") if self.html else ("box1",)
+
+    def _box_signal_names(self):
+        names = ["log_chars", "log_lines", "ends_sentence", "stopword_share", "share_of_page"]
+        return names + ["link_share"] if self.html else names
+
+    def _offsets(self):
+        return [o for o in range(-self.context, self.context + 1) if o]
+
+    def transform(self, X):
+        columns = self._own_signals(X)
+        pages = X["page"].to_numpy()
+        for offset in self._offsets():
+            for name in self._context_columns():
+                columns[f"{name}_{offset:+d}"] = shift_within_pages(columns[name], pages, offset)
+        for name in ("log_chars", "ends_sentence"):
+            window = sum(shift_within_pages(columns[name], pages, o) for o in self._offsets())
+            columns[f"window_{name}"] = (window + columns[name]) / (2 * self.context + 1)
+        columns.update(self._box_signals(X, columns))
+        return np.column_stack([columns[name] for name in self.feature_names_out_]).astype(np.float32)
+
+    def _box_signals(self, X, columns: dict) -> dict:
+        """Signals of the element around each line (all its lines together): text density, links."""
+        pages = X["page"].to_numpy().astype(np.int64)
+        chars, words = columns["_chars"], columns["_words"]
+        page_chars = _group_sum(pages, chars)
+        signals = {}
+        for box in self._boxes():
+            groups = (pages << 32) | X[box].to_numpy().astype(np.int64)
+            box_chars = _group_sum(groups, chars)
+            box_words = _group_sum(groups, words)
+            signals[f"{box}_log_chars"] = np.log1p(box_chars)
+            signals[f"{box}_log_lines"] = np.log1p(_group_sum(groups, np.ones_like(chars)))
+            signals[f"{box}_ends_sentence"] = _group_sum(groups, columns["ends_sentence"] * chars) / np.maximum(box_chars, 1)
+            signals[f"{box}_stopword_share"] = _group_sum(groups, columns["stopword_share"] * words) / np.maximum(box_words, 1)
+            signals[f"{box}_share_of_page"] = box_chars / np.maximum(page_chars, 1)
+            if self.html:
+                signals[f"{box}_link_share"] = _group_sum(groups, X["link_chars"].to_numpy(float)) / np.maximum(box_chars, 1)
+        return signals
+
+    def _own_signals(self, X) -> dict:
+        texts = X["text"].tolist()
+        chars = np.fromiter(map(len, texts), float, len(texts))
+        tokens = [_WORD.findall(t.lower()) for t in texts]
+        n_words = np.fromiter(map(len, tokens), float, len(texts))
+        word_chars = np.fromiter((sum(map(len, ws)) for ws in tokens), float, len(texts))
+        stop = np.fromiter((sum(w in self.stopwords for w in ws) for ws in tokens), float, len(texts))
+        safe_chars = np.maximum(chars, 1)
+        pages = X["page"].to_numpy()
+        page_lines = pd.Series(pages).map(pd.Series(pages).value_counts()).to_numpy(float)
+        signals = {
+            "_chars": chars,
+            "_words": n_words,
+            "log_chars": np.log1p(chars),
+            "log_words": np.log1p(n_words),
+            "mean_word_len": word_chars / np.maximum(n_words, 1),
+            "ends_sentence": np.fromiter((bool(_SENTENCE_END.search(t)) for t in texts), float, len(texts)),
+            "starts_upper": np.fromiter((t[:1].isupper() for t in texts), float, len(texts)),
+            "bullet": np.fromiter((bool(_BULLET.match(t)) for t in texts), float, len(texts)),
+            "punct_share": _count_share(_PUNCT, texts, safe_chars),
+            "digit_share": _count_share(_DIGIT, texts, safe_chars),
+            "upper_share": _count_share(_UPPER, texts, safe_chars),
+            "stopword_share": stop / np.maximum(n_words, 1),
+            "position": X["position"].to_numpy(float),
+            "log_repeats": np.log1p(X["repeats"].to_numpy(float)),
+            "log_page_lines": np.log1p(page_lines),
+            "blank_before": X["blank_before"].to_numpy(float),
+            "pipe_count": np.fromiter((t.count("|") for t in texts), float, len(texts)),
+        }
+        if self.html:
+            signals["link_share"] = X["link_chars"].to_numpy(float) / safe_chars
+            signals["log_depth"] = np.log1p(X["depth"].to_numpy(float))
+            signals["hidden"] = X["hidden"].to_numpy(float)
+            kinds = X["tag"].map(_kind).to_numpy()
+            for kind in BLOCK_KINDS:
+                signals[f"kind_{kind}"] = (kinds == kind).astype(float)
+        return signals
+
+
+def _group_sum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each row, the sum of `values` over the rows of its group."""
+    _, inverse = np.unique(groups, return_inverse=True)
+    return np.bincount(inverse, weights=values)[inverse]
+
+
+def _count_share(pattern: re.Pattern, texts: list[str], chars: np.ndarray) -> np.ndarray:
+    return np.fromiter((len(pattern.findall(t)) for t in texts), float, len(texts)) / chars
+
+
+class StructureTokens(TransformerMixin, BaseEstimator):
+    """A line's HTML origin as a string of tokens for a TF-IDF step.
+
+    Tokens: the block tag, the nearest ancestors' tags with their distance (`a1_li a2_ul`),
+    and each class/id token both whole and cut into words (`post-content` gives
+    `post-content post content`), which is how sites name their main text and their menus.
+    """
+
+    def __init__(self, ancestors=4):
+        self.ancestors = ancestors
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array(["structure"], dtype=object)
+
+    def transform(self, X):
+        return [
+            self._tokens(tag, path, attrs)
+            for tag, path, attrs in zip(X["tag"].tolist(), X["path"].tolist(), X["attrs"].tolist())
+        ]
+
+    def _tokens(self, tag: str, path: str, attrs: str) -> str:
+        tags = path.split()[::-1][: self.ancestors]
+        parts = [f"tag_{tag}"] + [f"a{i}_{t}" for i, t in enumerate(tags, 1)]
+        for token in set(attrs.split()):
+            parts.append(token)
+            parts.extend(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token)
+        return " ".join(parts)

@@ -1,0 +1,169 @@
+"""Load a saved model and score pages line by line: the only code a scraper needs.
+
+The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn objects and
+metadata, one entry per kind of input:
+
+    {"format": "boilerline", "format_version": 1, "sklearn_version": "1.9.1",
+     "html": {"linear": Pipeline, "booster": HistGradientBoostingClassifier | None, "threshold": float},
+     "text": {...same keys...},
+     "card": {...what models/boilerplate.json says...}}
+
+`linear` maps a frame of lines to a score per line; `booster`, when present, rescores each
+line from its shallow signals and the linear scores of its neighbours.
+"""
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from scipy.special import expit
+
+from . import settings
+from .lines import shift_within_pages
+from .segment import segment_html, segment_text
+
+FORMAT = "boilerline"
+FORMAT_VERSION = 1
+KINDS = ("html", "text")
+NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
+
+
+class ModelError(RuntimeError):
+    """A model file that cannot be used; the message names the problem and what to do."""
+
+
+@dataclass(frozen=True)
+class ScoredLine:
+    text: str
+    p_content: float
+    is_content: bool
+
+
+def default_model_path() -> Path:
+    """models/ of a source checkout, else the copy installed inside the package."""
+    in_repo = settings.MODEL_DIR / "boilerplate.joblib"
+    if in_repo.exists():
+        return in_repo
+    return Path(__file__).resolve().parent / "default_model" / "boilerplate.joblib"
+
+
+def load_model(path: str | Path | None = None) -> "BoilerplateModel":
+    """The saved model at `path` (default: the project's default model), checked before use."""
+    path = Path(path) if path is not None else default_model_path()
+    if not path.is_file():
+        raise ModelError(f"no model file at {path}: run `make train`, or pass the path of a trained model")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            artifact = joblib.load(path)
+        except Exception as error:  # truncated, corrupted or foreign pickles fail in many ways
+            raise ModelError(
+                f"{path} is not a readable model ({type(error).__name__}: {error}); "
+                "it may be truncated or corrupted: retrain with `make train` or copy it again"
+            ) from None
+    _check_artifact(artifact, path, caught)
+    return BoilerplateModel(artifact, path)
+
+
+def _check_artifact(artifact, path: Path, caught_warnings) -> None:
+    if not isinstance(artifact, dict) or artifact.get("format") != FORMAT:
+        raise ModelError(f"{path} is not a boilerline model (no '{FORMAT}' format tag); pass a file written by train.py")
+    if artifact.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{path} has model format {artifact.get('format_version')}, this code reads {FORMAT_VERSION}: "
+            "retrain with `make train` or install the project version that wrote it"
+        )
+    saved = artifact.get("sklearn_version", "?")
+    version_warnings = [w for w in caught_warnings if "InconsistentVersion" in type(w.message).__name__]
+    if version_warnings or saved.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        raise ModelError(
+            f"{path} was saved with scikit-learn {saved}, this environment has {sklearn.__version__}: "
+            f"install scikit-learn=={saved} or retrain with `make train`"
+        )
+    missing = [kind for kind in KINDS if kind not in artifact]
+    if missing:
+        raise ModelError(f"{path} lacks the {', '.join(missing)} model(s); retrain with `make train`")
+
+
+def neighbour_scores(linear: np.ndarray, pages: np.ndarray) -> np.ndarray:
+    """Each line's linear score beside those of its neighbours and its page's mean and max."""
+    frame = pd.DataFrame({"page": pages, "score": linear})
+    by_page = frame.groupby("page", sort=False)["score"]
+    columns = [linear]
+    columns += [shift_within_pages(linear, pages, offset, fill=-10.0) for offset in NEIGHBOUR_OFFSETS]
+    columns += [by_page.transform("mean").to_numpy(), by_page.transform("max").to_numpy()]
+    return np.column_stack(columns)
+
+
+def stacked_features(features, linear: np.ndarray, pages: np.ndarray, n_stats: int) -> np.ndarray:
+    """The booster's input: the hand-crafted block of the features, then the neighbour scores."""
+    stats = features[:, :n_stats]
+    stats = stats.toarray() if hasattr(stats, "toarray") else np.asarray(stats)
+    return np.hstack([stats, neighbour_scores(linear, pages)])
+
+
+def probabilities(classifier, booster, features, pages: np.ndarray, n_stats: int) -> np.ndarray:
+    """P(content) per line from the feature matrix: the linear score, rescored by the booster if any."""
+    linear = classifier.decision_function(features)
+    if booster is None:
+        return expit(linear)
+    return booster.predict_proba(stacked_features(features, linear, pages, n_stats))[:, 1]
+
+
+def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
+    """P(content) of every line of a frame of lines (with a `page` column)."""
+    if lines.empty:
+        return np.zeros(0)
+    features = part["linear"][:-1].transform(lines)
+    return probabilities(part["linear"][-1], part.get("booster"), features, lines["page"].to_numpy(), part["n_stats"])
+
+
+class BoilerplateModel:
+    """A loaded model: scores the lines of HTML pages and of plain-text pages."""
+
+    def __init__(self, artifact: dict, path: Path | None = None):
+        self.artifact = artifact
+        self.path = path
+
+    @property
+    def threshold(self) -> float:
+        """The tuned P(content) above which an HTML line is kept."""
+        return self.artifact["html"]["threshold"]
+
+    @property
+    def text_threshold(self) -> float:
+        """The tuned P(content) above which a plain-text line is kept."""
+        return self.artifact["text"]["threshold"]
+
+    @property
+    def card(self) -> dict:
+        return self.artifact.get("card", {})
+
+    def score_html(self, html: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
+        """Every line of an HTML page with P(content); lower `threshold` keeps more (recall)."""
+        return self._score("html", segment_html(html), threshold)
+
+    def score_text(self, text: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
+        """Every non-blank line of a plain-text page with P(content)."""
+        return self._score("text", segment_text(text), threshold)
+
+    def clean_html(self, html: str | bytes, threshold: float | None = None) -> str:
+        """The content lines of an HTML page, joined with newlines."""
+        return "\n".join(line.text for line in self.score_html(html, threshold) if line.is_content)
+
+    def clean_text(self, text: str | bytes, threshold: float | None = None) -> str:
+        """The content lines of a plain-text page, joined with newlines."""
+        return "\n".join(line.text for line in self.score_text(text, threshold) if line.is_content)
+
+    def _score(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> list[ScoredLine]:
+        part = self.artifact[kind]
+        threshold = part["threshold"] if threshold is None else float(threshold)
+        probabilities = predict_lines(part, lines.assign(page=0))
+        return [
+            ScoredLine(text, float(p), bool(p >= threshold))
+            for text, p in zip(lines["text"].tolist(), probabilities)
+        ]

@@ -1,0 +1,278 @@
+"""features.segment on small hand-written pages, including the bad input a scraper meets."""
+
+import codecs
+import random
+import time
+
+import pytest
+
+from features import settings
+from features.segment import LINE_COLUMNS, PageError, decode_page, segment_html, segment_text
+
+# "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
+QUICK_SECONDS = 15
+
+
+def texts(page) -> list[str]:
+    return segment_html(page)["text"].tolist()
+
+
+def row(frame, text: str):
+    """The one row of `frame` whose text is `text`."""
+    rows = frame[frame["text"] == text]
+    assert len(rows) == 1, f"{text!r} is in {len(rows)} rows of {frame['text'].tolist()}"
+    return rows.iloc[0]
+
+
+# --- Empty and bad input ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", ["", b"", "   \n\t ", b"\n\r\n"])
+@pytest.mark.parametrize("segment", [segment_html, segment_text])
+def test_an_empty_page_gives_no_lines_but_every_column(segment, page):
+    frame = segment(page)
+    assert len(frame) == 0
+    assert list(frame.columns) == LINE_COLUMNS
+
+
+def test_an_html_page_without_visible_text_gives_no_lines():
+    assert texts(b"<html><head><title>t</title></head><body><script>x()</script> </body></html>") == []
+
+
+def test_binary_junk_is_segmented_without_error_and_without_nul():
+    junk = random.Random(0).randbytes(50_000) + b"\x00" * 100
+    for segment in (segment_html, segment_text):
+        frame = segment(junk)
+        assert list(frame.columns) == LINE_COLUMNS
+        assert not frame["text"].str.contains("\x00").any()
+
+
+def test_invalid_utf8_is_replaced_and_the_valid_text_kept():
+    assert texts(b"<p>caf\xc3 na\xefve \xff\xfe ok \xc3\xa9</p>") == ["caf\ufffd na\ufffdve \ufffd\ufffd ok \u00e9"]
+
+
+def test_decode_page_drops_nul_and_leaves_str_as_it_is():
+    assert decode_page("a\x00b") == "ab"
+    assert decode_page('<meta charset="windows-1252"><p>\u00e9</p>') == '<meta charset="windows-1252"><p>\u00e9</p>'
+    assert decode_page(bytearray(b"abc")) == decode_page(memoryview(b"abc")) == "abc"
+
+
+def test_decode_page_refuses_what_is_not_a_page():
+    with pytest.raises(TypeError, match="must be str or bytes, not int"):
+        decode_page(42)
+
+
+@pytest.mark.parametrize("page", ["x" * 101, b"x" * 101])
+def test_a_page_over_the_size_limit_is_a_page_error(monkeypatch, page):
+    monkeypatch.setattr(settings, "MAX_PAGE_BYTES", 100)
+    with pytest.raises(PageError, match="over the 100 limit"):
+        segment_html(page)
+    with pytest.raises(PageError):
+        segment_text(page)
+
+
+# --- Encodings --------------------------------------------------------------------------------
+
+
+def declaring(charset: str, body: str) -> str:
+    return f'<html><head><meta charset="{charset}"></head><body><p>{body}</p></body></html>'
+
+
+@pytest.mark.parametrize(
+    "charset, body",
+    [
+        ("windows-1252", "\u201cCaf\u00e9\u201d \u2013 5 \u20ac"),
+        ("shift_jis", "\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8"),
+        ("iso-8859-15", "\u20ac and \u0153uvre"),
+        ("UTF-8", "na\u00efve \u65e5\u672c"),
+    ],
+)
+def test_a_page_in_its_declared_charset_comes_out_right(charset, body):
+    assert texts(declaring(charset, body).encode(charset)) == [body]
+
+
+def test_a_declared_latin1_page_is_read_as_windows_1252_like_browsers_do():
+    # Such pages hold 0x93/0x94 curly quotes and 0x80 euro signs, which latin-1 maps to controls.
+    page = declaring("iso-8859-1", "\u201cGr\u00fc\u00dfe\u201d 5 \u20ac").encode("cp1252")
+    assert texts(page) == ["\u201cGr\u00fc\u00dfe\u201d 5 \u20ac"]
+    http_equiv = b'<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"><p>Gr\xfc\xdfe</p>'
+    assert texts(http_equiv) == ["Gr\u00fc\u00dfe"]
+
+
+@pytest.mark.parametrize(
+    "bom, encoding",
+    [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"), (codecs.BOM_UTF8, "utf-8")],
+)
+def test_a_byte_order_mark_decides_the_encoding(bom, encoding):
+    page = bom + "<html><body><p>\u00dcn\u00efc\u00f6d\u00e9 \u65e5\u672c</p></body></html>".encode(encoding)
+    assert texts(page) == ["\u00dcn\u00efc\u00f6d\u00e9 \u65e5\u672c"]
+
+
+def test_a_utf16_declaration_in_an_ascii_readable_page_means_utf8():
+    assert texts(declaring("utf-16", "caf\u00e9").encode("utf-8")) == ["caf\u00e9"]
+
+
+def test_an_unknown_charset_falls_back_to_utf8():
+    assert texts(declaring("no-such-charset", "caf\u00e9").encode("utf-8")) == ["caf\u00e9"]
+
+
+# --- Size and depth ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><body><p>" + "word " * 2_000_000 + "</p></body></html>",  # 10 MB of text, one line
+        "<p>" + "x" * 10_000_000,  # one 10 MB word, never closed
+        "<p>" + '<a href="#">link</a> ' * 500_000,  # 10 MB of inline markup on one line
+    ],
+)
+def test_a_10mb_one_line_page_is_quick_and_its_lines_bounded(page):
+    start = time.perf_counter()
+    frame = segment_html(page.encode())
+    assert time.perf_counter() - start < QUICK_SECONDS
+    assert 1 <= len(frame) and frame["text"].str.len().max() <= settings.MAX_LINE_CHARS
+    assert (frame["link_chars"] <= frame["text"].str.len()).all()
+
+
+def test_a_10mb_one_line_text_page_is_quick_and_bounded():
+    start = time.perf_counter()
+    frame = segment_text("word " * 2_000_000)
+    assert time.perf_counter() - start < QUICK_SECONDS
+    assert frame["text"].str.len().tolist() == [settings.MAX_LINE_CHARS]
+
+
+@pytest.mark.parametrize("tag", ["div", "span"])
+def test_50000_nested_tags_neither_recurse_nor_lose_the_innermost_text(tag):
+    page = f"<{tag}>level " * 500 + f"<{tag}>" * 49_500 + "innermost" + f"</{tag}>" * 50_000
+    start = time.perf_counter()
+    frame = segment_html(page)
+    # Nearly all of it is the HTML parser's own time on deep block nesting (3-5 s for divs).
+    assert time.perf_counter() - start < settings.PAGE_TIMEOUT
+    assert frame["depth"].max() <= settings.MAX_DEPTH + 1
+    assert frame["text"].str.len().max() <= settings.MAX_LINE_CHARS
+    # Below MAX_DEPTH the elements are flattened into their ancestor's line, text and all.
+    assert frame["text"].iloc[-1].endswith("level innermost")
+
+
+# --- Malformed HTML ---------------------------------------------------------------------------
+
+
+def test_malformed_and_truncated_html_keeps_its_text():
+    page = (
+        "<div><p>unclosed <b>bold<p>next paragraph</div></span></i>"
+        "<table><tr><td>cell a<td>cell b</table>"
+        "<p>truncated at the end <a href='x"
+    )
+    assert texts(page) == ["unclosed bold", "next paragraph", "cell a", "cell b", "truncated at the end"]
+
+
+def test_a_page_cut_inside_a_comment_or_script_loses_only_that_part():
+    assert texts("<p>before</p><!-- never closed <p>hidden") == ["before"]
+    assert texts("<p>before</p><script>var x = '<p>not text</p>") == ["before"]
+
+
+def test_a_fragment_without_html_or_body_is_segmented():
+    assert texts("just text") == ["just text"]
+    assert texts("<li>one<li>two") == ["one", "two"]
+
+
+# --- What is text and where lines break ------------------------------------------------------
+
+
+def test_script_style_and_other_invisible_elements_are_dropped_and_noscript_kept():
+    page = (
+        "<head><title>title</title><style>p { color: red }</style></head><body>"
+        "<script>var a = 1;</script><noscript><p>forum post</p></noscript>"
+        "<template><p>template</p></template><svg><text>svg text</text></svg>"
+        "<select><option>choice</option></select><!-- a comment --><p>visible</p></body>"
+    )
+    assert texts(page) == ["forum post", "visible"]
+
+
+def test_inline_markup_is_merged_into_its_block():
+    page = "<p>One <b>bold</b>, <i>italic</i>, <a href='/x'>linked</a> and <span>spanned</span> sentence.</p>"
+    assert texts(page) == ["One bold, italic, linked and spanned sentence."]
+
+
+def test_br_and_block_elements_split_lines():
+    page = "<div>first<br>second<br/>third<p>paragraph</p>tail of div<h2>heading</h2><hr>after rule</div>"
+    frame = segment_html(page)
+    assert frame["text"].tolist() == ["first", "second", "third", "paragraph", "tail of div", "heading", "after rule"]
+    assert frame["tag"].tolist() == ["div", "div", "div", "p", "div", "h2", "div"]
+
+
+def test_whitespace_is_collapsed():
+    assert texts("<p>  spread \n\n over\t\tlines\u00a0and nbsp  </p>") == ["spread over lines and nbsp"]
+
+
+def test_pre_keeps_its_lines():
+    frame = segment_html("<pre>def f():\n    return 1\n\n# done</pre><p>after</p>")
+    assert frame["text"].tolist() == ["def f():", "return 1", "# done", "after"]
+    assert frame["tag"].tolist() == ["pre", "pre", "pre", "p"]
+
+
+def test_structure_columns_describe_where_a_line_came_from():
+    page = "<body><div id='Main' class='post body'><article><p class='Lead'>text</p></article></div></body>"
+    line = row(segment_html(page), "text")
+    assert line["tag"] == "p"
+    assert line["path"] == "body div article p"
+    assert line["attrs"] == "post body main lead"  # ancestors' class and id tokens, lowercased
+    assert line["depth"] == 4
+    assert line["blank_before"] == False  # noqa: E712 (a numpy bool)
+
+
+# --- Line features ----------------------------------------------------------------------------
+
+
+def test_link_chars_counts_the_characters_inside_links():
+    frame = segment_html("<p>Read <a href='/a'>more</a> here</p><li><a href='/'>Home</a></li><p>plain</p>")
+    assert row(frame, "Read more here")["link_chars"] == 4
+    assert row(frame, "Home")["link_chars"] == 4
+    assert row(frame, "plain")["link_chars"] == 0
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<div hidden><p>text</p></div>",
+        "<p aria-hidden='true'>text</p>",
+        "<p style='color: red; DISPLAY : none'>text</p>",
+        "<div style='visibility:hidden'>text</div>",
+        "<span hidden>text</span><p>after</p>",  # inline, closed again before its line ends
+        "<p><span aria-hidden='true'>text</span></p>",
+    ],
+)
+def test_text_inside_hidden_elements_is_flagged(page):
+    frame = segment_html(page)
+    assert row(frame, "text")["hidden"] == True  # noqa: E712
+    assert not frame[frame["text"] != "text"]["hidden"].any()
+
+
+def test_a_line_only_slightly_hidden_is_not_flagged():
+    frame = segment_html("<p>A long visible sentence <span class='sr-only' hidden>x</span></p><p>shown</p>")
+    assert not frame["hidden"].any()
+
+
+def test_repeats_and_position():
+    frame = segment_html("<p>Share</p><p>Body text</p><p>Share</p><p>End</p><p>Share</p>")
+    assert frame["repeats"].tolist() == [2, 0, 2, 0, 2]
+    assert frame["position"].tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert segment_html("<p>only</p>")["position"].tolist() == [0.0]
+
+
+# --- Plain text -------------------------------------------------------------------------------
+
+
+def test_segment_text_gives_one_row_per_non_blank_line_and_remembers_paragraph_breaks():
+    frame = segment_text("Title\r\n\r\nFirst   paragraph\tline.\nSecond line.\n\n\n  Last.  \n")
+    assert frame["text"].tolist() == ["Title", "First paragraph line.", "Second line.", "Last."]
+    assert frame["blank_before"].tolist() == [False, True, False, True]
+    assert set(frame["tag"]) == {"text"} and set(frame["path"]) == {""} and set(frame["attrs"]) == {""}
+    assert frame["position"].tolist() == [0.0, 1 / 3, 2 / 3, 1.0]
+
+
+def test_segment_text_counts_repeats_and_decodes_bytes():
+    frame = segment_text("Cookie notice\nBody\nCookie notice".encode() + b"\n\xff caf\xc3\xa9")
+    assert frame["repeats"].tolist() == [1, 0, 1, 0]
+    assert frame["text"].iloc[-1] == "\ufffd caf\u00e9"
