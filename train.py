@@ -43,7 +43,7 @@ from features.model import FORMAT, FORMAT_VERSION, probabilities, stacked_featur
 
 TEXT_RENDERINGS = ("lines", "html_text", "inscriptis")
 STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Russian", "Swedish")
-THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.025), 3)
+THRESHOLDS = np.round(np.arange(0.02, 0.91, 0.02), 3)
 STAT_COLUMNS = ["text", "page", "tag", "link_chars", "depth", "hidden", "blank_before", "position", "repeats", "box1", "box2", "box3"]
 
 

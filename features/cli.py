@@ -1,0 +1,701 @@
+"""`boilerline`: the content lines of pages from the command line.
+
+    boilerline clean page.html                      # the content lines, to stdout
+    boilerline clean 'crawl/*.html.gz' --out clean/  # one .txt per page
+    boilerline score page.html --format jsonl       # every line with its P(content)
+    boilerline batch crawl/ --out pages.jsonl --jobs 4
+"""
+
+import argparse
+import glob
+import gzip
+import io
+import json
+import multiprocessing
+import multiprocessing.connection
+import os
+import re
+import signal
+import sys
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from tqdm import tqdm
+
+from . import settings
+from .model import BoilerplateModel, ModelError, ScoredLine, load_model
+from .segment import PageError, decode_page
+
+PROG = "boilerline"
+PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text"}
+RECORD_SUFFIXES = (".jsonl", ".jsonl.gz")
+SNIFF_CHARS = 4096
+CHARS_PER_TAG = 200  # at most this many characters per tag in the sniffed head: HTML
+_HTML_MARKERS = re.compile(r"<!doctype|<html|<head|<body", re.I)
+_TAG = re.compile(r"</?[a-z][a-z0-9-]*[\s/>]", re.I)
+
+KIND_RULE = (
+    "A page's kind: --text forces plain text; else a name ending in .html or .htm is HTML and one "
+    "ending in .txt is plain text (either optionally .gz); else the page is HTML when its first "
+    f"{SNIFF_CHARS} characters hold <!doctype, <html, <head or <body, or at least one tag per "
+    f"{CHARS_PER_TAG} characters, and plain text otherwise."
+)
+
+
+class CliError(Exception):
+    """A command line that cannot run (no such input, a clash of outputs); main prints it as one line."""
+
+
+# --- Inputs -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """One page to read: a file, or stdin when `path` is None."""
+
+    name: str  # as the user would recognise it: the path, or "-"
+    path: Path | None
+    out_name: Path  # where its cleaned text goes under --out DIR
+
+
+def expand_inputs(specs: Iterable[str]) -> list[Source]:
+    """Files, folders (their pages, recursively), globs and '-' (stdin), in the order given."""
+    sources = []
+    for spec in specs:
+        if spec == "-":
+            sources.append(Source("-", None, Path("stdin.txt")))
+        elif os.path.isdir(spec):
+            sources += _folder_sources(Path(spec))
+        elif os.path.isfile(spec):
+            sources.append(Source(spec, Path(spec), _txt_name(Path(spec).name)))
+        else:
+            sources += _glob_sources(spec)
+    return sources
+
+
+def _folder_sources(folder: Path) -> list[Source]:
+    # Not is_file(): a dangling link must get its error (record), not vanish from the run.
+    pages = sorted(p for p in folder.rglob("*") if not p.is_dir() and kind_from_name(p.name))
+    if not pages:
+        raise CliError(f"no .html, .htm or .txt pages (nor .gz of them) in the folder {folder}")
+    return [Source(str(p), p, _txt_name(p.relative_to(folder))) for p in pages]
+
+
+def _glob_sources(pattern: str) -> list[Source]:
+    matches = sorted(glob.glob(pattern, recursive=True))
+    if not matches:
+        raise CliError(f"no such file or folder, and no file matches: {pattern}")
+    sources = []
+    for match in matches:
+        if os.path.isdir(match):
+            sources += _folder_sources(Path(match))
+        else:
+            sources.append(Source(match, Path(match), _txt_name(Path(match).name)))
+    return sources
+
+
+def _txt_name(relative: str | Path) -> Path:
+    """page.html.gz -> page.txt: the cleaned text of a page is always plain text."""
+    path = Path(relative)
+    name = path.name
+    if name.lower().endswith(".gz"):
+        name = name[:-3]
+    stem = name.rsplit(".", 1)[0] if kind_from_name(name) else name
+    return path.with_name(stem + ".txt")
+
+
+def kind_from_name(name: str) -> str | None:
+    """'html' or 'text' from a file name's extension (under an optional .gz), else None."""
+    name = name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return PAGE_SUFFIXES.get(os.path.splitext(name)[1])
+
+
+def sniff_kind(raw: bytes | str) -> str:
+    """'html' when the start of a page looks like markup (see KIND_RULE), else 'text'."""
+    head = decode_page(raw[:SNIFF_CHARS])
+    if _HTML_MARKERS.search(head):
+        return "html"
+    tags = len(_TAG.findall(head))
+    return "html" if tags >= 2 and tags * CHARS_PER_TAG >= len(head) else "text"
+
+
+def page_kind(name: str, raw: bytes, force_text: bool) -> str:
+    if force_text:
+        return "text"
+    return kind_from_name(name) or sniff_kind(raw)
+
+
+def read_page(source: Source) -> bytes:
+    """The bytes of a page (gunzipped when its name ends in .gz); PageError when it cannot be read."""
+    # One byte over the limit tells a page that is too large without reading all of it.
+    limit = settings.MAX_PAGE_BYTES
+    try:
+        if source.path is None:
+            raw = sys.stdin.buffer.read(limit + 1)
+        elif source.name.lower().endswith(".gz"):
+            with gzip.open(source.path, "rb") as stream:
+                raw = stream.read(limit + 1)
+        else:
+            with open(source.path, "rb") as stream:
+                raw = stream.read(limit + 1)
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        raise PageError(f"{source.name}: cannot read it ({_reason(error)})") from None
+    if len(raw) > limit:
+        raise PageError(f"{source.name}: page is over the {limit:,} byte limit (MAX_PAGE_BYTES)")
+    return raw
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error) or type(error).__name__
+
+
+def score_page(model: BoilerplateModel, kind: str, page: bytes | str, threshold: float | None) -> list[ScoredLine]:
+    score = model.score_html if kind == "html" else model.score_text
+    return score(page, threshold)
+
+
+def kept_text(lines: list[ScoredLine]) -> str:
+    return "\n".join(line.text for line in lines if line.is_content)
+
+
+# --- clean and score ------------------------------------------------------------------------------
+
+
+def run_clean(args) -> int:
+    sources = expand_inputs(args.inputs)
+    if len(sources) > 1 and args.out is None:
+        raise CliError(f"{len(sources)} inputs: pass --out DIR to write one cleaned file per input")
+    if args.out is not None:
+        _check_distinct_outputs(sources, args.out)
+    model = load_model(args.model)
+    failures = 0
+    for source in sources:
+        try:
+            raw = read_page(source)
+            text = kept_text(score_page(model, page_kind(source.name, raw, args.text), raw, args.threshold))
+        except PageError as error:
+            report_page_error(source, error)
+            failures += 1
+            continue
+        if args.out is None:
+            _write_text(sys.stdout, text)
+        else:
+            target = args.out / source.out_name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with target.open("w", encoding="utf-8") as stream:
+                _write_text(stream, text)
+    return 1 if failures else 0
+
+
+def _check_distinct_outputs(sources: list[Source], out: Path) -> None:
+    """Refuse before writing anything rather than let one page's text overwrite another or a page."""
+    seen = {}
+    for source in sources:
+        earlier = seen.setdefault(source.out_name, source.name)
+        if earlier != source.name:
+            raise CliError(f"{earlier} and {source.name} would both be written to {out / source.out_name}: clean them apart")
+        if source.path is not None and (out / source.out_name).resolve() == source.path.resolve():
+            raise CliError(f"cleaning {source.name} into {out} would overwrite it: pass another --out")
+
+
+def _write_text(stream, text: str) -> None:
+    if text:
+        stream.write(text + "\n")
+
+
+def run_score(args) -> int:
+    sources = expand_inputs(args.inputs)
+    model = load_model(args.model)
+    several = len(sources) > 1
+    failures = 0
+    for source in sources:
+        try:
+            raw = read_page(source)
+            lines = score_page(model, page_kind(source.name, raw, args.text), raw, args.threshold)
+        except PageError as error:
+            report_page_error(source, error)
+            failures += 1
+            continue
+        for number, line in enumerate(lines, 1):
+            sys.stdout.write(_score_row(args.format, source.name if several else None, number, line))
+    return 1 if failures else 0
+
+
+def _score_row(form: str, name: str | None, number: int, line: ScoredLine) -> str:
+    label = "content" if line.is_content else "boilerplate"
+    if form == "jsonl":
+        record = {"line": number, "p_content": round(line.p_content, 4), "label": label, "text": line.text}
+        if name is not None:
+            record = {"input": name, **record}
+        return json.dumps(record, ensure_ascii=False) + "\n"
+    # Segmented lines hold no tabs or newlines (whitespace is collapsed), so TSV needs no quoting.
+    columns = [f"{line.p_content:.4f}", label, line.text]
+    return "\t".join(([name] if name is not None else []) + columns) + "\n"
+
+
+def report_page_error(source: Source, error: PageError) -> None:
+    message = str(error)
+    if not message.startswith(source.name):
+        message = f"{source.name}: {message}"
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+# --- batch ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Task:
+    """One page of a batch: a file to read, or the page of a JSONL record (`kind` then set)."""
+
+    id: str | int
+    source: Source | None = None
+    page: str | None = None
+    kind: str | None = None
+
+
+def batch_inputs(specs: list[str]) -> tuple[int, Iterator[Task | dict]]:
+    """How many inputs there are, and each as a Task or, when it is unusable, as its error record."""
+    if "-" in specs:
+        raise CliError("batch does not read stdin: pass a folder, a glob, or a JSONL file of records")
+    record_files = [spec for spec in specs if spec.lower().endswith(RECORD_SUFFIXES) and os.path.isfile(spec)]
+    sources = expand_inputs(spec for spec in specs if spec not in record_files)
+    total = len(sources) + sum(_count_records(path) for path in record_files)
+
+    def inputs():
+        for source in sources:
+            yield Task(source.name, source=source)
+        for path in record_files:
+            yield from _record_tasks(path)
+
+    return total, inputs()
+
+
+def _open_records(path: str):
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    return opener(path, "rt", encoding="utf-8", errors="replace")
+
+
+def _count_records(path: str) -> int:
+    try:
+        with _open_records(path) as stream:
+            return sum(1 for line in stream if line.strip())
+    except (OSError, EOFError, zlib.error) as error:
+        raise CliError(f"cannot read the records of {path} ({_reason(error)})") from None
+
+
+def _record_tasks(path: str) -> Iterator[Task | dict]:
+    with _open_records(path) as stream:
+        for number, line in enumerate(stream, 1):
+            if line.strip():
+                yield _record_task(line, f"{path}:{number}")
+
+
+def _record_task(line: str, where: str) -> Task | dict:
+    """The Task of one JSONL line, or an error record named after `where` when the line is unusable."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        return {"id": where, "error": f"bad JSON line ({error})"}
+    if not isinstance(record, dict) or not isinstance(record.get("id"), (str, int)):
+        return {"id": where, "error": 'not a record with an "id" (a string or an integer)'}
+    pages = {kind: record[kind] for kind in ("html", "text") if kind in record}
+    if len(pages) != 1 or not isinstance(next(iter(pages.values())), str):
+        return {"id": record["id"], "error": 'a record needs exactly one of "html" or "text", a string'}
+    (kind, page), = pages.items()
+    return Task(record["id"], page=page, kind=kind)
+
+
+def process_task(model: BoilerplateModel, task: Task, threshold: float | None, force_text: bool) -> dict:
+    """The output record of one page: its content lines, or why there are none."""
+    started = time.perf_counter()
+    try:
+        if task.source is not None:
+            page = read_page(task.source)
+            kind = page_kind(task.source.name, page, force_text)
+        else:
+            page, kind = task.page, task.kind
+        lines = score_page(model, kind, page, threshold)
+    except PageError as error:
+        return {"id": task.id, "error": str(error)}
+    except Exception as error:  # one strange page must cost its own record, never the batch
+        return {"id": task.id, "error": f"{type(error).__name__}: {error}"}
+    text = kept_text(lines)
+    return {
+        "id": task.id,
+        "kind": kind,
+        "text": text,
+        "lines": len(lines),
+        "kept": sum(line.is_content for line in lines),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def _worker_main(conn, model_path, threshold, force_text) -> None:
+    """A worker process: load the model once, then score the pages the parent sends, one at a time."""
+    from threadpoolctl import threadpool_limits
+
+    # Ctrl-C reaches the whole process group: the parent alone decides, and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The workers are the parallelism; OpenMP threads inside each would oversubscribe the cores.
+    threadpool_limits(1)
+    try:
+        model = load_model(model_path)
+    except ModelError as error:
+        conn.send(("model_error", str(error)))
+        return
+    conn.send(("ready", None))
+    try:
+        while True:
+            conn.send(("done", process_task(model, conn.recv(), threshold, force_text)))
+    except (EOFError, BrokenPipeError):  # the parent is gone
+        pass
+
+
+class _Worker:
+    def __init__(self, context, worker_args: tuple):
+        self.conn, child_conn = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(child_conn, *worker_args), daemon=True)
+        self.process.start()
+        child_conn.close()  # so that the worker's death reads as end-of-file here
+        self.ready = False
+        self.task = None
+        self.deadline = None
+
+    @property
+    def idle(self) -> bool:
+        return self.ready and self.task is None
+
+    def assign(self, task: Task, timeout: float) -> None:
+        self.task = task
+        self.deadline = time.monotonic() + timeout
+        self.conn.send(task)
+
+    def finish(self) -> Task:
+        task, self.task, self.deadline = self.task, None, None
+        return task
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+class WatchdogPool:
+    """Worker processes that score one page at a time each, under a per-page deadline.
+
+    A worker past its page's deadline is killed and replaced (a page stuck in C code cannot be
+    interrupted any other way), and the page gets a timeout error record; so does a page whose
+    worker dies. The same holds with a single worker.
+    """
+
+    def __init__(self, jobs: int, timeout: float, model_path, threshold, force_text: bool):
+        self.jobs = jobs
+        self.timeout = timeout
+        self.worker_args = (model_path, threshold, force_text)
+        self.context = _process_context()
+        self.workers: list[_Worker] = []
+
+    def __enter__(self) -> "WatchdogPool":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for worker in self.workers:
+            worker.kill()
+        self.workers = []
+
+    def run(self, tasks: Iterator[Task]) -> Iterator[dict]:
+        """The output record of every task, in the order they finish."""
+        self.workers = [self._start_worker() for _ in range(self.jobs)]
+        exhausted = False
+        while True:
+            if not exhausted:
+                exhausted = self._assign(tasks)
+            if exhausted and not any(w.task for w in self.workers):
+                return
+            self._wait()
+            yield from self._collect()
+
+    def _start_worker(self) -> _Worker:
+        return _Worker(self.context, self.worker_args)
+
+    def _assign(self, tasks: Iterator[Task]) -> bool:
+        """Give each idle worker a task; True once there are no more."""
+        for worker in self.workers:
+            if worker.idle:
+                task = next(tasks, None)
+                if task is None:
+                    return True
+                worker.assign(task, self.timeout)
+        return False
+
+    def _wait(self) -> None:
+        deadlines = [w.deadline for w in self.workers if w.deadline is not None]
+        timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        waitables = [w.conn for w in self.workers] + [w.process.sentinel for w in self.workers]
+        multiprocessing.connection.wait(waitables, timeout)
+
+    def _collect(self) -> Iterator[dict]:
+        for index, worker in enumerate(self.workers):
+            record = self._check(worker)
+            if record is not None:
+                yield record
+            if not worker.process.is_alive():
+                worker.kill()
+                self.workers[index] = self._start_worker()
+
+    def _check(self, worker: _Worker) -> dict | None:
+        """The record a worker finished or lost, if any; kills a worker past its deadline."""
+        if worker.conn.poll():
+            try:
+                message, value = worker.conn.recv()
+            except EOFError:
+                return self._lost(worker, timed_out=False)
+            if message == "model_error":
+                raise ModelError(value)
+            if message == "ready":
+                worker.ready = True
+                return None
+            worker.finish()
+            return value
+        if worker.task is not None and time.monotonic() >= worker.deadline:
+            worker.process.kill()
+            return self._lost(worker, timed_out=True)
+        if not worker.process.is_alive():
+            return self._lost(worker, timed_out=False)
+        return None
+
+    def _lost(self, worker: _Worker, timed_out: bool) -> dict | None:
+        """The error record of the page a worker was on when it was killed or died."""
+        worker.process.join()
+        if not worker.ready:
+            raise CliError(f"a batch worker process failed to start (exit code {worker.process.exitcode})")
+        task = worker.finish()
+        if task is None:
+            return None
+        if timed_out:
+            return {"id": task.id, "error": f"timed out after {self.timeout:g} s (PAGE_TIMEOUT, --timeout)"}
+        return {"id": task.id, "error": f"its worker process died (exit code {worker.process.exitcode}), e.g. out of memory"}
+
+
+def _process_context():
+    """A fork server where there is one: replacing a killed worker then costs no fresh interpreter."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["features.model"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+class BatchOutput:
+    """The JSONL output of a batch: what it already holds, what is appended, and the counts."""
+
+    def __init__(self, path: Path | None, total: int):
+        self.started = time.monotonic()
+        self.path = path
+        self.done = read_done_ids(path) if path is not None else set()
+        self.seen = set()
+        self.ok = self.errors = self.skipped = 0
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.stream = path.open("a", encoding="utf-8") if path is not None else sys.stdout
+        # tqdm draws nothing unless stderr is a terminal (disable=None), so logs stay clean.
+        self.bar = tqdm(total=total, unit="page", file=sys.stderr, disable=None, dynamic_ncols=True)
+
+    def pending(self, inputs: Iterator[Task | dict]) -> Iterator[Task]:
+        """The tasks still to do; inputs done before are skipped, unusable ones written as errors."""
+        for item in inputs:
+            identity = item["id"] if isinstance(item, dict) else item.id
+            if identity in self.done:
+                self.skipped += 1
+                self._advance()
+            elif identity in self.seen:
+                self.write({"id": identity, "error": "duplicate id: an earlier input has the same id"})
+            else:
+                self.seen.add(identity)
+                if isinstance(item, dict):
+                    self.write(item)
+                else:
+                    yield item
+
+    def write(self, record: dict) -> None:
+        # One write and a flush per record: an interrupted batch keeps every finished page.
+        self.stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.stream.flush()
+        if "error" in record:
+            self.errors += 1
+        else:
+            self.ok += 1
+        self._advance()
+
+    def _advance(self) -> None:
+        self.bar.set_postfix(ok=self.ok, errors=self.errors, skipped=self.skipped, refresh=False)
+        self.bar.update()
+
+    def __enter__(self) -> "BatchOutput":
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        self.bar.close()
+        if self.path is not None:
+            self.stream.close()
+        # A model error is its own message; an interrupted run still wrote what it counts.
+        if exc_type is None:
+            print(self.summary(), file=sys.stderr)
+        elif issubclass(exc_type, KeyboardInterrupt):
+            print(self.summary() + "; interrupted: rerun the command to resume", file=sys.stderr)
+
+    def summary(self) -> str:
+        skipped = f"{self.skipped} skipped"
+        if self.skipped:
+            skipped += f" (already in {self.path})"
+        seconds = time.monotonic() - self.started
+        return f"{PROG} batch: {self.ok} ok, {self.errors} errors, {skipped}, in {seconds:.1f} s"
+
+
+def read_done_ids(path: Path) -> set:
+    """The ids of the records an earlier run wrote to `path`, cutting an unfinished last line."""
+    if not path.exists():
+        return set()
+    with path.open("rb+") as stream:
+        data = stream.read()
+        complete = data.rfind(b"\n") + 1
+        if complete < len(data):  # the write a killed run did not finish: its page is redone
+            stream.truncate(complete)
+    done = set()
+    for number, line in enumerate(data[:complete].decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            done.add(json.loads(line)["id"])
+        except (json.JSONDecodeError, TypeError, KeyError):
+            raise CliError(f"{path}:{number} is not a batch record; pass a new --out file or the output of a batch") from None
+    return done
+
+
+def run_batch(args) -> int:
+    total, inputs = batch_inputs(args.inputs)
+    with BatchOutput(args.out, total) as output:
+        tasks = output.pending(inputs)
+        first = next(tasks, None)
+        if first is not None:
+            with WatchdogPool(min(args.jobs, total), args.timeout, args.model, args.threshold, args.text) as pool:
+                for record in pool.run(_chain(first, tasks)):
+                    output.write(record)
+    return 0
+
+
+def _chain(first: Task, rest: Iterator[Task]) -> Iterator[Task]:
+    yield first
+    yield from rest
+
+
+# --- Command line ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="The content lines of scraped pages, HTML or plain text.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    clean = commands.add_parser(
+        "clean",
+        help="write the content lines of pages",
+        description="Write the content lines of each page: to stdout for one input, else one .txt per input under --out.",
+        epilog=KIND_RULE,
+    )
+    _add_input_options(clean)
+    clean.add_argument("--out", type=Path, metavar="DIR", help="write DIR/NAME.txt per input (folders keep their layout)")
+
+    score = commands.add_parser(
+        "score",
+        help="print every line of pages with its P(content)",
+        description="One row per line: P(content), label (content or boilerplate), text; with several "
+        "inputs, a first column (TSV) or an 'input' key (JSONL) names the page.",
+        epilog=KIND_RULE,
+    )
+    _add_input_options(score)
+    score.add_argument("--format", choices=("tsv", "jsonl"), default="tsv", help="output format (default: %(default)s)")
+
+    batch = commands.add_parser(
+        "batch",
+        help="clean many pages in parallel into a JSONL file, resumably",
+        description='Clean pages (folders, globs, files, and JSONL files of {"id", "html" or "text"} records) into '
+        'JSONL: {"id", "kind", "text", "lines", "kept", "seconds"} per page, or {"id", "error"} when a page '
+        "cannot be read, is too large, takes longer than --timeout or is a bad record. Records come in the "
+        "order pages finish. Ids already in --out are skipped and new records appended, so rerunning a "
+        "command resumes it; delete a record to redo its page.",
+        epilog=KIND_RULE + " File ids are their paths as found; a bad JSONL line's id is FILE:LINE.",
+    )
+    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="folder, glob, page file, or .jsonl(.gz) of records")
+    _add_model_options(batch, text_help="read every page file as plain text (a record's key sets its kind)")
+    batch.add_argument("--out", type=Path, metavar="FILE", help="JSONL file to append to (default: stdout, no resume)")
+    batch.add_argument("--jobs", type=_positive_int, default=settings.JOBS, metavar="N", help="worker processes (default: %(default)s, JOBS)")
+    batch.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=settings.PAGE_TIMEOUT,
+        metavar="SECONDS",
+        help="time limit per page; its worker is then replaced (default: %(default)g, PAGE_TIMEOUT)",
+    )
+    return parser
+
+
+def _add_input_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file (.html .htm .txt, or .gz of them), folder, glob, or - for stdin")
+    _add_model_options(parser)
+
+
+def _add_model_options(parser: argparse.ArgumentParser, text_help: str = "read every page as plain text") -> None:
+    parser.add_argument("--text", action="store_true", help=text_help)
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        metavar="P",
+        help="keep lines with P(content) >= P: lower keeps more (recall), higher keeps less (precision); "
+        "default: the model's tuned threshold",
+    )
+    parser.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the project's models/boilerplate.joblib)")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
+    return number
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
+
+
+COMMANDS = {"clean": run_clean, "score": run_score, "batch": run_batch}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(encoding="utf-8")  # pages hold any script, whatever the locale
+    try:
+        return COMMANDS[args.command](args)
+    except (ModelError, PageError, CliError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `boilerline score page.html | head`: the reader has all it wants
+        # Python flushes stdout again at exit; pointing it at /dev/null keeps that quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as error:  # an output that cannot be written
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 1
