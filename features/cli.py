@@ -33,7 +33,7 @@ PROG = "boilerline"
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text"}
 RECORD_SUFFIXES = (".jsonl", ".jsonl.gz")
 SNIFF_CHARS = 4096
-CHARS_PER_TAG = 200  # at most this many characters per tag in the sniffed head: HTML
+CHARS_PER_TAG = 200  # a sniffed head with a tag every this many characters or fewer is HTML
 _HTML_MARKERS = re.compile(r"<!doctype|<html|<head|<body", re.I)
 _TAG = re.compile(r"</?[a-z][a-z0-9-]*[\s/>]", re.I)
 
@@ -115,7 +115,7 @@ def kind_from_name(name: str) -> str | None:
     return PAGE_SUFFIXES.get(os.path.splitext(name)[1])
 
 
-def sniff_kind(raw: bytes | str) -> str:
+def sniff_kind(raw: bytes) -> str:
     """'html' when the start of a page looks like markup (see KIND_RULE), else 'text'."""
     head = decode_page(raw[:SNIFF_CHARS])
     if _HTML_MARKERS.search(head):

@@ -31,6 +31,7 @@ FORMAT = "boilerline"
 FORMAT_VERSION = 1
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
+PART_KEYS = {"linear", "booster", "n_stats", "threshold"}
 
 
 class ModelError(RuntimeError):
@@ -78,14 +79,14 @@ def _check_artifact(artifact, path: Path, caught_warnings) -> None:
             f"{path} has model format {artifact.get('format_version')}, this code reads {FORMAT_VERSION}: "
             "retrain with `make train` or install the project version that wrote it"
         )
-    saved = artifact.get("sklearn_version", "?")
+    saved = str(artifact.get("sklearn_version", "?"))
     version_warnings = [w for w in caught_warnings if "InconsistentVersion" in type(w.message).__name__]
     if version_warnings or saved.split(".")[:2] != sklearn.__version__.split(".")[:2]:
         raise ModelError(
             f"{path} was saved with scikit-learn {saved}, this environment has {sklearn.__version__}: "
             f"install scikit-learn=={saved} or retrain with `make train`"
         )
-    missing = [kind for kind in KINDS if kind not in artifact]
+    missing = [kind for kind in KINDS if not isinstance(artifact.get(kind), dict) or not PART_KEYS <= artifact[kind].keys()]
     if missing:
         raise ModelError(f"{path} lacks the {', '.join(missing)} model(s); retrain with `make train`")
 

@@ -50,7 +50,7 @@ PATH_ANCESTORS = 12  # how many ancestor tags a line's path keeps
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS = re.compile(r"\s+")
 _JUNK = re.compile(r"[\ufffd\x01-\x08\x0e-\x1f\x7f-\x9f]")
-MAX_JUNK_SHARE = 0.2  # lines with more undecodable characters than this are dropped
+MAX_JUNK_SHARE = 0.3  # a page with more undecodable characters than this is binary
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 # Declared charsets that browsers read otherwise (WHATWG Encoding standard): latin-1 and ASCII
 # mean windows-1252, whose 0x80-0x9F are the curly quotes, dashes and euro signs such pages
@@ -126,9 +126,11 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
 def _finish(rows: list[tuple]) -> pd.DataFrame:
     """Drop undecodable lines; add the page-level columns (position, repeats) that need all lines."""
     frame = pd.DataFrame(rows, columns=LINE_COLUMNS[:-2])
-    # Binary junk decodes to replacement and control characters: such a line is not text.
-    junk = frame["text"].str.count(_JUNK) > frame["text"].str.len() * MAX_JUNK_SHARE
-    frame = frame[~junk].reset_index(drop=True)
+    # Binary junk decodes to replacement and control characters: it is not text, whether a
+    # whole page of it or a line of it in a real page.
+    junk, length = frame["text"].str.count(_JUNK), frame["text"].str.len()
+    binary_page = junk.sum() > length.sum() * MAX_JUNK_SHARE
+    frame = frame[~binary_page & (junk <= length * 2 * MAX_JUNK_SHARE)].reset_index(drop=True)
     n = len(frame)
     frame["position"] = (frame.index / max(n - 1, 1)).astype(float)
     frame["repeats"] = frame.groupby("text")["text"].transform("size").sub(1).astype(int) if n else 0

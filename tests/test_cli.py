@@ -1,0 +1,339 @@
+"""The `boilerline` command line: clean, score and batch, on the hand-written pages of fixtures/pages."""
+
+import gzip
+import io
+import json
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from features import cli, load_model, settings
+from features.cli import main, page_kind, sniff_kind
+from features.model import default_model_path
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+PARAGRAPH = "For more than a century the small streams that once crossed the old town"
+RECIPE_PARAGRAPH = "Start by softening a chopped onion"
+RECORD_KEYS = {"id", "kind", "text", "lines", "kept", "seconds"}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+@pytest.fixture(autouse=True)
+def default_model_loaded_once(monkeypatch, model):
+    """In-process runs share one loaded default model: loading it per call would be most of the run time."""
+    monkeypatch.setattr(cli, "load_model", lambda path=None: model if path is None else load_model(path))
+
+
+def fake_stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """`python -m features ARGS` in a fresh interpreter, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "features", *args], input=stdin, capture_output=True, cwd=REPO, timeout=120
+    )
+
+
+def run_main(capsys, *args: str) -> tuple[int, str, str]:
+    """main(ARGS) in this process: the same code, without an interpreter start per call."""
+    code = main(list(map(str, args)))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_error_line(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr
+    assert lines[0].startswith("boilerline: error: ")
+    return lines[0]
+
+
+def read_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+# --- Kind of a page ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "head, kind",
+    [
+        (b"<!DOCTYPE html><title>x</title>", "html"),
+        (b"\n\n  <HTML lang=en>", "html"),
+        (b"<body>text</body>", "html"),
+        (b"<div><p>A fragment of markup without a body.</p></div>", "html"),
+        (b"Plain text that says 1 < 2 and 3 > 2. " * 10 + b"It names the <b> and <i> tags once.", "text"),
+        (b"Just a plain line of text.\nAnd another one.", "text"),
+        ("<p>caf\u00e9</p><p>cr\u00e8me</p>".encode("utf-16"), "html"),
+    ],
+)
+def test_a_page_without_a_known_extension_is_sniffed(head, kind):
+    assert sniff_kind(head) == kind
+
+
+def test_the_extension_decides_before_the_content_and_text_mode_before_both():
+    html = b"<!doctype html><p>x</p>"
+    assert page_kind("page.TXT", html, force_text=False) == "text"
+    assert page_kind("page.txt.gz", html, force_text=False) == "text"
+    assert page_kind("page.htm.gz", b"plain words", force_text=False) == "html"
+    assert page_kind("page.dat", html, force_text=False) == "html"
+    assert page_kind("page.html", html, force_text=True) == "text"
+
+
+# --- clean ------------------------------------------------------------------------------------
+
+
+def test_clean_a_file_writes_its_content_lines_to_stdout(model):
+    result = run_cli("clean", str(PAGES / "article.html"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode("utf-8") == model.clean_html(PAGES.joinpath("article.html").read_bytes()) + "\n"
+    assert PARAGRAPH in result.stdout.decode("utf-8")
+
+
+def test_clean_stdin_sniffs_html():
+    result = run_cli("clean", "-", stdin=(PAGES / "article.html").read_bytes())
+    assert result.returncode == 0, result.stderr
+    assert PARAGRAPH in result.stdout.decode() and "<p>" not in result.stdout.decode()
+
+
+def test_clean_stdin_sniffs_plain_text(monkeypatch, capsys):
+    fake_stdin(monkeypatch, (PAGES / "article.txt").read_bytes())
+    code, out, _ = run_main(capsys, "clean", "-", "--threshold", "0")
+    assert code == 0
+    assert out.splitlines() == [line for line in (PAGES / "article.txt").read_text().splitlines() if line.strip()]
+
+
+def test_clean_threshold_is_the_precision_recall_knob(capsys):
+    _, everything, _ = run_main(capsys, "clean", PAGES / "article.html", "--threshold", "0")
+    _, default, _ = run_main(capsys, "clean", PAGES / "article.html")
+    _, nothing, _ = run_main(capsys, "clean", PAGES / "article.html", "--threshold", "1.01")
+    assert len(everything) > len(default) > 0 and nothing == ""
+    assert "Privacy policy" in everything and "Privacy policy" not in default
+
+
+def test_clean_with_out_writes_one_txt_per_input(tmp_path, capsys, model):
+    (tmp_path / "in").mkdir()
+    shutil.copy(PAGES / "article.html", tmp_path / "in" / "news.html")
+    (tmp_path / "in" / "recipe.htm.gz").write_bytes(gzip.compress((PAGES / "recipe.htm").read_bytes()))
+    shutil.copy(PAGES / "article.txt", tmp_path / "in" / "notes.txt")
+    code, out, err = run_main(capsys, "clean", tmp_path / "in" / "*", "--out", tmp_path / "out")
+    assert (code, out, err) == (0, "", "")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["news.txt", "notes.txt", "recipe.txt"]
+    assert (tmp_path / "out" / "news.txt").read_text() == model.clean_html((PAGES / "article.html").read_bytes()) + "\n"
+    assert RECIPE_PARAGRAPH in (tmp_path / "out" / "recipe.txt").read_text()
+    assert (tmp_path / "out" / "notes.txt").read_text() == model.clean_text((PAGES / "article.txt").read_bytes()) + "\n"
+
+
+def test_clean_of_several_inputs_needs_out(capsys):
+    code, out, err = run_main(capsys, "clean", PAGES / "article.html", PAGES / "recipe.htm")
+    assert code != 0 and out == ""
+    assert "pass --out DIR" in one_error_line(err)
+
+
+def test_clean_refuses_to_overwrite_a_page_with_its_text(capsys):
+    code, _, err = run_main(capsys, "clean", PAGES / "article.txt", "--out", PAGES)
+    assert code != 0 and "would overwrite" in one_error_line(err)
+
+
+def test_an_input_that_matches_nothing_is_one_error_line(capsys):
+    code, _, err = run_main(capsys, "clean", PAGES / "no-such-*.html")
+    assert code != 0 and "no file matches" in one_error_line(err)
+
+
+def test_a_page_that_cannot_be_read_is_one_error_line_and_the_others_are_cleaned(tmp_path, capsys):
+    (tmp_path / "broken.html.gz").write_bytes(b"<html>not gzip at all</html>")
+    code, _, err = run_main(capsys, "clean", tmp_path / "broken.html.gz", PAGES / "recipe.htm", "--out", tmp_path / "out")
+    assert code != 0
+    assert "broken.html.gz: cannot read it" in one_error_line(err)
+    assert RECIPE_PARAGRAPH in (tmp_path / "out" / "recipe.txt").read_text()
+
+
+def test_a_page_over_the_size_limit_is_one_error_line(capsys, monkeypatch):
+    monkeypatch.setattr(settings, "MAX_PAGE_BYTES", 1000)
+    code, out, err = run_main(capsys, "clean", PAGES / "article.html")
+    assert code != 0 and out == ""
+    assert "over the 1,000 byte limit" in one_error_line(err)
+
+
+def test_a_model_error_is_one_line_and_no_traceback(tmp_path):
+    truncated = tmp_path / "truncated.joblib"
+    truncated.write_bytes(default_model_path().read_bytes()[:1000])
+    result = run_cli("clean", str(PAGES / "article.html"), "--model", str(truncated))
+    assert result.returncode != 0 and result.stdout == b""
+    assert f"{truncated} is not a readable model" in one_error_line(result.stderr.decode())
+
+
+def test_a_missing_model_is_one_error_line(tmp_path, capsys):
+    code, out, err = run_main(capsys, "score", PAGES / "article.html", "--model", tmp_path / "missing.joblib")
+    assert code != 0 and out == ""
+    assert "no model file at" in one_error_line(err)
+
+
+# --- score ------------------------------------------------------------------------------------
+
+
+def test_score_jsonl_has_one_record_per_line(capsys, model):
+    code, out, _ = run_main(capsys, "score", PAGES / "article.html", "--format", "jsonl")
+    records = [json.loads(line) for line in out.splitlines()]
+    expected = model.score_html((PAGES / "article.html").read_bytes())
+    assert code == 0
+    assert [r["line"] for r in records] == list(range(1, len(expected) + 1))
+    assert [r["text"] for r in records] == [line.text for line in expected]
+    for record, line in zip(records, expected):
+        assert record["p_content"] == pytest.approx(line.p_content, abs=1e-4)
+        assert record["label"] == ("content" if line.is_content else "boilerplate")
+
+
+def test_score_tsv_has_probability_label_and_text(capsys, model):
+    code, out, _ = run_main(capsys, "score", PAGES / "article.txt", "--threshold", "0.5")
+    rows = [line.split("\t") for line in out.splitlines()]
+    expected = model.score_text((PAGES / "article.txt").read_bytes(), threshold=0.5)
+    assert code == 0 and len(rows) == len(expected)
+    for (probability, label, text), line in zip(rows, expected):
+        assert float(probability) == pytest.approx(line.p_content, abs=1e-4)
+        assert label == ("content" if line.p_content >= 0.5 else "boilerplate")
+        assert text == line.text
+
+
+def test_score_of_several_inputs_names_each_page(capsys):
+    code, out, _ = run_main(capsys, "score", PAGES / "article.html", PAGES / "recipe.htm")
+    names = {line.split("\t")[0] for line in out.splitlines()}
+    assert code == 0 and names == {str(PAGES / "article.html"), str(PAGES / "recipe.htm")}
+    assert all(len(line.split("\t")) == 4 for line in out.splitlines())
+
+
+def test_score_stdin_writes_jsonl(monkeypatch, capsys):
+    fake_stdin(monkeypatch, (PAGES / "recipe.htm").read_bytes())
+    code, out, _ = run_main(capsys, "score", "-", "--format", "jsonl")
+    records = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert any(r["label"] == "content" and r["text"].startswith(RECIPE_PARAGRAPH) for r in records)
+    assert {r["label"] for r in records} == {"content", "boilerplate"}
+
+
+# --- batch ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def crawl(tmp_path) -> Path:
+    """A folder of pages, some of them broken, and a JSONL file of records, some of them bad."""
+    folder = tmp_path / "crawl"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(PAGES / "article.html", folder / "article.html")
+    shutil.copy(PAGES / "article.txt", folder / "sub" / "article.txt")
+    (folder / "recipe.html.gz").write_bytes(gzip.compress((PAGES / "recipe.htm").read_bytes()))
+    (folder / "not-gzip.html.gz").write_bytes(b"<html>plain, not gzip</html>")
+    (folder / "binary.html").write_bytes(random.Random(0).randbytes(20_000))
+    (folder / "dangling.html").symlink_to(tmp_path / "gone.html")
+    (folder / "ignored.css").write_text("body { color: red }")
+    records = [
+        json.dumps({"id": "rec-html", "html": (PAGES / "recipe.htm").read_text()}),
+        "{not json",
+        "",
+        json.dumps({"id": "rec-text", "text": (PAGES / "article.txt").read_text()}),
+        json.dumps({"id": "rec-none"}),
+        json.dumps({"id": "rec-html", "text": "the same id again"}),
+        json.dumps(["not", "a", "record"]),
+    ]
+    (tmp_path / "records.jsonl").write_text("\n".join(records) + "\n")
+    return folder
+
+
+CRAWL_OK = {"article.html", "sub/article.txt", "recipe.html.gz", "binary.html", "rec-html", "rec-text"}
+CRAWL_ERRORS = {"not-gzip.html.gz", "dangling.html", "records.jsonl:2", "rec-none", "records.jsonl:7"}
+
+
+def short_id(record: dict, crawl: Path) -> str:
+    return str(record["id"]).replace(f"{crawl}/", "").replace(f"{crawl.parent}/", "")
+
+
+def run_batch(capsys, crawl: Path, out: Path, *options: str) -> tuple[int, str]:
+    code, _, err = run_main(capsys, "batch", crawl, crawl.parent / "records.jsonl", "--out", out, *options)
+    return code, err.strip().splitlines()[-1]
+
+
+def test_batch_gives_every_input_exactly_one_record_and_resumes(tmp_path, capsys, crawl, model):
+    out = tmp_path / "out" / "pages.jsonl"
+    code, summary = run_batch(capsys, crawl, out, "--jobs", "2")
+    records = read_records(out)
+    ok = {short_id(r, crawl): r for r in records if "error" not in r}
+    errors = {short_id(r, crawl): r["error"] for r in records if "error" in r}
+    assert code == 0
+    assert set(ok) == CRAWL_OK
+    # The duplicate id is the one input whose id repeats: its error record names the reason.
+    assert set(errors) == CRAWL_ERRORS | {"rec-html"} and len(records) == len(CRAWL_OK) + len(CRAWL_ERRORS) + 1
+    assert "duplicate id" in errors["rec-html"]
+    assert "cannot read it" in errors["not-gzip.html.gz"] and "cannot read it" in errors["dangling.html"]
+    assert "bad JSON line" in errors["records.jsonl:2"]
+    assert all(set(r) == RECORD_KEYS for r in ok.values())
+    assert ok["article.html"]["text"] == model.clean_html((PAGES / "article.html").read_bytes())
+    assert ok["sub/article.txt"]["kind"] == ok["rec-text"]["kind"] == "text"
+    assert ok["recipe.html.gz"]["text"] == ok["rec-html"]["text"] != ""
+    assert ok["binary.html"]["kind"] == "html" and ok["binary.html"]["text"] == ""
+    assert summary.startswith("boilerline batch: 6 ok, 6 errors, 0 skipped")
+
+    before = out.read_text()
+    code, summary = run_batch(capsys, crawl, out)
+    assert code == 0 and out.read_text() == before
+    assert summary.startswith("boilerline batch: 0 ok, 0 errors, 12 skipped")
+
+    shutil.copy(PAGES / "recipe.htm", crawl / "new.htm")
+    code, summary = run_batch(capsys, crawl, out, "--jobs", "1")
+    added = read_records(out)[len(records) :]
+    assert [short_id(r, crawl) for r in added] == ["new.htm"]
+    assert summary.startswith("boilerline batch: 1 ok, 0 errors, 12 skipped")
+
+
+def test_batch_redoes_the_record_an_interrupted_run_left_unfinished(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for name in ("a.html", "b.html"):
+        shutil.copy(PAGES / "article.html", pages / name)
+    out = tmp_path / "out.jsonl"
+    out.write_text(json.dumps({"id": str(pages / "a.html"), "error": "earlier"}) + '\n{"id": "' + str(pages / "b.html"))
+    code, _, err = run_main(capsys, "batch", pages, "--out", out)
+    records = read_records(out)
+    assert code == 0 and "1 ok, 0 errors, 1 skipped" in err
+    assert [r["id"] for r in records] == [str(pages / "a.html"), str(pages / "b.html")]
+    assert PARAGRAPH in records[1]["text"]
+
+
+def test_batch_refuses_to_append_to_a_file_that_is_not_its_output(tmp_path, capsys):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    code, _, err = run_main(capsys, "batch", PAGES / "article.html", "--out", notes)
+    assert code != 0 and "is not a batch record" in one_error_line(err)
+    assert notes.read_text() == "my notes\n"
+
+
+def test_a_page_past_the_time_limit_is_a_timeout_record_and_its_worker_is_replaced(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    # Tens of thousands of blocks: seconds of work, where a normal page takes milliseconds.
+    (pages / "0-slow.html").write_text("<div>" + "<p>a few words here</p>" * 200_000 + "</div>")
+    shutil.copy(PAGES / "article.html", pages / "1-article.html")
+    shutil.copy(PAGES / "recipe.htm", pages / "2-recipe.htm")
+    out = tmp_path / "out.jsonl"
+    code, _, err = run_main(capsys, "batch", pages, "--out", out, "--jobs", "1", "--timeout", "1")
+    records = {Path(r["id"]).name: r for r in read_records(out)}
+    assert code == 0 and "2 ok, 1 errors" in err
+    assert records["0-slow.html"]["error"].startswith("timed out after 1 s")
+    assert PARAGRAPH in records["1-article.html"]["text"]
+    assert RECIPE_PARAGRAPH in records["2-recipe.htm"]["text"]
+
+
+def test_batch_with_a_broken_model_is_one_error_line(tmp_path, capsys):
+    broken = tmp_path / "broken.joblib"
+    broken.write_bytes(b"not a model")
+    code, _, err = run_main(capsys, "batch", PAGES / "article.html", "--out", tmp_path / "out.jsonl", "--model", broken)
+    assert code != 0 and "not a readable model" in one_error_line(err)

@@ -1,0 +1,213 @@
+"""load_model's checks, and the default model's behaviour on small hand-written pages."""
+
+import random
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import joblib
+import pytest
+import sklearn
+
+from features import ModelError, load_model
+from features.model import FORMAT, FORMAT_VERSION, default_model_path
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+ARTICLE_PARAGRAPHS = [
+    "For more than a century the small streams",
+    "Within weeks of the concrete being lifted",
+    "The project was not cheap.",
+    "Other cities are watching closely.",
+]
+ARTICLE_BOILERPLATE = [
+    "We use cookies to improve your experience.",
+    "Accept all",
+    "Manage settings",
+    "Home",
+    "Politics",
+    "Subscribe",
+    "Log in",
+    "About us",
+    "Privacy policy",
+    "Terms of use",
+    "© 2024 The Daily Example. All rights reserved.",
+]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model()
+
+
+def page(name: str) -> bytes:
+    return (PAGES / name).read_bytes()
+
+
+def kept_lines(lines) -> list[str]:
+    return [line.text for line in lines if line.is_content]
+
+
+def dropped_lines(lines) -> list[str]:
+    return [line.text for line in lines if not line.is_content]
+
+
+def startswith_any(lines: list[str], prefix: str) -> bool:
+    return any(line.startswith(prefix) for line in lines)
+
+
+# --- Loading ----------------------------------------------------------------------------------
+
+
+def test_the_default_model_loads_with_both_kinds(model):
+    assert 0 < model.threshold < 1 and 0 < model.text_threshold < 1
+    assert model.path == default_model_path()
+
+
+def test_a_missing_model_file_says_how_to_get_one(tmp_path):
+    with pytest.raises(ModelError, match=r"no model file at .*nope\.joblib.*make train"):
+        load_model(tmp_path / "nope.joblib")
+
+
+def test_a_truncated_model_file_is_a_model_error(tmp_path):
+    whole = default_model_path().read_bytes()
+    cut = tmp_path / "cut.joblib"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ModelError, match="not a readable model.*truncated or corrupted.*make train"):
+        load_model(cut)
+
+
+def test_corrupted_bytes_in_a_model_file_are_a_model_error(tmp_path):
+    data = bytearray(default_model_path().read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = random.Random(0).randbytes(64)
+    corrupted = tmp_path / "corrupted.joblib"
+    corrupted.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="not a readable model"):
+        load_model(corrupted)
+
+
+def test_random_bytes_are_a_model_error(tmp_path):
+    junk = tmp_path / "junk.joblib"
+    junk.write_bytes(random.Random(1).randbytes(5000))
+    with pytest.raises(ModelError, match="not a readable model"):
+        load_model(junk)
+
+
+@pytest.mark.parametrize("not_a_model", [{"weights": [1, 2, 3]}, [1, 2, 3], "boilerline"])
+def test_a_joblib_file_that_is_not_a_model_is_a_model_error(tmp_path, not_a_model):
+    path = tmp_path / "other.joblib"
+    joblib.dump(not_a_model, path)
+    with pytest.raises(ModelError, match="is not a boilerline model.*train.py"):
+        load_model(path)
+
+
+def test_a_model_of_another_format_version_says_to_retrain(tmp_path):
+    path = tmp_path / "future.joblib"
+    joblib.dump({"format": FORMAT, "format_version": FORMAT_VERSION + 1, "sklearn_version": sklearn.__version__}, path)
+    with pytest.raises(ModelError, match=f"model format {FORMAT_VERSION + 1}, this code reads {FORMAT_VERSION}.*make train"):
+        load_model(path)
+
+
+def test_a_model_saved_by_another_scikit_learn_says_which_to_install(tmp_path):
+    path = tmp_path / "old.joblib"
+    joblib.dump({"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": "0.24.2", "html": {}, "text": {}}, path)
+    with pytest.raises(ModelError, match=r"scikit-learn 0\.24\.2.*install scikit-learn==0\.24\.2 or retrain"):
+        load_model(path)
+
+
+def test_a_copy_of_the_default_model_loads_from_anywhere(tmp_path):
+    copy = tmp_path / "copy.joblib"
+    shutil.copy(default_model_path(), copy)
+    assert load_model(copy).path == copy
+
+
+# --- Scoring ----------------------------------------------------------------------------------
+
+
+def test_an_article_keeps_its_paragraphs_and_drops_menu_cookie_banner_and_footer(model):
+    lines = model.score_html(page("article.html"))
+    kept, dropped = kept_lines(lines), dropped_lines(lines)
+    for paragraph in ARTICLE_PARAGRAPHS:
+        assert startswith_any(kept, paragraph), paragraph
+    for boilerplate in ARTICLE_BOILERPLATE:
+        assert startswith_any(dropped, boilerplate), boilerplate
+
+
+def test_clean_html_is_the_kept_lines_in_page_order(model):
+    html = page("article.html")
+    assert model.clean_html(html) == "\n".join(kept_lines(model.score_html(html)))
+
+
+def test_a_recipe_keeps_its_method_and_drops_its_navigation(model):
+    lines = model.score_html(page("recipe.htm"))
+    kept, dropped = kept_lines(lines), dropped_lines(lines)
+    assert startswith_any(kept, "Start by softening a chopped onion")
+    for boilerplate in ("Home Kitchen | Recipes | Blog | Shop", "Soups", "Sign up for our newsletter"):
+        assert boilerplate in dropped
+
+
+def test_a_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_footer(model):
+    lines = model.score_text(page("article.txt"))
+    kept, dropped = kept_lines(lines), dropped_lines(lines)
+    for paragraph in ARTICLE_PARAGRAPHS:
+        assert startswith_any(kept, paragraph), paragraph
+    for boilerplate in ("Home", "Politics", "Log in", "Privacy policy", "Terms of use"):
+        assert boilerplate in dropped
+    assert model.clean_text(page("article.txt")) == "\n".join(kept)
+
+
+@pytest.mark.parametrize("name, kind", [("article.html", "html"), ("recipe.htm", "html"), ("article.txt", "text")])
+def test_probabilities_are_in_0_1_and_labels_follow_the_threshold(model, name, kind):
+    score = model.score_html if kind == "html" else model.score_text
+    default = model.threshold if kind == "html" else model.text_threshold
+    for threshold, expected in ((None, default), (0.3, 0.3), (0.9, 0.9)):
+        lines = score(page(name), threshold)
+        assert lines
+        assert all(0.0 <= line.p_content <= 1.0 for line in lines)
+        assert all(line.is_content == (line.p_content >= expected) for line in lines)
+
+
+def test_threshold_zero_keeps_every_line_and_above_one_keeps_none(model):
+    html = page("article.html")
+    every_line = [line.text for line in model.score_html(html)]
+    assert model.clean_html(html, threshold=0).split("\n") == every_line
+    assert model.clean_html(html, threshold=1.01) == ""
+    assert model.clean_text(page("article.txt"), threshold=1.01) == ""
+
+
+@pytest.mark.parametrize("empty", ["", b"", "   \n\n  ", b"\x00\x00"])
+def test_an_empty_page_gives_no_lines(model, empty):
+    assert model.score_html(empty) == []
+    assert model.score_text(empty) == []
+    assert model.clean_html(empty) == model.clean_text(empty) == ""
+
+
+def test_markup_without_visible_text_gives_no_lines(model):
+    assert model.score_html("<html><head><title>t</title></head><body><div><script>x()</script></div></body></html>") == []
+
+
+def test_binary_junk_gives_no_content(model):
+    junk = random.Random(0).randbytes(20_000)
+    assert model.clean_html(junk) == ""
+    assert model.clean_text(junk) == ""
+
+
+def test_bytes_are_decoded_with_the_charset_the_page_declares(model):
+    html = (
+        '<html><head><meta charset="windows-1252"></head><body>'
+        "<p>Le café du coin a rouvert ses portes après des mois de travaux, et les habitués "
+        "du quartier sont revenus dès le premier matin pour y prendre leur crème.</p></body></html>"
+    )
+    from_bytes = model.score_html(html.encode("cp1252"))
+    assert from_bytes == model.score_html(html)
+    assert "café" in from_bytes[0].text and "crème" in from_bytes[0].text
+
+
+def test_four_threads_scoring_at_once_get_exactly_the_serial_results(model):
+    jobs = [(model.score_html, page(name)) for name in ("article.html", "recipe.htm")]
+    jobs += [(model.score_text, page("article.txt"))]
+    jobs *= 4
+    serial = [score(content) for score, content in jobs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        concurrent = list(pool.map(lambda job: job[0](job[1]), jobs))
+    assert concurrent == serial
