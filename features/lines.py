@@ -191,9 +191,11 @@ class StructureTokens(TransformerMixin, BaseEstimator):
         return np.array(["structure"], dtype=object)
 
     def transform(self, X):
+        # Lines of one menu or one article share their ancestry: tokenise each ancestry once.
+        tokens_of = {}
         return [
-            self._tokens(tag, path, attrs)
-            for tag, path, attrs in zip(X["tag"].tolist(), X["path"].tolist(), X["attrs"].tolist())
+            tokens_of.get(key) or tokens_of.setdefault(key, self._tokens(*key))
+            for key in zip(X["tag"].tolist(), X["path"].tolist(), X["attrs"].tolist())
         ]
 
     def _tokens(self, tag: str, path: str, attrs: str) -> str:
