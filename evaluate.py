@@ -28,10 +28,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import ScalarFormatter
 from sklearn.metrics import average_precision_score, precision_recall_curve
 from tqdm import tqdm
 
@@ -44,7 +47,7 @@ from features import load_model, settings
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
-SPEED_PAGES = 100  # held-out pages timed per system: enough for a stable median, quick on 2 cores
+SPEED_PAGES = 100  # held-out pages timed per system: a stable median in about two minutes on 2 cores
 SPEED_RUNS = 3
 WORST_PAGES = 10
 README_START, README_END = "<!-- eval:start -->", "<!-- eval:end -->"
@@ -240,7 +243,8 @@ def _safe_name(text: str) -> str:
 def cache_path(cache_dir: Path, peer: str, version: str, page: Page) -> Path:
     """Where a peer's output on a page is kept: keyed by peer, version, source, page and HTML digest."""
     digest = hashlib.sha1(page.html.encode("utf-8", "surrogatepass")).hexdigest()
-    return cache_dir / _safe_name(peer) / _safe_name(version) / _safe_name(page.source) / f"{_safe_name(page.page_id)}-{digest}.json"
+    folder = cache_dir / _safe_name(peer) / _safe_name(version) / _safe_name(page.source)
+    return folder / f"{_safe_name(page.page_id)}-{digest}.json"
 
 
 def read_cached(path: Path) -> Output | None:
@@ -264,7 +268,7 @@ def _peer_task(task: tuple[str, str, str]) -> tuple[str, str, Output]:
     return peer, page_id, run_safely(PEERS[peer][0], html)
 
 
-def peer_outputs(pages: list[Page], peers: dict[str, str], cache_dir: Path = PEER_CACHE, jobs: int = settings.JOBS) -> dict[str, dict[str, Output]]:
+def peer_outputs(pages: list[Page], peers: dict[str, str], cache_dir: Path, jobs: int) -> dict[str, dict[str, Output]]:
     """peer -> page id -> output on every HTML page, from the cache where it has them."""
     outputs: dict[str, dict[str, Output]] = defaultdict(dict)
     todo = []
@@ -279,24 +283,33 @@ def peer_outputs(pages: list[Page], peers: dict[str, str], cache_dir: Path = PEE
                 outputs[peer][page.page_id] = cached
     by_id = {page.page_id: page for page in pages}
     with _task_runner(jobs) as run_all:
-        for peer, page_id, output in tqdm(run_all(_peer_task, todo), total=len(todo), desc="peers (not cached)", unit="page"):
+        results = run_all(_peer_task, todo)
+        for peer, page_id, output in tqdm(results, total=len(todo), desc="peers (not cached)", unit="page"):
             outputs[peer][page_id] = output
-            if not (output.error or "").startswith(PageTimeout.__name__):  # a timeout depends on the machine's load
+            # A timeout depends on how loaded the machine was: try that page again next run.
+            if not (output.error or "").startswith(PageTimeout.__name__):
                 write_cached(cache_path(cache_dir, peer, peers[peer], by_id[page_id]), output)
     return dict(outputs)
 
 
 @contextmanager
-def _task_runner(jobs: int):
-    """A map over tasks: in this process for one job, else a pool of fresh (spawned) workers.
+def _task_runner(jobs: int, initializer: Callable | None = None, initargs: tuple = ()):
+    """A map over tasks: in this process for one job, else a pool of fresh (spawned) workers,
+    each set up by `initializer`, yielding results as they come.
 
     Spawned, not forked: a fork of a process that has run scikit-learn's OpenMP code can hang.
     """
     if jobs <= 1:
         yield map
         return
-    with multiprocessing.get_context("spawn").Pool(jobs, initializer=quiet_peer_logging) as pool:
-        yield lambda function, tasks: pool.imap_unordered(function, tasks, chunksize=4)
+    with multiprocessing.get_context("spawn").Pool(jobs, _set_up_worker, (initializer, initargs)) as pool:
+        yield lambda function, tasks: pool.imap_unordered(function, tasks, chunksize=2)
+
+
+def _set_up_worker(initializer: Callable | None, initargs: tuple) -> None:
+    quiet_peer_logging()
+    if initializer is not None:
+        initializer(*initargs)
 
 
 # --- The model -------------------------------------------------------------------------------
@@ -324,35 +337,69 @@ def html_page_lines(model, page: Page) -> PageLines | None:
     gold = gold_text(page)
     if gold is None:
         return None
-    scored = model.score_html(page.html)
+    scored = scored_or_none(model.score_html, page.html)
+    if scored is None:
+        return None
     return scored_page_lines(scored, label_lines([line.text for line in scored], gold))
 
 
 def text_page_lines(model, page: Page) -> PageLines | None:
     """The text model's lines of a line-labelled page; None when its lines are not the labelled ones."""
-    scored = model.score_text(page.text)
-    if page.labels is None or len(scored) != len(page.labels):
+    if page.labels is None:
+        return None
+    scored = scored_or_none(model.score_text, page.text)
+    if scored is None or len(scored) != len(page.labels):
         return None
     return scored_page_lines(scored, page.labels)
 
 
-def model_outputs(model, pages: list[Page]) -> tuple[dict[str, dict[str, Output]], dict[str, PageLines]]:
-    """system -> page id -> output of the HTML and text models, and page id -> scored lines."""
+def scored_or_none(score: Callable, page_input: str) -> list | None:
+    """The model's scored lines, or None where it fails: that failure is already counted as
+    the page's error by its clean_html / clean_text run."""
+    try:
+        with time_limit(settings.PAGE_TIMEOUT):
+            return score(page_input)
+    except Exception:
+        return None
+
+
+def page_model_outputs(model, page: Page) -> tuple[str, dict[str, Output], PageLines | None]:
+    """The HTML and text models' outputs on one page, and the page's scored, labelled lines."""
+    if page.html is None:
+        return page.page_id, {text_system("given"): run_safely(model.clean_text, page.text)}, text_page_lines(model, page)
+    outputs = {HTML_MODEL: run_safely(model.clean_html, page.html)}
+    for rendering, render in RENDERINGS.items():
+        rendered = run_safely(render, page.html)
+        outputs[text_system(rendering)] = rendered if rendered.error else run_safely(model.clean_text, rendered.text)
+    return page.page_id, outputs, html_page_lines(model, page)
+
+
+_worker_model = None  # each pool worker's own copy of the model
+
+
+def _load_worker_model(model_path: str | None) -> None:
+    global _worker_model
+    _worker_model = load_model(model_path)
+
+
+def _page_model_outputs_in_worker(page: Page):
+    return page_model_outputs(_worker_model, page)
+
+
+def model_outputs(model, pages: list[Page], jobs: int = 1, model_path: str | None = None):
+    """system -> page id -> output of the HTML and text models, and page id -> scored lines.
+
+    With jobs > 1 the pages are shared among workers that each load the model from `model_path`.
+    """
     outputs: dict[str, dict[str, Output]] = defaultdict(dict)
     lines: dict[str, PageLines] = {}
-    for page in tqdm(pages, desc="model", unit="page"):
-        if page.html is not None:
-            outputs[HTML_MODEL][page.page_id] = run_safely(model.clean_html, page.html)
-            for rendering, render in RENDERINGS.items():
-                rendered = run_safely(render, page.html)
-                cleaned = rendered if rendered.error else run_safely(model.clean_text, rendered.text)
-                outputs[text_system(rendering)][page.page_id] = cleaned
-            page_lines = html_page_lines(model, page)
-        else:
-            outputs[text_system("given")][page.page_id] = run_safely(model.clean_text, page.text)
-            page_lines = text_page_lines(model, page)
-        if page_lines is not None:
-            lines[page.page_id] = page_lines
+    with _task_runner(jobs, _load_worker_model, (model_path,)) as run_all:
+        results = map(partial(page_model_outputs, model), pages) if jobs <= 1 else run_all(_page_model_outputs_in_worker, pages)
+        for page_id, page_outputs, page_lines in tqdm(results, total=len(pages), desc="model", unit="page"):
+            for system, output in page_outputs.items():
+                outputs[system][page_id] = output
+            if page_lines is not None:
+                lines[page_id] = page_lines
     return dict(outputs), lines
 
 
@@ -429,7 +476,9 @@ def line_metrics(pages: list[PageLines]) -> dict:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     # Average precision needs both classes among the lines.
     ap = float(average_precision_score(labels, scores)) if 0 < labels.sum() < len(labels) else float("nan")
-    return {"lines": len(labels), "content_share": float(labels.mean()), "precision": precision, "recall": recall, "f1": f1, "average_precision": ap}
+    return {"lines": len(labels), "content_share": float(labels.mean())} | {
+        "precision": precision, "recall": recall, "f1": f1, "average_precision": ap
+    }
 
 
 def worst_pages(rows: pd.DataFrame, lines: dict[str, PageLines], n: int = WORST_PAGES, shown: int = 3) -> list[dict]:
@@ -461,8 +510,7 @@ def speed_sample(pages: list[Page], n: int = SPEED_PAGES) -> list[Page]:
 
 
 def seconds_per_pass(function: Callable[[str], str], inputs: list[str], runs: int = SPEED_RUNS) -> float:
-    """Median wall time of `runs` passes over the inputs, after one untimed warm-up call."""
-    run_safely(function, inputs[0])  # lazy imports and first-call caches are not page work
+    """Median wall time of `runs` passes over the inputs (warm up first: see `warm_up`)."""
     timings = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -472,6 +520,11 @@ def seconds_per_pass(function: Callable[[str], str], inputs: list[str], runs: in
     return statistics.median(timings)
 
 
+def warm_up(function: Callable[[str], str], inputs: list[str]) -> None:
+    """One untimed call: lazy imports and first-call caches are not page work."""
+    run_safely(function, inputs[0])
+
+
 def _status_kb(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith(f"{field}:"):
@@ -479,36 +532,45 @@ def _status_kb(field: str) -> int:
     raise KeyError(field)
 
 
-def _report_peak_memory(system: tuple, inputs: list[str], sender) -> None:
-    """In a fresh process: the peak resident memory a pass over the inputs adds, in MB (None: cannot tell)."""
-    quiet_peer_logging()
-    function = system_function(*system)
-    run_safely(function, inputs[0])
+def _reset_peak_rss() -> int | None:
+    """Reset this process's peak resident memory (VmHWM) to its current size, in kB; None where /proc cannot."""
     try:
-        Path("/proc/self/clear_refs").write_text("5")  # resets the peak (VmHWM) to the current size
-        start = _status_kb("VmRSS")
+        Path("/proc/self/clear_refs").write_text("5")
+        return _status_kb("VmRSS")
     except (OSError, KeyError):
-        sender.send(None)
-        return
-    for page_input in inputs:
-        run_safely(function, page_input)
-    sender.send((_status_kb("VmHWM") - start) / 1024)
-
-
-def peak_memory_mb(system: tuple, inputs: list[str]) -> float | None:
-    """Peak extra memory of one pass, measured in a spawned process so that C allocations (lxml,
-    lexbor) count too, which tracemalloc misses, and every system starts from the same state."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_report_peak_memory, args=(system, inputs, sender))
-    child.start()
-    sender.close()  # so that a crashed child reads as EOF here instead of a hang
-    try:
-        return receiver.recv()
-    except EOFError:
         return None
-    finally:
-        child.join()
+
+
+def _measure_in_child(description: tuple, inputs: list[str], runs: int, sender) -> None:
+    quiet_peer_logging()
+    function = system_function(*description)
+    warm_up(function, inputs)
+    start = _reset_peak_rss()
+    seconds = seconds_per_pass(function, inputs, runs)
+    sender.send((seconds, None if start is None else (_status_kb("VmHWM") - start) / 1024))
+
+
+def measure(function: Callable[[str], str], inputs: list[str], description: tuple | None, runs: int = SPEED_RUNS):
+    """(median seconds per pass, peak extra memory in MB or None) of one system over the inputs.
+
+    In a fresh spawned process where the system can be rebuilt from its `description`, so that
+    every system starts from the same state and C allocations (lxml, lexbor) count too, which
+    tracemalloc would miss; in this process, without memory, where it cannot or the child fails.
+    """
+    if description is not None:
+        context = multiprocessing.get_context("spawn")
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_measure_in_child, args=(description, inputs, runs, sender))
+        child.start()
+        sender.close()  # so that a crashed child reads as EOF here instead of a hang
+        try:
+            return receiver.recv()
+        except EOFError:
+            print(f"could not time {description} in a fresh process; timing it here", file=sys.stderr)
+        finally:
+            child.join()
+    warm_up(function, inputs)
+    return seconds_per_pass(function, inputs, runs), None
 
 
 def system_function(kind: str, name: str, model_path: str | None = None) -> Callable[[str], str]:
@@ -522,25 +584,27 @@ def system_function(kind: str, name: str, model_path: str | None = None) -> Call
 class Timed:
     system: str
     seconds: float
-    items: int  # pages, or lines for the text model's lines per second
+    items: int  # pages timed
     peak_mb: float | None = None
 
 
 def time_systems(candidates: dict[str, tuple[Callable, list[str], tuple | None]], runs: int = SPEED_RUNS) -> list[Timed]:
-    """Each system's median pass time over its inputs and, where it can be rebuilt in a fresh
-    process, its peak memory. `candidates`: name -> (function, inputs, picklable description)."""
+    """Each system's median pass time and peak memory. `candidates`: name -> (function, inputs,
+    picklable description or None)."""
     timed = []
-    for name, (function, inputs, description) in tqdm(candidates.items(), desc="speed (median of 3)", unit="system"):
-        peak = peak_memory_mb(description, inputs) if description else None
-        timed.append(Timed(name, seconds_per_pass(function, inputs, runs), len(inputs), peak))
+    for name, (function, inputs, description) in tqdm(candidates.items(), desc=f"speed (median of {runs})", unit="system"):
+        seconds, peak = measure(function, inputs, description, runs)
+        timed.append(Timed(name, seconds, len(inputs), peak))
     return timed
 
 
 def speed_table(timed: list[Timed], reference: str = "trafilatura") -> pd.DataFrame:
     """Pages per second, the ratio to the reference system, peak memory."""
     table = pd.DataFrame(
-        {"pages_s": t.items / t.seconds, "peak_mb": t.peak_mb} for t in timed
-    ).set_axis([t.system for t in timed])
+        {"pages_s": [t.items / t.seconds for t in timed], "peak_mb": [t.peak_mb for t in timed]},
+        index=[t.system for t in timed],
+        dtype=float,
+    )
     table["vs_" + reference] = table["pages_s"] / table["pages_s"].get(reference, np.nan)
     return table
 
@@ -578,8 +642,10 @@ def worst_section(worst: list[dict]) -> str:
             f"{page['lines']} lines, {page['content_lines']} aligned to the gold; "
             f"kept {page['kept_boilerplate']} boilerplate line(s), dropped {page['dropped_content']} content line(s)"
         )
-        if page["lines"] and not page["content_lines"]:
-            parts.append("  - none of the model's lines carries the gold text: the page's text is not where the model reads")
+        if not page["lines"]:
+            parts.append("  - the model finds no text lines on this page")
+        elif not page["content_lines"]:
+            parts.append("  - none of the model's lines aligns with the gold text (the gold comes from text the lines lack)")
         parts += [f"  - kept: {_glimpse(text)}" for text in page["kept_examples"]]
         parts += [f"  - dropped: {_glimpse(text)}" for text in page["dropped_examples"]]
     return "\n".join(parts)
@@ -635,9 +701,7 @@ def readme_section(wcxb: "Evaluated", hub: "Evaluated", speed: pd.DataFrame, spe
 
 # --- Plots -----------------------------------------------------------------------------------
 def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
+    matplotlib.use("Agg")  # files only, no display
     import matplotlib.pyplot as plt
 
     return plt
@@ -688,10 +752,14 @@ def plot_speed_vs_f1(summary: pd.DataFrame, speed: pd.DataFrame, path: Path) -> 
     plt = _pyplot()
     both = summary[["f1"]].join(speed[["pages_s"]], how="inner")
     figure, axes = plt.subplots(figsize=(7, 5))
-    axes.scatter(both["pages_s"], both["f1"])
+    ours = both.index.str.startswith("boilerline")
+    axes.scatter(both["pages_s"][~ours], both["f1"][~ours], color="tab:blue", label="peers")
+    axes.scatter(both["pages_s"][ours], both["f1"][ours], color="tab:red", label="this model")
     for system, row in both.iterrows():
         axes.annotate(system, (row["pages_s"], row["f1"]), fontsize=7, xytext=(4, 3), textcoords="offset points")
     axes.set_xscale("log")
+    axes.xaxis.set_major_formatter(ScalarFormatter())
+    axes.legend(fontsize=8)
     axes.set_xlabel("pages per second, one core (log scale)")
     axes.set_ylabel("word F1, WCXB held-out")
     axes.set_title("Speed against quality")
@@ -711,12 +779,12 @@ class Evaluated:
     lines: dict[str, PageLines]
 
 
-def evaluate_quality(datasets: list[Dataset], model, peers: dict[str, str], jobs: int) -> list[Evaluated]:
+def evaluate_quality(datasets: list[Dataset], model, model_path: str | None, peers: dict[str, str], jobs: int) -> list[Evaluated]:
     results = []
     for dataset in datasets:
         print(f"{dataset.name}: {len(dataset.pages)} pages", file=sys.stderr)
-        outputs = peer_outputs(dataset.pages, peers, jobs=jobs)
-        by_model, lines = model_outputs(model, dataset.pages)
+        outputs = peer_outputs(dataset.pages, peers, PEER_CACHE, jobs)
+        by_model, lines = model_outputs(model, dataset.pages, jobs, model_path)
         rows = score_rows(dataset, outputs | by_model)
         results.append(Evaluated(dataset, rows, summarise(rows, dataset.metric), lines))
     return results
@@ -724,6 +792,8 @@ def evaluate_quality(datasets: list[Dataset], model, peers: dict[str, str], jobs
 
 def speed_candidates(model, pages: list[Page], peers: dict[str, str], model_path: str | None) -> dict:
     """Every system's function, inputs and rebuildable description for the speed comparison."""
+    if not pages:  # only line-labelled text pages were given: nothing to time against the peers
+        return {}
     htmls = [page.html for page in pages]
     candidates = {HTML_MODEL: (model.clean_html, htmls, ("model", "clean_html", model_path))}
     for rendering, render in RENDERINGS.items():
@@ -756,20 +826,22 @@ def report_sections(results: list[Evaluated], speed: pd.DataFrame, speed_pages: 
 
 
 def write_plots(results: list[Evaluated], speed: pd.DataFrame, threshold: float, folder: Path) -> None:
-    main = results[0]
-    plot_f1_by_type(f1_by_page_type(main.rows), folder / "f1_by_page_type.png")
+    """F1 by page type and speed against F1 on the first dataset; PR curves on every dataset."""
+    first = results[0]
+    plot_f1_by_type(f1_by_page_type(first.rows), folder / "f1_by_page_type.png")
     plot_pr_curves({r.dataset.name: list(r.lines.values()) for r in results if r.lines}, threshold, folder / "pr_curve.png")
-    plot_speed_vs_f1(main.summary, speed, folder / "speed_vs_f1.png")
+    plot_speed_vs_f1(first.summary, speed, folder / "speed_vs_f1.png")
 
 
 def evaluate(args) -> None:
     datasets = load_datasets(args.dataset)
     peers = available_peers()
     model = load_model(args.model)
-    results = evaluate_quality(datasets, model, peers, args.jobs)
+    results = evaluate_quality(datasets, model, args.model, peers, args.jobs)
+    # Timed on the first dataset with HTML: the held-out WCXB pages unless only the user's pages are there.
     html_pages = next((d.pages for d in datasets if any(page.html is not None for page in d.pages)), [])
     sample = speed_sample(html_pages, args.speed_pages)
-    speed = speed_table(time_systems(speed_candidates(model, sample, peers, args.model))) if sample else pd.DataFrame(columns=["pages_s", "peak_mb", "vs_trafilatura"])
+    speed = speed_table(time_systems(speed_candidates(model, sample, peers, args.model)))
 
     folder = settings.REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -779,7 +851,8 @@ def evaluate(args) -> None:
     write_plots(results, speed, model.threshold, folder)
     benchmarks = {r.dataset.name: r for r in results}
     if {WCXB_NAME, SCRAPINGHUB_NAME} <= benchmarks.keys():
-        section = readme_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], speed, len(sample), folder / "f1_by_page_type.png", report)
+        plot = folder / "f1_by_page_type.png"
+        section = readme_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], speed, len(sample), plot, report)
         update_readme(settings.REPO / "README.md", section)
     print(f"report: {report}", file=sys.stderr)
 
@@ -796,6 +869,7 @@ def bench(args) -> None:
     html_speed = speed_table(time_systems(candidates))
     texts = [run_safely(RENDERINGS["lines"], html).text for html in tqdm(htmls, desc="render lines", unit="page")]
     line_count = sum(len(model.score_text(text)) for text in texts)
+    warm_up(model.score_text, texts)
     lines_per_second = line_count / seconds_per_pass(model.score_text, texts)
     for system, row in html_speed.iterrows():
         peak = "n/a" if pd.isna(row["peak_mb"]) else f"+{row['peak_mb']:.0f} MB"
@@ -808,7 +882,9 @@ def bench(args) -> None:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", action="store_true", help="only the speed of clean_html against trafilatura")
-    parser.add_argument("--dataset", action="append", default=[], metavar="FORMAT:PATH", help=f"also evaluate these pages; FORMAT: {', '.join(FORMATS)}")
+    parser.add_argument(
+        "--dataset", action="append", default=[], metavar="FORMAT:PATH", help=f"also evaluate these pages; FORMAT: {', '.join(FORMATS)}"
+    )
     parser.add_argument("--model", default=None, help="model file (default: the project's model)")
     parser.add_argument("--jobs", type=int, default=settings.JOBS, help="worker processes for the peers (default: JOBS)")
     parser.add_argument("--speed-pages", type=int, default=SPEED_PAGES, help="held-out pages timed per system")

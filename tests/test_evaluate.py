@@ -1,0 +1,303 @@
+"""evaluate.py's scoring, aggregation and caching, on tiny hand-made pages with a stand-in model."""
+
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evaluate
+from data.sources import Page
+from evaluate import HTML_MODEL, Output, PageLines, text_system
+
+
+# --- a duck-typed model: keeps the lines that say "content" --------------------------------
+@dataclass(frozen=True)
+class Line:
+    text: str
+    p_content: float
+    is_content: bool
+
+
+class FakeModel:
+    threshold = 0.5
+    path = "fake-model"
+
+    def _score(self, lines):
+        return [Line(text, p := (0.9 if "content" in text else 0.2), p >= self.threshold) for text in lines]
+
+    def score_html(self, html):
+        return self._score(re.findall(r"<p>(.*?)</p>", html))
+
+    def score_text(self, text):
+        return self._score([line.strip() for line in text.splitlines() if line.strip()])
+
+    def clean_html(self, html):
+        return "\n".join(line.text for line in self.score_html(html) if line.is_content)
+
+    def clean_text(self, text):
+        return "\n".join(line.text for line in self.score_text(text) if line.is_content)
+
+
+def html_page(page_id, paragraphs, gold, page_type="article", **extra):
+    html = "<html><body>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</body></html>"
+    return Page(source="tiny", page_id=page_id, html=html, gold=gold, page_type=page_type, **extra)
+
+
+@pytest.fixture
+def tiny_pages():
+    return [
+        # the model keeps exactly the gold
+        html_page("a", ["the content of page a", "menu home about"], "the content of page a", must_have=["content of page"], must_not_have=["menu home"]),
+        # the model keeps the gold and a boilerplate line that happens to say content
+        html_page("b", ["real content here", "related content links"], "real content here", page_type="listing"),
+        # no gold: never scored
+        html_page("c", ["content"], None),
+    ]
+
+
+@pytest.fixture(autouse=True)
+def one_rendering(monkeypatch):
+    """One simple text rendering instead of the real ones: each paragraph on its own line."""
+    monkeypatch.setattr(evaluate, "RENDERINGS", {"plain": lambda html: "\n".join(re.findall(r"<p>(.*?)</p>", html))})
+
+
+# --- running systems safely ------------------------------------------------------------
+def fails(text):
+    raise ValueError("broken page")
+
+
+def test_a_failing_system_gives_empty_text_and_a_counted_error():
+    output = evaluate.run_safely(fails, "<html>")
+    assert output == Output("", "ValueError: broken page")
+
+
+def test_a_system_gives_up_after_the_page_time_limit(monkeypatch):
+    monkeypatch.setattr(evaluate.settings, "PAGE_TIMEOUT", 0.2)
+    start = time.perf_counter()
+    output = evaluate.run_safely(lambda html: time.sleep(5), "<html>")
+    assert output.text == "" and output.error.startswith("PageTimeout")
+    assert time.perf_counter() - start < 2
+
+
+def test_none_from_a_system_is_empty_text():
+    assert evaluate.run_safely(lambda html: None, "<html>") == Output("")
+
+
+# --- the peer cache ----------------------------------------------------------------------
+CALLS = []
+
+
+def counting_peer(html):
+    CALLS.append(html)
+    if "explode" in html:
+        raise RuntimeError("peer bug")
+    return html.upper()
+
+
+@pytest.fixture
+def fake_peer(monkeypatch):
+    CALLS.clear()
+    monkeypatch.setitem(evaluate.PEERS, "counting", (counting_peer, "pytest"))  # any installed distribution
+    return {"counting": evaluate.peer_version("counting")}
+
+
+def test_a_second_run_reads_peer_outputs_from_the_cache(tmp_path, tiny_pages, fake_peer):
+    first = evaluate.peer_outputs(tiny_pages, fake_peer, cache_dir=tmp_path, jobs=1)
+    assert len(CALLS) == 3
+    second = evaluate.peer_outputs(tiny_pages, fake_peer, cache_dir=tmp_path, jobs=1)
+    assert len(CALLS) == 3  # nothing rerun
+    assert second == first
+    assert second["counting"]["a"].text == tiny_pages[0].html.upper()
+
+
+def test_only_changed_pages_are_rerun(tmp_path, tiny_pages, fake_peer):
+    evaluate.peer_outputs(tiny_pages, fake_peer, cache_dir=tmp_path, jobs=1)
+    tiny_pages[1].html += "<p>an edit</p>"
+    evaluate.peer_outputs(tiny_pages, fake_peer, cache_dir=tmp_path, jobs=1)
+    assert len(CALLS) == 4 and CALLS[-1] == tiny_pages[1].html
+
+
+def test_a_new_peer_version_reruns(tmp_path, tiny_pages, fake_peer):
+    evaluate.peer_outputs(tiny_pages, fake_peer, cache_dir=tmp_path, jobs=1)
+    evaluate.peer_outputs(tiny_pages, {"counting": "another-version"}, cache_dir=tmp_path, jobs=1)
+    assert len(CALLS) == 6
+
+
+def test_a_peer_failure_is_cached_as_an_error(tmp_path, fake_peer):
+    pages = [html_page("x", ["explode"], "gold")]
+    for _ in range(2):
+        outputs = evaluate.peer_outputs(pages, fake_peer, cache_dir=tmp_path, jobs=1)
+    assert len(CALLS) == 1
+    assert outputs["counting"]["x"] == Output("", "RuntimeError: peer bug")
+
+
+def test_peers_run_in_a_pool_of_workers(tmp_path, tiny_pages):
+    peers = {"html-text (keep all)": evaluate.peer_version("html-text (keep all)")}
+    outputs = evaluate.peer_outputs(tiny_pages, peers, cache_dir=tmp_path, jobs=2)
+    assert outputs["html-text (keep all)"]["a"].text.split("\n")[0] == "the content of page a"
+    assert len(list(tmp_path.rglob("*.json"))) == 3
+
+
+def test_the_cache_key_names_peer_version_source_page_and_html_digest(tmp_path, tiny_pages):
+    path = evaluate.cache_path(tmp_path, "html-text (keep all)", "0.7.1-abc", tiny_pages[0])
+    assert path.relative_to(tmp_path).parts[:3] == ("html-text_keep_all_", "0.7.1-abc", "tiny")
+    assert re.fullmatch(r"a-[0-9a-f]{40}\.json", path.name)
+
+
+# --- the model and scoring ---------------------------------------------------------------
+def test_model_outputs_cover_the_html_model_and_each_rendering(tiny_pages):
+    outputs, lines = evaluate.model_outputs(FakeModel(), tiny_pages)
+    assert set(outputs) == {HTML_MODEL, text_system("plain")}
+    assert outputs[HTML_MODEL]["b"].text == "real content here\nrelated content links"
+    assert set(lines) == {"a", "b"}  # page c has no gold to label its lines
+    assert lines["b"].labels.tolist() == [True, False]
+    assert lines["b"].kept.tolist() == [True, True]
+
+
+def test_scores_and_summary_of_tiny_pages(tiny_pages):
+    dataset = evaluate.Dataset("tiny", "word", tiny_pages)
+    outputs, _ = evaluate.model_outputs(FakeModel(), tiny_pages)
+    outputs["broken"] = {"a": Output("", "ValueError: x"), "b": Output("real content here")}
+    rows = evaluate.score_rows(dataset, outputs)
+    assert set(rows["page_id"]) == {"a", "b"}
+    summary = evaluate.summarise(rows, "word")
+    # page a perfect; page b: P 3/6, R 1 -> F1 2/3
+    assert summary.loc[HTML_MODEL, "f1"] == pytest.approx((1 + 2 / 3) / 2)
+    assert summary.loc[HTML_MODEL, "precision"] == pytest.approx(0.75)
+    assert summary.loc[HTML_MODEL, "with"] == 1.0 and summary.loc[HTML_MODEL, "without"] == 0.0
+    assert summary.loc["broken", "errors"] == 1 and summary.loc["broken", "f1"] == pytest.approx(0.5)
+    assert summary.index[0] == HTML_MODEL  # best first
+
+
+def test_by_page_type_and_overall(tiny_pages):
+    dataset = evaluate.Dataset("tiny", "word", tiny_pages)
+    rows = evaluate.score_rows(dataset, evaluate.model_outputs(FakeModel(), tiny_pages)[0])
+    table = evaluate.f1_by_page_type(rows)
+    assert table.loc[HTML_MODEL, "article"] == 1.0
+    assert table.loc[HTML_MODEL, "listing"] == pytest.approx(2 / 3)
+    assert table.loc[HTML_MODEL, "all"] == pytest.approx(5 / 6)
+
+
+def test_the_shingle_summary_averages_as_the_benchmark_does():
+    pages = [
+        html_page("p", [], "one two three four five"),
+        html_page("q", [], "six seven eight nine"),
+    ]
+    outputs = {"x": {"p": Output("one two three four five extra"), "q": Output("")}}
+    summary = evaluate.summarise(evaluate.score_rows(evaluate.Dataset("hub", "shingle", pages), outputs), "shingle")
+    # precision only over page p (2 of 3 shingles), recall over both pages (1 and 0)
+    assert summary.loc["x", "precision"] == pytest.approx(2 / 3)
+    assert summary.loc["x", "recall"] == pytest.approx(0.5)
+    assert summary.loc["x", "f1"] == pytest.approx(2 * (2 / 3) * 0.5 / (2 / 3 + 0.5))
+
+
+def test_an_empty_gold_scores_one_only_for_empty_output():
+    page = html_page("e", [], "")
+    outputs = {"quiet": {"e": Output("")}, "chatty": {"e": Output("cookie banner")}}
+    rows = evaluate.score_rows(evaluate.Dataset("d", "word", [page]), outputs).set_index("system")
+    assert rows.loc["quiet", "f1"] == 1.0 and rows.loc["chatty", "f1"] == 0.0
+
+
+def test_line_labelled_pages_use_the_text_model_and_their_own_labels():
+    page = Page(source="labelled", page_id="t", text="a content line\n\nfooter links\nmore content", labels=[1, 0, 1])
+    assert evaluate.gold_text(page) == "a content line\nmore content"
+    outputs, lines = evaluate.model_outputs(FakeModel(), [page])
+    assert set(outputs) == {text_system("given")}
+    assert outputs[text_system("given")]["t"].text == "a content line\nmore content"
+    assert lines["t"].labels.tolist() == [True, False, True]
+
+
+def test_line_metrics_at_the_threshold():
+    pages = [
+        PageLines(["a", "b", "c"], np.array([0.9, 0.8, 0.1]), np.array([True, True, False]), np.array([True, False, True])),
+        PageLines(["d"], np.array([0.7]), np.array([True]), np.array([True])),
+    ]
+    metrics = evaluate.line_metrics(pages)
+    assert metrics["lines"] == 4 and metrics["content_share"] == 0.75
+    assert metrics["precision"] == pytest.approx(2 / 3) and metrics["recall"] == pytest.approx(2 / 3)
+    assert 0 < metrics["average_precision"] <= 1
+
+
+def test_worst_pages_show_what_was_kept_and_dropped(tiny_pages):
+    dataset = evaluate.Dataset("tiny", "word", tiny_pages)
+    outputs, lines = evaluate.model_outputs(FakeModel(), tiny_pages)
+    worst = evaluate.worst_pages(evaluate.score_rows(dataset, outputs), lines, n=1)
+    assert [w["page_id"] for w in worst] == ["b"]
+    assert worst[0]["kept_examples"] == ["related content links"] and worst[0]["dropped_examples"] == []
+
+
+# --- speed ------------------------------------------------------------------------------------
+def test_speed_table_is_relative_to_trafilatura():
+    timed = [evaluate.Timed("trafilatura", 2.0, 100, 50.0), evaluate.Timed("fast", 0.5, 100)]
+    table = evaluate.speed_table(timed)
+    assert table.loc["fast", "pages_s"] == 200 and table.loc["fast", "vs_trafilatura"] == 4
+    assert pd.isna(table.loc["fast", "peak_mb"])
+
+
+def test_a_peer_is_timed_and_its_memory_measured_in_a_fresh_process(tiny_pages):
+    seconds, peak_mb = evaluate.measure(None, [page.html for page in tiny_pages], ("peer", "html-text (keep all)"), runs=1)
+    assert 0 < seconds < 5
+    assert peak_mb is None or peak_mb >= 0
+
+
+def test_a_system_that_cannot_be_rebuilt_is_timed_here():
+    seconds, peak_mb = evaluate.measure(str.upper, ["a", "b"], None, runs=3)
+    assert seconds >= 0 and peak_mb is None
+
+
+def test_the_speed_sample_is_fixed(tiny_pages):
+    assert evaluate.speed_sample(tiny_pages, 2) == evaluate.speed_sample(tiny_pages, 2)
+    assert len(evaluate.speed_sample(tiny_pages, 10)) == 3
+
+
+# --- report and README ------------------------------------------------------------------------
+def test_markdown_table_formats_and_blanks_missing_values():
+    frame = pd.DataFrame({"f1": [0.91234, np.nan]}, index=["x", "y"])
+    assert evaluate.markdown_table(frame, {"f1": ".3f"}) == "| system | f1 |\n|---|---|\n| x | 0.912 |\n| y |  |"
+
+
+def test_the_readme_section_is_replaced_between_the_markers_only():
+    readme = "# Title\n\n<!-- eval:start -->\nold table\n<!-- eval:end -->\n\nMore text.\n"
+    updated = evaluate.replace_section(readme, "new table")
+    assert updated == "# Title\n\n<!-- eval:start -->\nnew table\n<!-- eval:end -->\n\nMore text.\n"
+    assert evaluate.replace_section(updated, "new table") == updated
+
+
+def test_a_readme_without_markers_gets_them_appended():
+    assert evaluate.replace_section("", "t") == "<!-- eval:start -->\nt\n<!-- eval:end -->\n"
+    assert evaluate.replace_section("# Title\n", "t") == "# Title\n\n<!-- eval:start -->\nt\n<!-- eval:end -->\n"
+
+
+def test_a_bad_dataset_spec_is_a_clear_error():
+    with pytest.raises(SystemExit, match="FORMAT:PATH"):
+        evaluate.user_dataset("csv:somewhere")
+
+
+def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_peer):
+    """End to end with the stand-in model and one peer: report, plots and README section."""
+    hub_pages = [html_page("h", ["article content one two three", "share this"], "article content one two three")]
+    datasets = [evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages), evaluate.Dataset(evaluate.SCRAPINGHUB_NAME, "shingle", hub_pages)]
+    monkeypatch.setattr(evaluate, "load_datasets", lambda specs: datasets)
+    monkeypatch.setattr(evaluate, "load_model", lambda path=None: FakeModel())
+    monkeypatch.setattr(evaluate, "available_peers", lambda: fake_peer)
+    monkeypatch.setattr(evaluate, "PEER_CACHE", tmp_path / "cache")
+    in_process = evaluate.measure
+    # A fresh process cannot rebuild the stand-ins: time them here.
+    monkeypatch.setattr(evaluate, "measure", lambda function, inputs, description, runs: in_process(function, inputs, None, runs))
+    monkeypatch.setattr(evaluate, "quiet_peer_logging", lambda: None)  # it would silence logging for later tests
+    monkeypatch.setattr(evaluate.settings, "REPORT_DIR", tmp_path / "reports")
+    monkeypatch.setattr(evaluate.settings, "REPO", tmp_path)
+    (tmp_path / "README.md").write_text("# Project\n\n<!-- eval:start -->\n<!-- eval:end -->\n\nUsage.\n")
+
+    evaluate.main(["--jobs", "1", "--speed-pages", "2"])
+
+    report = (tmp_path / "reports" / "report.md").read_text()
+    assert "| boilerline (HTML) | 0.833 ± " in report and "## The 2 pages where the model does worst" in report
+    for plot in ("f1_by_page_type.png", "pr_curve.png", "speed_vs_f1.png"):
+        assert (tmp_path / "reports" / plot).stat().st_size > 0
+    readme = (tmp_path / "README.md").read_text()
+    assert readme.startswith("# Project\n\n<!-- eval:start -->") and readme.endswith("<!-- eval:end -->\n\nUsage.\n")
+    assert "| boilerline (HTML) |" in readme and "(reports/f1_by_page_type.png)" in readme
