@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-export DATA_MIRROR
+DATA_DIR ?= data
+LINES := $(DATA_DIR)/lines/summary.json
+export DATA_MIRROR DATA_DIR
 
 .PHONY: all data lines train eval test bench clean
 
@@ -22,16 +24,19 @@ venv: $(VENV)/.installed
 data: $(VENV)/.installed
 	$(PY) -m data fetch
 
-## lines: build the labelled-line tables from the fetched datasets
-lines: data
+## lines: build the labelled-line tables (rebuilt only when the code that makes them changes)
+lines: $(LINES)
+
+$(LINES): $(VENV)/.installed data/align.py data/build.py data/render.py data/sources.py features/segment.py
+	$(PY) -m data fetch
 	$(PY) -m data build
 
 ## train: fit the HTML and text models, write models/boilerplate.joblib and its card
-train: lines
+train: $(LINES)
 	$(PY) train.py
 
 ## eval: the model beside trafilatura, jusText, boilerpy3, readability, resiliparse -> reports/
-eval: lines
+eval: data
 	$(PY) evaluate.py
 
 ## bench: pages per second of clean_html against trafilatura, and peak memory

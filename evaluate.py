@@ -44,6 +44,7 @@ from data.render import RENDERINGS
 from data.sources import DatasetMissing, Page, read_hf_lines, read_labelled_folder, read_scrapinghub, read_wcxb
 from data.split import is_held_out
 from features import load_model, settings
+from features.model import content_text
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
@@ -150,7 +151,11 @@ def run_safely(function: Callable[[str], str], page_input: str) -> Output:
         with time_limit(settings.PAGE_TIMEOUT):
             return Output(function(page_input) or "")
     except Exception as error:  # peers fail on real pages in many ways; each is one page's error
-        return Output("", f"{type(error).__name__}: {error}"[:300])
+        return failure(error)
+
+
+def failure(error: Exception) -> Output:
+    return Output("", f"{type(error).__name__}: {error}"[:300])
 
 
 # --- Peers ---------------------------------------------------------------------------------
@@ -332,46 +337,42 @@ def scored_page_lines(scored, labels) -> PageLines:
     )
 
 
-def html_page_lines(model, page: Page) -> PageLines | None:
+def html_page_lines(scored: list | None, page: Page) -> PageLines | None:
     """The HTML model's lines labelled by aligning them to the gold text; None without gold."""
     gold = gold_text(page)
-    if gold is None:
-        return None
-    scored = scored_or_none(model.score_html, page.html)
-    if scored is None:
+    if gold is None or scored is None:
         return None
     return scored_page_lines(scored, label_lines([line.text for line in scored], gold))
 
 
-def text_page_lines(model, page: Page) -> PageLines | None:
+def text_page_lines(scored: list | None, page: Page) -> PageLines | None:
     """The text model's lines of a line-labelled page; None when its lines are not the labelled ones."""
-    if page.labels is None:
-        return None
-    scored = scored_or_none(model.score_text, page.text)
-    if scored is None or len(scored) != len(page.labels):
+    if page.labels is None or scored is None or len(scored) != len(page.labels):
         return None
     return scored_page_lines(scored, page.labels)
 
 
-def scored_or_none(score: Callable, page_input: str) -> list | None:
-    """The model's scored lines, or None where it fails: that failure is already counted as
-    the page's error by its clean_html / clean_text run."""
+def scored_safely(score: Callable, page_input: str) -> tuple[list | None, Output]:
+    """The model's scored lines and its cleaned text (one scoring for both), or None and why it failed."""
     try:
         with time_limit(settings.PAGE_TIMEOUT):
-            return score(page_input)
-    except Exception:
-        return None
+            scored = score(page_input)
+    except Exception as error:
+        return None, failure(error)
+    return scored, Output(content_text(scored))
 
 
 def page_model_outputs(model, page: Page) -> tuple[str, dict[str, Output], PageLines | None]:
     """The HTML and text models' outputs on one page, and the page's scored, labelled lines."""
     if page.html is None:
-        return page.page_id, {text_system("given"): run_safely(model.clean_text, page.text)}, text_page_lines(model, page)
-    outputs = {HTML_MODEL: run_safely(model.clean_html, page.html)}
+        scored, output = scored_safely(model.score_text, page.text)
+        return page.page_id, {text_system("given"): output}, text_page_lines(scored, page)
+    scored, output = scored_safely(model.score_html, page.html)
+    outputs = {HTML_MODEL: output}
     for rendering, render in RENDERINGS.items():
         rendered = run_safely(render, page.html)
         outputs[text_system(rendering)] = rendered if rendered.error else run_safely(model.clean_text, rendered.text)
-    return page.page_id, outputs, html_page_lines(model, page)
+    return page.page_id, outputs, html_page_lines(scored, page)
 
 
 _worker_model = None  # each pool worker's own copy of the model

@@ -26,7 +26,7 @@ from typing import Iterable, Iterator
 from tqdm import tqdm
 
 from . import settings
-from .model import BoilerplateModel, ModelError, ScoredLine, load_model
+from .model import BoilerplateModel, ModelError, ScoredLine, content_text, load_model
 from .segment import PageError, decode_page
 
 PROG = "boilerline"
@@ -161,10 +161,6 @@ def score_page(model: BoilerplateModel, kind: str, page: bytes | str, threshold:
     return score(page, threshold)
 
 
-def kept_text(lines: list[ScoredLine]) -> str:
-    return "\n".join(line.text for line in lines if line.is_content)
-
-
 # --- clean and score ------------------------------------------------------------------------------
 
 
@@ -179,7 +175,7 @@ def run_clean(args) -> int:
     for source in sources:
         try:
             raw = read_page(source)
-            text = kept_text(score_page(model, page_kind(source.name, raw, args.text), raw, args.threshold))
+            text = content_text(score_page(model, page_kind(source.name, raw, args.text), raw, args.threshold))
         except PageError as error:
             report_page_error(source, error)
             failures += 1
@@ -326,7 +322,7 @@ def process_task(model: BoilerplateModel, task: Task, threshold: float | None, f
         return {"id": task.id, "error": str(error)}
     except Exception as error:  # one strange page must cost its own record, never the batch
         return {"id": task.id, "error": f"{type(error).__name__}: {error}"}
-    text = kept_text(lines)
+    text = content_text(lines)
     return {
         "id": task.id,
         "kind": kind,

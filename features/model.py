@@ -45,6 +45,11 @@ class ScoredLine:
     is_content: bool
 
 
+def content_text(lines: list[ScoredLine]) -> str:
+    """The content lines of a scored page, joined with newlines: what `clean_*` return."""
+    return "\n".join(line.text for line in lines if line.is_content)
+
+
 def default_model_path() -> Path:
     """models/ of a source checkout, else the copy installed inside the package."""
     in_repo = settings.MODEL_DIR / "boilerplate.joblib"
@@ -161,11 +166,11 @@ class BoilerplateModel:
 
     def clean_html(self, html: str | bytes, threshold: float | None = None) -> str:
         """The content lines of an HTML page, joined with newlines."""
-        return "\n".join(line.text for line in self.score_html(html, threshold) if line.is_content)
+        return content_text(self.score_html(html, threshold))
 
     def clean_text(self, text: str | bytes, threshold: float | None = None) -> str:
         """The content lines of a plain-text page, joined with newlines."""
-        return "\n".join(line.text for line in self.score_text(text, threshold) if line.is_content)
+        return content_text(self.score_text(text, threshold))
 
     def _score(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> list[ScoredLine]:
         part = self.artifact[kind]
