@@ -372,7 +372,20 @@ def page_model_outputs(model, page: Page) -> tuple[str, dict[str, Output], PageL
     for rendering, render in RENDERINGS.items():
         rendered = run_safely(render, page.html)
         outputs[text_system(rendering)] = rendered if rendered.error else run_safely(model.clean_text, rendered.text)
+        outputs[c4_system(rendering)] = rendered if rendered.error else Output(c4_line_rule(rendered.text))
     return page.page_id, outputs, html_page_lines(scored, page)
+
+
+def c4_system(rendering: str) -> str:
+    return f"C4 line rule (text: {rendering})"
+
+
+def c4_line_rule(text: str) -> str:
+    """The text-only baseline of C4 (Raffel et al. 2020): keep lines of 3+ words that end in
+    terminal punctuation."""
+    return "\n".join(
+        line for line in text.splitlines() if len(line.split()) >= 3 and line.rstrip().endswith((".", "!", "?", '"'))
+    )
 
 
 _worker_model = None  # each pool worker's own copy of the model

@@ -77,7 +77,9 @@ def word_weights(lines: pd.DataFrame) -> np.ndarray:
 
 
 def new_linear() -> SGDClassifier:
-    return SGDClassifier(loss="log_loss", alpha=1e-6, penalty="l2", max_iter=20, tol=1e-4, random_state=settings.SEED)
+    # Averaged SGD: plain SGD had not converged in 20 epochs and its validation F1 moved by
+    # 0.04 between seeds; averaged, 0.813 for both seeds tried.
+    return SGDClassifier(loss="log_loss", alpha=1e-5, penalty="l2", max_iter=20, tol=1e-4, average=True, random_state=settings.SEED)
 
 
 def new_booster() -> HistGradientBoostingClassifier:
@@ -113,12 +115,12 @@ class Candidate:
         self.booster = None
         if self.boosted:
             oof = out_of_fold_scores(X, y, lines["domain"].to_numpy())
-            features = stacked_features(X, oof, lines["page"].to_numpy(), n_stats)
+            features = stacked_features(X, oof, lines, n_stats)
             self.booster = new_booster().fit(features, y, sample_weight=weights)
         return self
 
     def predict(self, X, lines: pd.DataFrame, n_stats: int) -> np.ndarray:
-        return probabilities(self.linear, self.booster, X, lines["page"].to_numpy(), n_stats)
+        return probabilities(self.linear, self.booster, X, lines, n_stats)
 
 
 # --- The benchmark's page-averaged word-F1, for many thresholds at once ---------------------

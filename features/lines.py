@@ -20,6 +20,7 @@ _DIGIT = re.compile(r"\d")
 _UPPER = re.compile(r"[A-ZÀ-Ý]")
 _SPLIT_ATTR = re.compile(r"[^a-z]+")
 
+BOXES = ("box1", "box2", "box3")  # the elements around a line's block, innermost first
 BLOCK_KINDS = ("h", "p", "li", "td", "div", "pre", "a", "button", "dt", "dd", "text")
 # The signals neighbours contribute (boilerpipe and jusText both judge a block by its neighbours).
 CONTEXT_COLUMNS = ("log_chars", "link_share", "ends_sentence", "stopword_share", "punct_share")
@@ -83,7 +84,7 @@ class LineStats(TransformerMixin, BaseEstimator):
         return [c for c in CONTEXT_COLUMNS if self.html or c != "link_share"]
 
     def _boxes(self):
-        return ("box1", "box2", "box3") if self.html else ("box1",)
+        return BOXES if self.html else BOXES[:1]
 
     def _box_signal_names(self):
         names = ["log_chars", "log_lines", "ends_sentence", "stopword_share", "share_of_page"]
@@ -108,19 +109,19 @@ class LineStats(TransformerMixin, BaseEstimator):
         """Signals of the element around each line (all its lines together): text density, links."""
         pages = X["page"].to_numpy().astype(np.int64)
         chars, words = columns["_chars"], columns["_words"]
-        page_chars = _group_sum(pages, chars)
+        page_chars = group_sum(pages, chars)
         signals = {}
         for box in self._boxes():
             groups = (pages << 32) | X[box].to_numpy().astype(np.int64)
-            box_chars = _group_sum(groups, chars)
-            box_words = _group_sum(groups, words)
+            box_chars = group_sum(groups, chars)
+            box_words = group_sum(groups, words)
             signals[f"{box}_log_chars"] = np.log1p(box_chars)
-            signals[f"{box}_log_lines"] = np.log1p(_group_sum(groups, np.ones_like(chars)))
-            signals[f"{box}_ends_sentence"] = _group_sum(groups, columns["ends_sentence"] * chars) / np.maximum(box_chars, 1)
-            signals[f"{box}_stopword_share"] = _group_sum(groups, columns["stopword_share"] * words) / np.maximum(box_words, 1)
+            signals[f"{box}_log_lines"] = np.log1p(group_sum(groups, np.ones_like(chars)))
+            signals[f"{box}_ends_sentence"] = group_sum(groups, columns["ends_sentence"] * chars) / np.maximum(box_chars, 1)
+            signals[f"{box}_stopword_share"] = group_sum(groups, columns["stopword_share"] * words) / np.maximum(box_words, 1)
             signals[f"{box}_share_of_page"] = box_chars / np.maximum(page_chars, 1)
             if self.html:
-                signals[f"{box}_link_share"] = _group_sum(groups, X["link_chars"].to_numpy(float)) / np.maximum(box_chars, 1)
+                signals[f"{box}_link_share"] = group_sum(groups, X["link_chars"].to_numpy(float)) / np.maximum(box_chars, 1)
         return signals
 
     def _own_signals(self, X) -> dict:
@@ -162,10 +163,24 @@ class LineStats(TransformerMixin, BaseEstimator):
         return signals
 
 
-def _group_sum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+def group_sum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """For each row, the sum of `values` over the rows of its group."""
     _, inverse = np.unique(groups, return_inverse=True)
     return np.bincount(inverse, weights=values)[inverse]
+
+
+def group_mean(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each row, the mean of `values` over the rows of its group."""
+    _, inverse, counts = np.unique(groups, return_inverse=True, return_counts=True)
+    return (np.bincount(inverse, weights=values) / counts)[inverse]
+
+
+def group_max(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each row, the largest of `values` over the rows of its group."""
+    _, inverse = np.unique(groups, return_inverse=True)
+    largest = np.full(inverse.max() + 1 if len(inverse) else 0, -np.inf)
+    np.maximum.at(largest, inverse, values)
+    return largest[inverse]
 
 
 def _count_share(pattern: re.Pattern, texts: list[str], chars: np.ndarray) -> np.ndarray:

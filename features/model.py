@@ -3,7 +3,7 @@
 The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn objects and
 metadata, one entry per kind of input:
 
-    {"format": "boilerline", "format_version": 1, "sklearn_version": "1.9.1",
+    {"format": "boilerline", "format_version": 2, "sklearn_version": "1.9.1",
      "html": {"linear": Pipeline, "booster": HistGradientBoostingClassifier | None, "threshold": float},
      "text": {...same keys...},
      "card": {...what models/boilerplate.json says...}}
@@ -24,11 +24,11 @@ from scipy.special import expit
 from threadpoolctl import ThreadpoolController
 
 from . import settings
-from .lines import shift_within_pages
+from .lines import BOXES, group_max, group_mean, shift_within_pages
 from .segment import segment_html, segment_text
 
 FORMAT = "boilerline"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold"}
@@ -96,29 +96,30 @@ def _check_artifact(artifact, path: Path, caught_warnings) -> None:
         raise ModelError(f"{path} lacks the {', '.join(missing)} model(s); retrain with `make train`")
 
 
-def neighbour_scores(linear: np.ndarray, pages: np.ndarray) -> np.ndarray:
-    """Each line's linear score beside those of its neighbours and its page's mean and max."""
-    frame = pd.DataFrame({"page": pages, "score": linear})
-    by_page = frame.groupby("page", sort=False)["score"]
+def neighbour_scores(linear: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
+    """Each line's linear score beside those of its neighbours, of its page (mean, max) and of
+    the elements around it (mean): a menu item inside a content-rich element reads differently."""
+    pages = lines["page"].to_numpy().astype(np.int64)
     columns = [linear]
     columns += [shift_within_pages(linear, pages, offset, fill=-10.0) for offset in NEIGHBOUR_OFFSETS]
-    columns += [by_page.transform("mean").to_numpy(), by_page.transform("max").to_numpy()]
+    columns += [group_mean(pages, linear), group_max(pages, linear)]
+    columns += [group_mean((pages << 32) | lines[box].to_numpy().astype(np.int64), linear) for box in BOXES]
     return np.column_stack(columns)
 
 
-def stacked_features(features, linear: np.ndarray, pages: np.ndarray, n_stats: int) -> np.ndarray:
+def stacked_features(features, linear: np.ndarray, lines: pd.DataFrame, n_stats: int) -> np.ndarray:
     """The booster's input: the hand-crafted block of the features, then the neighbour scores."""
     stats = features[:, :n_stats]
     stats = stats.toarray() if hasattr(stats, "toarray") else np.asarray(stats)
-    return np.hstack([stats, neighbour_scores(linear, pages)])
+    return np.hstack([stats, neighbour_scores(linear, lines)])
 
 
-def probabilities(classifier, booster, features, pages: np.ndarray, n_stats: int) -> np.ndarray:
+def probabilities(classifier, booster, features, lines: pd.DataFrame, n_stats: int) -> np.ndarray:
     """P(content) per line from the feature matrix: the linear score, rescored by the booster if any."""
     linear = classifier.decision_function(features)
     if booster is None:
         return expit(linear)
-    return booster.predict_proba(stacked_features(features, linear, pages, n_stats))[:, 1]
+    return booster.predict_proba(stacked_features(features, linear, lines, n_stats))[:, 1]
 
 
 _THREADPOOLS = ThreadpoolController()
@@ -132,7 +133,7 @@ def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
     # One page is a few hundred rows: starting OpenMP threads per tree costs far more than
     # it saves (0.5 s a page instead of 10 ms on a busy machine).
     with _THREADPOOLS.limit(limits=1, user_api="openmp"):
-        return probabilities(part["linear"][-1], part.get("booster"), features, lines["page"].to_numpy(), part["n_stats"])
+        return probabilities(part["linear"][-1], part.get("booster"), features, lines, part["n_stats"])
 
 
 class BoilerplateModel:

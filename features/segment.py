@@ -7,7 +7,9 @@ per line and the columns in `LINE_COLUMNS`, in page order.
 
 import codecs
 import re
+from collections import Counter
 
+import numpy as np
 import pandas as pd
 from selectolax.lexbor import LexborHTMLParser
 
@@ -30,6 +32,9 @@ LINE_COLUMNS = [
     "position",  # index of the line in the page / number of lines (0..1)
     "repeats",  # how many other lines of the page have the same text
 ]
+
+COLUMN_TYPES = dict.fromkeys(LINE_COLUMNS[:4], object) | dict.fromkeys(["link_chars", "depth", "box1", "box2", "box3", "repeats"], int) | {
+    "hidden": bool, "blank_before": bool, "position": float}
 
 # Elements that end the current line and start a new one. `br` and `hr` only break lines.
 BLOCK_TAGS = frozenset(
@@ -125,16 +130,26 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
 
 def _finish(rows: list[tuple]) -> pd.DataFrame:
     """Drop undecodable lines; add the page-level columns (position, repeats) that need all lines."""
-    frame = pd.DataFrame(rows, columns=LINE_COLUMNS[:-2])
-    # Binary junk decodes to replacement and control characters: it is not text, whether a
-    # whole page of it or a line of it in a real page.
-    junk, length = frame["text"].str.count(_JUNK), frame["text"].str.len()
-    binary_page = junk.sum() > length.sum() * MAX_JUNK_SHARE
-    frame = frame[~binary_page & (junk <= length * 2 * MAX_JUNK_SHARE)].reset_index(drop=True)
-    n = len(frame)
-    frame["position"] = (frame.index / max(n - 1, 1)).astype(float)
-    frame["repeats"] = frame.groupby("text")["text"].transform("size").sub(1).astype(int) if n else 0
-    return frame.astype({"link_chars": int, "depth": int, "hidden": bool, "blank_before": bool, "box1": int, "box2": int, "box3": int})
+    rows = _without_junk(rows)
+    columns = dict(zip(LINE_COLUMNS, zip(*rows))) if rows else {name: () for name in LINE_COLUMNS}
+    n = len(rows)
+    copies = Counter(columns["text"])
+    columns["position"] = np.arange(n) / max(n - 1, 1)
+    columns["repeats"] = [copies[text] - 1 for text in columns["text"]]
+    frame = pd.DataFrame(columns, columns=LINE_COLUMNS)
+    return frame.astype(COLUMN_TYPES)
+
+
+def _without_junk(rows: list[tuple]) -> list[tuple]:
+    """Binary junk decodes to replacement and control characters: it is not text, whether a
+    whole page of it or a line of it in a real page."""
+    junk = [len(_JUNK.findall(row[0])) if _JUNK.search(row[0]) else 0 for row in rows]
+    if sum(junk) > sum(len(row[0]) for row in rows) * MAX_JUNK_SHARE:
+        return []
+    return [row for row, bad in zip(rows, junk) if bad <= len(row[0]) * 2 * MAX_JUNK_SHARE]
+
+
+_LEAVE = object()  # on the walk's stack: the element on top of `ancestors` ends here
 
 
 class _BlockWalker:
@@ -154,11 +169,11 @@ class _BlockWalker:
         self.open_hidden = 0
 
     def walk(self, root):
-        stack = [(root, False)]
+        stack = [root]
         while stack:
-            node, leaving = stack.pop()
-            if leaving:
-                self._leave(node)
+            node = stack.pop()
+            if node is _LEAVE:
+                self._leave()
                 continue
             tag = node.tag
             if tag == "-text":
@@ -170,13 +185,8 @@ class _BlockWalker:
                 self._add_text(node.text(separator=" ") or "")
                 continue
             self._enter(node, tag)
-            stack.append((node, True))
-            children = []
-            child = node.child
-            while child is not None:
-                children.append(child)
-                child = child.next
-            stack.extend((c, False) for c in reversed(children))
+            stack.append(_LEAVE)
+            stack.extend(reversed(list(node.iter(include_text=True))))
         self._flush()
         return self.rows
 
@@ -195,7 +205,7 @@ class _BlockWalker:
         self.open_links += tag == "a"
         self.open_hidden += hidden
 
-    def _leave(self, node):
+    def _leave(self):
         tag, _, hidden, _ = self.ancestors[-1]
         if tag in BLOCK_TAGS:
             self._flush()

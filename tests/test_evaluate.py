@@ -150,11 +150,16 @@ def test_the_cache_key_names_peer_version_source_page_and_html_digest(tmp_path, 
 # --- the model and scoring ---------------------------------------------------------------
 def test_model_outputs_cover_the_html_model_and_each_rendering(tiny_pages):
     outputs, lines = evaluate.model_outputs(FakeModel(), tiny_pages)
-    assert set(outputs) == {HTML_MODEL, text_system("plain")}
+    assert set(outputs) == {HTML_MODEL, text_system("plain"), evaluate.c4_system("plain")}
     assert outputs[HTML_MODEL]["b"].text == "real content here\nrelated content links"
     assert set(lines) == {"a", "b"}  # page c has no gold to label its lines
     assert lines["b"].labels.tolist() == [True, False]
     assert lines["b"].kept.tolist() == [True, True]
+
+
+def test_c4_line_rule_keeps_only_sentences_of_three_words_or_more():
+    text = "Home\nShare this\nThe council met on Monday to vote.\nIs it over?\nRead more about it\nTwo words."
+    assert evaluate.c4_line_rule(text) == "The council met on Monday to vote.\nIs it over?"
 
 
 def test_scores_and_summary_of_tiny_pages(tiny_pages):
