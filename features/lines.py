@@ -9,7 +9,6 @@ the shape checks scikit-learn expects; the vocabularies live in the TF-IDF steps
 import re
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 _WORD = re.compile(r"\w+")
@@ -132,8 +131,7 @@ class LineStats(TransformerMixin, BaseEstimator):
         word_chars = np.fromiter((sum(map(len, ws)) for ws in tokens), float, len(texts))
         stop = np.fromiter((sum(w in self.stopwords for w in ws) for ws in tokens), float, len(texts))
         safe_chars = np.maximum(chars, 1)
-        pages = X["page"].to_numpy()
-        page_lines = pd.Series(pages).map(pd.Series(pages).value_counts()).to_numpy(float)
+        page_lines = group_sum(X["page"].to_numpy(), np.ones(len(texts)))
         signals = {
             "_chars": chars,
             "_words": n_words,
