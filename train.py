@@ -38,7 +38,7 @@ from data.build import LINES_DIR, RAW_DIR, load_lines
 from data.sources import read_wcxb
 from data.split import is_held_out
 from features import settings
-from features.lines import LineStats, StructureTokens
+from features.lines import LineStats, StructureTokens, UniqueRows
 from features.model import FORMAT, FORMAT_VERSION, probabilities, stacked_features
 
 TEXT_RENDERINGS = ("lines", "html_text", "inscriptis")
@@ -63,7 +63,7 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
     if html:
         structure = Pipeline([
             ("tokens", StructureTokens()),
-            ("tfidf", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, sublinear_tf=True, dtype=np.float32)),
+            ("tfidf", UniqueRows(TfidfVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, sublinear_tf=True, dtype=np.float32))),
         ])
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
     else:
@@ -235,9 +235,10 @@ def timed(label: str, work):
 def prune_for_saving(part: dict) -> None:
     """TF-IDF keeps every pruned term in `stop_words_`; it is not needed to transform and is large."""
     for _, transformer, _ in part["linear"].named_steps["features"].transformers_:
-        for step in getattr(transformer, "steps", [(None, transformer)]):
-            if hasattr(step[1], "stop_words_"):
-                step[1].stop_words_ = None
+        for _, step in getattr(transformer, "steps", [(None, transformer)]):
+            vectorizer = getattr(step, "transformer_", step)  # inside UniqueRows
+            if hasattr(vectorizer, "stop_words_"):
+                vectorizer.stop_words_ = None
 
 
 def data_hash() -> str:

@@ -9,7 +9,7 @@ the shape checks scikit-learn expects; the vocabularies live in the TF-IDF steps
 import re
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:;\"'”’)]$")
@@ -218,3 +218,26 @@ class StructureTokens(TransformerMixin, BaseEstimator):
             parts.append(token)
             parts.extend(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token)
         return " ".join(parts)
+
+
+class UniqueRows(TransformerMixin, BaseEstimator):
+    """Runs `transformer` once per distinct input row and repeats the result for duplicates.
+
+    The lines of one menu or one article share their structure tokens: on a typical page a
+    few dozen distinct rows stand for hundreds of lines. Fitting sees every row, so what is
+    learned (document frequencies) is exactly what `transformer` alone would learn.
+    """
+
+    def __init__(self, transformer):
+        self.transformer = transformer
+
+    def fit(self, X, y=None):
+        self.transformer_ = clone(self.transformer).fit(X, y)
+        return self
+
+    def transform(self, X):
+        distinct, inverse = np.unique(np.asarray(X, dtype=object), return_inverse=True)
+        return self.transformer_.transform(distinct)[inverse]
+
+    def get_feature_names_out(self, input_features=None):
+        return self.transformer_.get_feature_names_out(input_features)
