@@ -53,7 +53,6 @@ ATTR_ANCESTORS = 8  # how many ancestors' class/id tokens a line keeps
 PATH_ANCESTORS = 12  # how many ancestor tags a line's path keeps
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_WS = re.compile(r"\s+")
 _JUNK = re.compile(r"[\ufffd\x01-\x08\x0e-\x1f\x7f-\x9f]")
 MAX_JUNK_SHARE = 0.3  # a page with more undecodable characters than this is binary
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -109,7 +108,7 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
     html = decode_page(page)
     tree = LexborHTMLParser(html)
     root = tree.body or tree.root
-    rows = _BlockWalker().walk(root) if root is not None else []
+    rows = _walk(root) if root is not None else []
     return _finish(rows)
 
 
@@ -118,7 +117,7 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     text = decode_page(page)
     rows, blank, paragraph = [], False, 1
     for raw in text.splitlines():
-        line = _WS.sub(" ", raw).strip()
+        line = _collapse_spaces(raw)
         if not line:
             blank = True
             continue
@@ -131,119 +130,168 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
 def _finish(rows: list[tuple]) -> pd.DataFrame:
     """Drop undecodable lines; add the page-level columns (position, repeats) that need all lines."""
     rows = _without_junk(rows)
-    columns = dict(zip(LINE_COLUMNS, zip(*rows))) if rows else {name: () for name in LINE_COLUMNS}
+    columns = dict(zip(LINE_COLUMNS, zip(*rows))) if rows else dict.fromkeys(LINE_COLUMNS, ())
     n = len(rows)
     copies = Counter(columns["text"])
     columns["position"] = np.arange(n) / max(n - 1, 1)
     columns["repeats"] = [copies[text] - 1 for text in columns["text"]]
-    frame = pd.DataFrame(columns, columns=LINE_COLUMNS)
-    return frame.astype(COLUMN_TYPES)
+    # Typed arrays from the start: converting a frame with `astype` costs more than making it.
+    # Text columns are object Series, as a list of str alone would become pandas' str dtype.
+    index = pd.RangeIndex(n)
+    typed = {
+        name: pd.Series(values, index=index, dtype=object, copy=False) if COLUMN_TYPES[name] is object
+        else np.asarray(values, dtype=COLUMN_TYPES[name])
+        for name, values in columns.items()
+    }
+    return pd.DataFrame(typed, index=index, columns=LINE_COLUMNS, copy=False)
 
 
 def _without_junk(rows: list[tuple]) -> list[tuple]:
     """Binary junk decodes to replacement and control characters: it is not text, whether a
     whole page of it or a line of it in a real page."""
+    if not _JUNK.search("".join(row[0] for row in rows)):
+        return rows  # the usual page: nothing to count
     junk = [len(_JUNK.findall(row[0])) if _JUNK.search(row[0]) else 0 for row in rows]
     if sum(junk) > sum(len(row[0]) for row in rows) * MAX_JUNK_SHARE:
         return []
     return [row for row, bad in zip(rows, junk) if bad <= len(row[0]) * 2 * MAX_JUNK_SHARE]
 
 
-_LEAVE = object()  # on the walk's stack: the element on top of `ancestors` ends here
+def _walk(root) -> list[tuple]:
+    """One row per line of `root`'s visible text, in page order.
 
+    A loop rather than recursion, as pages nest 50,000 deep. It runs for every node of every
+    page, so it keeps its state in local variables and calls out only for elements with
+    attributes and for complete lines.
+    """
+    rows = []
+    parts = []  # text pieces of the open line
+    link_chars = 0
+    # Counted as text arrives: an inline hidden element (<span hidden>) is closed again
+    # before its line is flushed, so the open elements at flush time cannot tell.
+    hidden_chars = 0
+    # The open elements, root first, as parallel stacks; `blocks` and `hidden` hold the
+    # positions of those that are block elements and hidden, `links` counts the open <a>.
+    nodes, tags, tokens, serials, blocks, hidden, links = [], [], [], [], [], [], 0
+    serial = 0  # elements entered so far: the boxes' ids
+    max_depth = settings.MAX_DEPTH
 
-class _BlockWalker:
-    """Walks the DOM without recursion (pages nest 50,000 deep), collecting one row per block."""
+    def flush():
+        nonlocal link_chars, hidden_chars
+        # Hidden when most of it is; its length is only worth counting when some of it is.
+        line_hidden = hidden_chars > 0 and hidden_chars * 2 > sum(len(part.strip()) for part in parts)
+        rows.extend(_line_rows("".join(parts), tags, tokens, serials, blocks, link_chars, line_hidden))
+        parts.clear()
+        link_chars = hidden_chars = 0
 
-    def __init__(self):
-        self.rows = []
-        self.parts = []  # text pieces of the open line
-        self.link_chars = 0
-        # Counted as text arrives: an inline hidden element (<span hidden>) is closed again
-        # before its line is flushed, so the open elements at flush time cannot tell.
-        self.hidden_chars = 0
-        self.line_chars = 0
-        self.ancestors = []  # (tag, class/id tokens, is_hidden, serial number) of open elements
-        self.serial = 0
-        self.open_links = 0
-        self.open_hidden = 0
-
-    def walk(self, root):
-        stack = [root]
-        while stack:
-            node = stack.pop()
-            if node is _LEAVE:
-                self._leave()
+    node = root
+    while node is not None:
+        tag = node.tag
+        text = None
+        if tag == "-text":
+            text = node.text_content or ""
+        elif tag in INVISIBLE_TAGS or tag.startswith("-"):
+            pass
+        elif len(tags) >= max_depth:
+            # Below MAX_DEPTH an element is flattened into its ancestor's line, text and all.
+            text = node.text(separator=" ") or ""
+        else:
+            is_block = tag in BLOCK_TAGS
+            if is_block and parts:
+                flush()
+            serial += 1
+            child = node.first_child
+            if child is not None:  # open it; a childless element can only end a line
+                if is_block:
+                    blocks.append(len(tags))
+                attributes = node.attributes
+                if attributes and _is_hidden(attributes):
+                    hidden.append(len(tags))
+                tokens.append(_tokens(attributes) if attributes else "")
+                links += tag == "a"
+                tags.append(tag)
+                serials.append(serial)
+                nodes.append(node)
+                node = child
                 continue
-            tag = node.tag
-            if tag == "-text":
-                self._add_text(node.text_content or "")
-                continue
-            if tag in INVISIBLE_TAGS or tag.startswith("-"):
-                continue
-            if len(self.ancestors) >= settings.MAX_DEPTH:
-                self._add_text(node.text(separator=" ") or "")
-                continue
-            self._enter(node, tag)
-            stack.append(_LEAVE)
-            stack.extend(reversed(list(node.iter(include_text=True))))
-        self._flush()
-        return self.rows
+        # Whitespace before a line's first text changes nothing in it: leaving it out saves
+        # flushing a line of nothing at every block boundary of indented HTML.
+        if text and (parts or not text.isspace()):
+            parts.append(text)
+            if links or hidden:
+                chars = len(text.strip())
+                if links:
+                    link_chars += chars
+                if hidden:
+                    hidden_chars += chars
+        # On to the next sibling, closing the open elements that have none. The root's own
+        # siblings are not part of the walk.
+        following = node.next if nodes else None
+        while following is None and nodes:
+            node = nodes.pop()
+            tag = tags[-1]
+            if tag in BLOCK_TAGS:
+                if parts:
+                    flush()
+                blocks.pop()
+            tags.pop()
+            tokens.pop()
+            serials.pop()
+            if hidden and hidden[-1] == len(tags):
+                hidden.pop()
+            links -= tag == "a"
+            following = node.next if nodes else None
+        node = following
+    if parts:
+        flush()
+    return rows
 
-    def _enter(self, node, tag):
-        if tag in BLOCK_TAGS:
-            self._flush()
-        attributes = node.attributes
-        tokens = " ".join(v for k in ("class", "id") if (v := attributes.get(k)))
-        hidden = (
-            "hidden" in attributes
-            or attributes.get("aria-hidden") == "true"
-            or bool(_HIDDEN_STYLE.search(attributes.get("style") or ""))
-        )
-        self.serial += 1
-        self.ancestors.append((tag, tokens, hidden, self.serial))
-        self.open_links += tag == "a"
-        self.open_hidden += hidden
 
-    def _leave(self):
-        tag, _, hidden, _ = self.ancestors[-1]
-        if tag in BLOCK_TAGS:
-            self._flush()
-        self.ancestors.pop()
-        self.open_links -= tag == "a"
-        self.open_hidden -= hidden
+def _is_hidden(attributes: dict) -> bool:
+    """Hidden by the `hidden` attribute, aria-hidden or an inline display:none style."""
+    if "hidden" in attributes or attributes.get("aria-hidden") == "true":
+        return True
+    style = attributes.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
 
-    def _add_text(self, text):
-        chars = len(text.strip())
-        if self.open_links:
-            self.link_chars += chars
-        if self.open_hidden:
-            self.hidden_chars += chars
-        self.line_chars += chars
-        self.parts.append(text)
 
-    def _flush(self):
-        if not self.parts:
-            return
-        raw = "".join(self.parts)
-        hidden = self.hidden_chars * 2 > self.line_chars  # most of the line is hidden
-        self.parts = []
-        self.hidden_chars = self.line_chars = 0
-        tags = [a[0] for a in self.ancestors]
-        at = next((i for i in range(len(tags) - 1, -1, -1) if tags[i] in BLOCK_TAGS), 0)
-        block = tags[at] if tags else "body"
-        # The elements around the block: text density of these is what boilerpipe judges by.
-        boxes = [self.ancestors[at - k][3] if at - k >= 0 else 0 for k in (1, 2, 3)]
-        # Preformatted blocks (code) keep their own line breaks.
-        pieces = raw.split("\n") if block == "pre" else [raw]
-        texts = [t for p in pieces if (t := _WS.sub(" ", p).strip()[: settings.MAX_LINE_CHARS])]
-        if not texts:
-            self.link_chars = 0
-            return
-        path = " ".join(tags[-PATH_ANCESTORS:])
-        attrs = " ".join(a[1] for a in self.ancestors[-ATTR_ANCESTORS:] if a[1]).lower()
-        link_share = self.link_chars / max(sum(map(len, texts)), 1)
-        for text in texts:
-            link_chars = min(round(link_share * len(text)), len(text))
-            self.rows.append((text, block, path, attrs, link_chars, len(tags), hidden, False, *boxes))
-        self.link_chars = 0
+def _tokens(attributes: dict) -> str:
+    """An element's class and id tokens, space separated."""
+    classes, ident = attributes.get("class"), attributes.get("id")
+    return f"{classes} {ident}" if classes and ident else classes or ident or ""
+
+
+def _line_rows(raw, tags, tokens, serials, blocks, link_chars, hidden) -> list[tuple]:
+    """The rows of one line: the text `raw` collected inside the open elements `tags`."""
+    at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
+    block = tags[at] if tags else "body"
+    limit = settings.MAX_LINE_CHARS
+    if block == "pre":  # preformatted blocks (code) keep their own line breaks
+        texts = [text for piece in raw.split("\n") if (text := _collapse_spaces(piece)[:limit])]
+    else:
+        texts = [text] if (text := _collapse_spaces(raw)[:limit]) else []
+    if not texts:
+        return []
+    path = " ".join(tags[-PATH_ANCESTORS:])
+    attrs = " ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower()
+    depth = len(tags)
+    # The elements around the block: text density of these is what boilerpipe judges by.
+    box1 = serials[at - 1] if at >= 1 else 0
+    box2 = serials[at - 2] if at >= 2 else 0
+    box3 = serials[at - 3] if at >= 3 else 0
+    if len(texts) == 1:  # the usual line, which has all the link characters to itself
+        text = texts[0]
+        return [(text, block, path, attrs, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3)]
+    # A <pre> cut into lines: each gets its share of the link characters.
+    link_share = link_chars / sum(map(len, texts))
+    return [
+        (text, block, path, attrs, min(round(link_share * len(text)), len(text)), depth, hidden, False,
+         box1, box2, box3)
+        for text in texts
+    ]
+
+
+def _collapse_spaces(text: str) -> str:
+    """Runs of whitespace as one space, none at the ends: what `re.sub(r"\\s+", " ", text).strip()`
+    gives (str.split and \\s take the same characters for whitespace), in a third of the time."""
+    return " ".join(text.split())

@@ -4,10 +4,11 @@ import codecs
 import random
 import time
 
+import numpy as np
 import pytest
 
 from features import settings
-from features.segment import LINE_COLUMNS, PageError, decode_page, segment_html, segment_text
+from features.segment import COLUMN_TYPES, LINE_COLUMNS, PageError, decode_page, segment_html, segment_text
 
 # "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
 QUICK_SECONDS = 15
@@ -33,6 +34,16 @@ def test_an_empty_page_gives_no_lines_but_every_column(segment, page):
     frame = segment(page)
     assert len(frame) == 0
     assert list(frame.columns) == LINE_COLUMNS
+
+
+@pytest.mark.parametrize("page", ["", "<p>one</p><p>two <a href='/'>link</a></p>", "one\n\ntwo"])
+@pytest.mark.parametrize("segment", [segment_html, segment_text])
+def test_every_column_has_its_dtype_even_without_lines(segment, page):
+    # Text columns are object, not pandas' str dtype, which a plain list of str would become.
+    frame = segment(page)
+    assert {name: str(dtype) for name, dtype in frame.dtypes.items()} == {
+        name: str(np.dtype(kind)) for name, kind in COLUMN_TYPES.items()
+    }
 
 
 def test_an_html_page_without_visible_text_gives_no_lines():
