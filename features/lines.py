@@ -7,8 +7,10 @@ the shape checks scikit-learn expects; the vocabularies live in the TF-IDF steps
 """
 
 import re
+from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 _WORD = re.compile(r"\w+")
@@ -215,9 +217,15 @@ class StructureTokens(TransformerMixin, BaseEstimator):
         tags = path.split()[::-1][: self.ancestors]
         parts = [f"tag_{tag}"] + [f"a{i}_{t}" for i, t in enumerate(tags, 1)]
         for token in set(attrs.split()):
-            parts.append(token)
-            parts.extend(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token)
+            parts.extend(_attr_token_words(token))
         return " ".join(parts)
+
+
+@lru_cache(maxsize=65_536)
+def _attr_token_words(token: str) -> tuple[str, ...]:
+    """A class/id token and the words it is made of. Cached: sites reuse a few thousand
+    names ("menu-item", "entry-content") on every page."""
+    return (token, *(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token))
 
 
 class UniqueRows(TransformerMixin, BaseEstimator):
@@ -236,7 +244,7 @@ class UniqueRows(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        distinct, inverse = np.unique(np.asarray(X, dtype=object), return_inverse=True)
+        inverse, distinct = pd.factorize(np.asarray(X, dtype=object))  # hashing, not sorting strings
         return self.transformer_.transform(distinct)[inverse]
 
     def get_feature_names_out(self, input_features=None):
