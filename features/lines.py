@@ -131,7 +131,8 @@ class LineStats(TransformerMixin, BaseEstimator):
         tokens = [_WORD.findall(t.lower()) for t in texts]
         n_words = np.fromiter(map(len, tokens), float, len(texts))
         word_chars = np.fromiter((sum(map(len, ws)) for ws in tokens), float, len(texts))
-        stop = np.fromiter((sum(w in self.stopwords for w in ws) for ws in tokens), float, len(texts))
+        is_stopword = self.stopwords.__contains__
+        stop = np.fromiter((sum(map(is_stopword, ws)) for ws in tokens), float, len(texts))
         safe_chars = np.maximum(chars, 1)
         page_lines = group_sum(X["page"].to_numpy(), np.ones(len(texts)))
         signals = {
@@ -157,7 +158,7 @@ class LineStats(TransformerMixin, BaseEstimator):
             signals["link_share"] = X["link_chars"].to_numpy(float) / safe_chars
             signals["log_depth"] = np.log1p(X["depth"].to_numpy(float))
             signals["hidden"] = X["hidden"].to_numpy(float)
-            kinds = X["tag"].map(_kind).to_numpy()
+            kinds = np.array([_kind(tag) for tag in X["tag"].tolist()], dtype=object)
             for kind in BLOCK_KINDS:
                 signals[f"kind_{kind}"] = (kinds == kind).astype(float)
         return signals
