@@ -72,8 +72,15 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
 
 
 def word_weights(lines: pd.DataFrame) -> np.ndarray:
-    """Long paragraphs count for more than one-word links, as they do in the word-F1."""
-    return np.maximum(lines["text"].str.count(r"\w+").to_numpy(float), 1.0)
+    """Each page weighs the same in total, as it does in the page-averaged word-F1; within a
+    page, long paragraphs count for more than one-word links, as they do in that F1.
+
+    Plain word-count weights let a few long pages outweigh hundreds of short listing and
+    product pages: normalising per page raised validation F1 from 0.822 to 0.845.
+    """
+    words = np.maximum(lines["text"].str.count(r"\w+").to_numpy(float), 1.0)
+    page_words = pd.Series(words).groupby(lines["page"].to_numpy()).transform("sum").to_numpy()
+    return words / page_words * page_words.mean()
 
 
 def new_linear() -> SGDClassifier:
@@ -171,9 +178,12 @@ def split_for_validation(lines: pd.DataFrame) -> np.ndarray:
     return lines["domain"].isin(validation).to_numpy()
 
 
-def train_kind(kind: str, train_lines: pd.DataFrame, held_lines: pd.DataFrame, gold: dict, stop: frozenset, report: dict) -> dict:
-    validation = split_for_validation(train_lines)
-    fit_lines, val_lines = train_lines[~validation], train_lines[validation]
+def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold: dict, stop: frozenset, report: dict) -> dict:
+    """`labelled`: every rendering of the training pages. Models fit on one rendering per page;
+    the threshold is validated on all of them (three times the validation lines of the text model)."""
+    train_lines = one_rendering_per_page(labelled)
+    fit_lines = train_lines[~split_for_validation(train_lines)]
+    val_lines = labelled[split_for_validation(labelled)]
     print(f"\n[{kind}] {fit_lines['page_id'].nunique()} fit pages, {val_lines['page_id'].nunique()} validation pages, "
           f"{held_lines['page_id'].nunique()} held-out pages; {len(train_lines):,} training lines")
 
@@ -263,8 +273,7 @@ def main() -> None:
     report, artifact = {}, {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__}
     for kind, renderings in (("html", ("html",)), ("text", TEXT_RENDERINGS)):
         subset = lines[lines["rendering"].isin(renderings)]
-        train_lines = one_rendering_per_page(subset[~subset["held_out"]])
-        artifact[kind] = train_kind(kind, train_lines, subset[subset["held_out"]], gold, stop, report)
+        artifact[kind] = train_kind(kind, subset[~subset["held_out"]], subset[subset["held_out"]], gold, stop, report)
         prune_for_saving(artifact[kind])
 
     card = {
