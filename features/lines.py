@@ -104,7 +104,12 @@ class LineStats(TransformerMixin, BaseEstimator):
             window = sum(shift_within_pages(columns[name], pages, o) for o in self._offsets())
             columns[f"window_{name}"] = (window + columns[name]) / (2 * self.context + 1)
         columns.update(self._box_signals(X, columns))
-        return np.column_stack([columns[name] for name in self.feature_names_out_]).astype(np.float32)
+        # Filled column by column: stacking ~90 float64 columns first doubled the peak memory
+        # of a 10 MB page.
+        rows = np.empty((len(X), len(self.feature_names_out_)), dtype=np.float32)
+        for j, name in enumerate(self.feature_names_out_):
+            rows[:, j] = columns.pop(name)
+        return rows
 
     def _box_signals(self, X, columns: dict) -> dict:
         """Signals of the element around each line (all its lines together): text density, links."""
