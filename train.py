@@ -37,6 +37,7 @@ from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
 from data.build import LINES_DIR, RAW_DIR, load_lines
+from data.metrics import words
 from data.sources import read_wcxb
 from data.split import is_held_out
 from features import settings
@@ -142,7 +143,7 @@ class PageScorer:
     """Scores kept lines against gold with WCXB's bag-of-words F1, vectorised over pages."""
 
     def __init__(self, lines: pd.DataFrame, gold_by_page_id: dict[str, str]):
-        counter = CountVectorizer(token_pattern=r"(?u)\w+", lowercase=True, dtype=np.float32)
+        counter = CountVectorizer(analyzer=words, dtype=np.float32)  # the benchmark's own tokens
         page_ids = lines["page"].to_numpy()
         self.pages, self.row_page = np.unique(page_ids, return_inverse=True)
         first_rows = lines.drop_duplicates("page")

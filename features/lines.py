@@ -119,15 +119,17 @@ class LineStats(TransformerMixin, BaseEstimator):
         signals = {}
         for box in self._boxes():
             groups = (pages << 32) | X[box].to_numpy().astype(np.int64)
-            box_chars = group_sum(groups, chars)
-            box_words = group_sum(groups, words)
+            values = [chars, words, np.ones_like(chars), columns["ends_sentence"] * chars, columns["stopword_share"] * words]
+            if self.html:
+                values.append(X["link_chars"].to_numpy(float))
+            box_chars, box_words, box_lines, sentence_chars, stop_words, *link_chars = group_sums(groups, *values)
             signals[f"{box}_log_chars"] = np.log1p(box_chars)
-            signals[f"{box}_log_lines"] = np.log1p(group_sum(groups, np.ones_like(chars)))
-            signals[f"{box}_ends_sentence"] = group_sum(groups, columns["ends_sentence"] * chars) / np.maximum(box_chars, 1)
-            signals[f"{box}_stopword_share"] = group_sum(groups, columns["stopword_share"] * words) / np.maximum(box_words, 1)
+            signals[f"{box}_log_lines"] = np.log1p(box_lines)
+            signals[f"{box}_ends_sentence"] = sentence_chars / np.maximum(box_chars, 1)
+            signals[f"{box}_stopword_share"] = stop_words / np.maximum(box_words, 1)
             signals[f"{box}_share_of_page"] = box_chars / np.maximum(page_chars, 1)
             if self.html:
-                signals[f"{box}_link_share"] = group_sum(groups, X["link_chars"].to_numpy(float)) / np.maximum(box_chars, 1)
+                signals[f"{box}_link_share"] = link_chars[0] / np.maximum(box_chars, 1)
         return signals
 
     def _own_signals(self, X) -> dict:
@@ -171,8 +173,13 @@ class LineStats(TransformerMixin, BaseEstimator):
 
 def group_sum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """For each row, the sum of `values` over the rows of its group."""
+    return group_sums(groups, values)[0]
+
+
+def group_sums(groups: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
+    """`group_sum` of several columns over the same groups, which are sorted out once."""
     _, inverse = np.unique(groups, return_inverse=True)
-    return np.bincount(inverse, weights=values)[inverse]
+    return [np.bincount(inverse, weights=column)[inverse] for column in values]
 
 
 def group_mean(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
