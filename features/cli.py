@@ -10,6 +10,7 @@ import argparse
 import glob
 import gzip
 import io
+import itertools
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -70,7 +71,7 @@ def expand_inputs(specs: Iterable[str]) -> list[Source]:
         elif os.path.isdir(spec):
             sources += _folder_sources(Path(spec))
         elif os.path.isfile(spec):
-            sources.append(Source(spec, Path(spec), _txt_name(Path(spec).name)))
+            sources.append(_file_source(spec))
         else:
             sources += _glob_sources(spec)
     return sources
@@ -93,8 +94,12 @@ def _glob_sources(pattern: str) -> list[Source]:
         if os.path.isdir(match):
             sources += _folder_sources(Path(match))
         else:
-            sources.append(Source(match, Path(match), _txt_name(Path(match).name)))
+            sources.append(_file_source(match))
     return sources
+
+
+def _file_source(name: str) -> Source:
+    return Source(name, Path(name), _txt_name(Path(name).name))
 
 
 def _txt_name(relative: str | Path) -> Path:
@@ -137,17 +142,23 @@ def read_page(source: Source) -> bytes:
     try:
         if source.path is None:
             raw = sys.stdin.buffer.read(limit + 1)
-        elif source.name.lower().endswith(".gz"):
-            with gzip.open(source.path, "rb") as stream:
-                raw = stream.read(limit + 1)
         else:
-            with open(source.path, "rb") as stream:
+            with _open(source.path, "rb") as stream:
                 raw = stream.read(limit + 1)
-    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+    except READ_ERRORS as error:
         raise PageError(f"{source.name}: cannot read it ({_reason(error)})") from None
     if len(raw) > limit:
         raise PageError(f"{source.name}: page is over the {limit:,} byte limit (MAX_PAGE_BYTES)")
     return raw
+
+
+READ_ERRORS = (OSError, EOFError, zlib.error)  # what a missing, unreadable or broken .gz file raises
+
+
+def _open(path: str | Path, mode: str, **options):
+    """A file, gunzipped when its name ends in .gz."""
+    opener = gzip.open if str(path).lower().endswith(".gz") else open
+    return opener(path, mode, **options)
 
 
 def _reason(error: Exception) -> str:
@@ -159,6 +170,13 @@ def _reason(error: Exception) -> str:
 def score_page(model: BoilerplateModel, kind: str, page: bytes | str, threshold: float | None) -> list[ScoredLine]:
     score = model.score_html if kind == "html" else model.score_text
     return score(page, threshold)
+
+
+def score_source(model: BoilerplateModel, source: Source, threshold: float | None, force_text: bool) -> tuple[str, list[ScoredLine]]:
+    """A file's (or stdin's) kind and scored lines; PageError when it cannot be read or segmented."""
+    raw = read_page(source)
+    kind = page_kind(source.name, raw, force_text)
+    return kind, score_page(model, kind, raw, threshold)
 
 
 # --- clean and score ------------------------------------------------------------------------------
@@ -174,8 +192,7 @@ def run_clean(args) -> int:
     failures = 0
     for source in sources:
         try:
-            raw = read_page(source)
-            text = content_text(score_page(model, page_kind(source.name, raw, args.text), raw, args.threshold))
+            text = content_text(score_source(model, source, args.threshold, args.text)[1])
         except PageError as error:
             report_page_error(source, error)
             failures += 1
@@ -213,8 +230,7 @@ def run_score(args) -> int:
     failures = 0
     for source in sources:
         try:
-            raw = read_page(source)
-            lines = score_page(model, page_kind(source.name, raw, args.text), raw, args.threshold)
+            _, lines = score_source(model, source, args.threshold, args.text)
         except PageError as error:
             report_page_error(source, error)
             failures += 1
@@ -274,15 +290,14 @@ def batch_inputs(specs: list[str]) -> tuple[int, Iterator[Task | dict]]:
 
 
 def _open_records(path: str):
-    opener = gzip.open if path.lower().endswith(".gz") else open
-    return opener(path, "rt", encoding="utf-8", errors="replace")
+    return _open(path, "rt", encoding="utf-8", errors="replace")
 
 
 def _count_records(path: str) -> int:
     try:
         with _open_records(path) as stream:
             return sum(1 for line in stream if line.strip())
-    except (OSError, EOFError, zlib.error) as error:
+    except READ_ERRORS as error:
         raise CliError(f"cannot read the records of {path} ({_reason(error)})") from None
 
 
@@ -313,11 +328,9 @@ def process_task(model: BoilerplateModel, task: Task, threshold: float | None, f
     started = time.perf_counter()
     try:
         if task.source is not None:
-            page = read_page(task.source)
-            kind = page_kind(task.source.name, page, force_text)
+            kind, lines = score_source(model, task.source, threshold, force_text)
         else:
-            page, kind = task.page, task.kind
-        lines = score_page(model, kind, page, threshold)
+            kind, lines = task.kind, score_page(model, task.kind, task.page, threshold)
     except PageError as error:
         return {"id": task.id, "error": str(error)}
     except Exception as error:  # one strange page must cost its own record, never the batch
@@ -495,12 +508,14 @@ class BatchOutput:
     def __init__(self, path: Path | None, total: int):
         self.started = time.monotonic()
         self.path = path
-        self.done = read_done_ids(path) if path is not None else set()
         self.seen = set()
         self.ok = self.errors = self.skipped = 0
-        if path is not None:
+        if path is None:
+            self.done, self.stream = set(), sys.stdout
+        else:
+            self.done = read_done_ids(path)
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.stream = path.open("a", encoding="utf-8") if path is not None else sys.stdout
+            self.stream = path.open("a", encoding="utf-8")
         # tqdm draws nothing unless stderr is a terminal (disable=None), so logs stay clean.
         self.bar = tqdm(total=total, unit="page", file=sys.stderr, disable=None, dynamic_ncols=True)
 
@@ -582,14 +597,9 @@ def run_batch(args) -> int:
         first = next(tasks, None)
         if first is not None:
             with WatchdogPool(min(args.jobs, total), args.timeout, args.model, args.threshold, args.text) as pool:
-                for record in pool.run(_chain(first, tasks)):
+                for record in pool.run(itertools.chain([first], tasks)):
                     output.write(record)
     return 0
-
-
-def _chain(first: Task, rest: Iterator[Task]) -> Iterator[Task]:
-    yield first
-    yield from rest
 
 
 # --- Command line ---------------------------------------------------------------------------------
@@ -682,9 +692,6 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(encoding="utf-8")  # pages hold any script, whatever the locale
     try:
         return COMMANDS[args.command](args)
-    except (ModelError, PageError, CliError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
@@ -692,6 +699,6 @@ def main(argv: list[str] | None = None) -> int:
         # Python flushes stdout again at exit; pointing it at /dev/null keeps that quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except OSError as error:  # an output that cannot be written
+    except (ModelError, PageError, CliError, OSError) as error:  # OSError: an output that cannot be written
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 1
