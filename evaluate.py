@@ -39,6 +39,7 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 from tqdm import tqdm
 
 from data.align import label_lines
+from data.fetch import raw_dir
 from data.metrics import bootstrap_std, shingle_counts, shingle_scores, snippet_rate, word_prf
 from data.render import RENDERINGS
 from data.sources import DatasetMissing, Page, read_hf_lines, read_labelled_folder, read_scrapinghub, read_wcxb
@@ -77,12 +78,12 @@ FORMATS = {  # format -> (reader of a path, metric)
 
 def held_out_wcxb() -> Dataset:
     """WCXB dev pages of the domains that training never sees."""
-    pages = [page for page in read_wcxb(settings.DATA_DIR / "raw" / "wcxb-dev") if is_held_out(page.domain)]
+    pages = [page for page in read_wcxb(raw_dir() / "wcxb-dev") if is_held_out(page.domain)]
     return Dataset(WCXB_NAME, "word", pages)
 
 
 def scrapinghub() -> Dataset:
-    return Dataset(SCRAPINGHUB_NAME, "shingle", read_scrapinghub(settings.DATA_DIR / "raw" / "scrapinghub"))
+    return Dataset(SCRAPINGHUB_NAME, "shingle", read_scrapinghub(raw_dir() / "scrapinghub"))
 
 
 def user_dataset(spec: str) -> Dataset:
@@ -196,19 +197,13 @@ def boilerpy3_text(html: str) -> str:
     return extractors.DefaultExtractor().get_content(html)
 
 
-def html_text_text(html: str) -> str:
-    import html_text
-
-    return html_text.extract_text(html)
-
-
 PEERS = {  # name -> (function, distribution whose version keys the cache)
     "trafilatura": (trafilatura_text, "trafilatura"),
     "resiliparse": (resiliparse_text, "resiliparse"),
     "readability-lxml": (readability_text, "readability-lxml"),
     "jusText": (justext_text, "justext"),
     "boilerpy3": (boilerpy3_text, "boilerpy3"),
-    "html-text (keep all)": (html_text_text, "html-text"),
+    "html-text (keep all)": (RENDERINGS["html_text"], "html-text"),
 }
 
 
@@ -858,7 +853,6 @@ def evaluate(args) -> None:
     speed = speed_table(time_systems(speed_candidates(model, sample, peers, args.model)))
 
     folder = settings.REPORT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
     peer_list = ", ".join(f"{peer} {version.rsplit('-', 1)[0]}" for peer, version in peers.items())
     header = f"# Evaluation report\n\nModel: `{getattr(model, 'path', args.model)}`. Peers: {peer_list}."
     report = write_report(folder, report_sections(results, speed, len(sample), header))
@@ -882,8 +876,7 @@ def bench(args) -> None:
     }
     html_speed = speed_table(time_systems(candidates))
     texts = [run_safely(RENDERINGS["lines"], html).text for html in tqdm(htmls, desc="render lines", unit="page")]
-    line_count = sum(len(model.score_text(text)) for text in texts)
-    warm_up(model.score_text, texts)
+    line_count = sum(len(model.score_text(text)) for text in texts)  # also the warm-up
     lines_per_second = line_count / seconds_per_pass(model.score_text, texts)
     for system, row in html_speed.iterrows():
         peak = "n/a" if pd.isna(row["peak_mb"]) else f"+{row['peak_mb']:.0f} MB"

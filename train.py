@@ -36,15 +36,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
-from data.build import LINES_DIR, RAW_DIR, load_lines
+from data.build import LINES_DIR, load_lines
+from data.fetch import raw_dir
 from data.metrics import words
+from data.render import RENDERINGS
 from data.sources import read_wcxb
 from data.split import is_held_out
 from features import settings
 from features.lines import LineStats, StructureTokens, UniqueRows
 from features.model import FORMAT, FORMAT_VERSION, probabilities, stacked_features
 
-TEXT_RENDERINGS = ("lines", "html_text", "inscriptis")
+TEXT_RENDERINGS = tuple(RENDERINGS)  # the text model trains and is judged on every rendering
 STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Russian", "Swedish")
 THRESHOLDS = np.round(np.arange(0.02, 0.91, 0.02), 3)
 STAT_COLUMNS = ["text", "page", "tag", "link_chars", "depth", "hidden", "blank_before", "position", "repeats", "box1", "box2", "box3"]
@@ -274,7 +276,7 @@ def main() -> None:
     started = time.perf_counter()
 
     lines = timed("read labelled lines", lambda: load_lines("wcxb"))
-    gold = {page.page_id: page.gold for page in read_wcxb(RAW_DIR / "wcxb-dev") if page.gold is not None}
+    gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
     stop = stopwords()
     report, artifact = {}, {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__}
     for kind, renderings in (("html", ("html",)), ("text", TEXT_RENDERINGS)):

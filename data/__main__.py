@@ -5,12 +5,12 @@ import sys
 
 from features import settings
 
-from .fetch import fetch_all
+from .fetch import fetch_all, raw_dir
 from .sources import DatasetMissing
 
 
 def fetch(args: argparse.Namespace) -> None:
-    dest = settings.DATA_DIR / "raw"
+    dest = raw_dir()
     where = f"DATA_MIRROR={settings.DATA_MIRROR}" if settings.DATA_MIRROR else "GitHub"
     print(f"Fetching the datasets into {dest} (from {where}, unless already complete)")
     for name, pages in fetch_all(dest, settings.DATA_MIRROR).items():

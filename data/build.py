@@ -22,13 +22,13 @@ from features import settings
 from features.segment import PageError, segment_html, segment_text
 
 from .align import label_lines
+from .fetch import raw_dir
 from .metrics import word_prf
 from .render import RENDERINGS
 from .sources import DatasetMissing, Page, read_scrapinghub, read_wcxb
 from .split import is_held_out
 
 LINES_DIR = settings.DATA_DIR / "lines"
-RAW_DIR = settings.DATA_DIR / "raw"
 READERS = {"wcxb": (read_wcxb, "wcxb-dev"), "scrapinghub": (read_scrapinghub, "scrapinghub")}
 
 
@@ -134,7 +134,7 @@ def main(args=None) -> None:
     LINES_DIR.mkdir(parents=True, exist_ok=True)
     summaries = {}
     for name, (read, folder) in READERS.items():
-        pages = read(RAW_DIR / folder)
+        pages = read(raw_dir() / folder)
         lines, ceilings, skipped = build_source(pages)
         save_lines(lines, name)
         summaries[name] = summarize(name, lines, skipped, ceilings)

@@ -26,6 +26,12 @@ from features import settings
 
 from .sources import DatasetMissing
 
+
+def raw_dir() -> Path:
+    """Where the datasets are fetched to, and read from: DATA_DIR/raw."""
+    return settings.DATA_DIR / "raw"
+
+
 WCXB_DEV_PAGES = 1358
 SCRAPINGHUB_PAGES = 181
 # GitHub's documented tarball endpoint: without a ref it serves the default branch.

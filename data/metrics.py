@@ -51,12 +51,11 @@ def snippet_rate(text: str, snippets: list[str]) -> float | None:
 # as multisets, and a set of pages scores the mean precision over pages that output anything,
 # the mean recall over pages whose gold has anything, and the harmonic mean of those two
 # means as F1 (not the mean of per-page F1s).
-_SHINGLE_TOKEN = re.compile(r"\w+")
 
 
 def shingles(text: str, n: int = 4) -> Counter:
     """Token n-gram multiset; a text of fewer than n tokens is one shorter shingle, as in the benchmark."""
-    tokens = _SHINGLE_TOKEN.findall(text or "")
+    tokens = _WORD.findall(text or "")
     return Counter(tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens)
 
 
