@@ -19,7 +19,7 @@ SCRAPINGHUB_IDS = ["aa11", "bb22"]
 
 
 def page(title: str) -> bytes:
-    return gzip.compress(f"<html><body><h1>{title}</h1><p>Body of {title}.</p></body></html>".encode())
+    return gzip.compress(f"<html><body><h1>{title}</h1><p>Body of {title}.</p></body></html>".encode(), mtime=0)
 
 
 def wcxb_files() -> dict[str, bytes]:
