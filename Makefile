@@ -1,12 +1,13 @@
 # Every target builds the virtual environment it needs first, so each works on a fresh clone.
 # Settings (see features/settings.py): DATA_MIRROR=../shared/datasets reads a local copy of the
-# datasets instead of downloading them; JOBS, SEED, DATA_DIR, MODEL_DIR, REPORT_DIR.
+# datasets instead of downloading them; TRAIN_EXTRA="labelled:my/pages" adds your own labelled
+# pages to training; JOBS, SEED, DATA_DIR, MODEL_DIR, REPORT_DIR.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
-export DATA_MIRROR DATA_DIR
+export DATA_MIRROR DATA_DIR TRAIN_EXTRA
 
 .PHONY: all data lines train eval test bench clean
 

@@ -42,7 +42,7 @@ from data.align import label_lines
 from data.fetch import raw_dir
 from data.metrics import bootstrap_std, shingle_counts, shingle_scores, snippet_rate, word_prf
 from data.render import RENDERINGS
-from data.sources import DatasetMissing, Page, read_hf_lines, read_labelled_folder, read_scrapinghub, read_wcxb
+from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_spec, read_wcxb
 from data.split import is_held_out
 from features import load_model, settings
 from features.model import content_text
@@ -68,14 +68,6 @@ class Dataset:
     pages: list[Page]
 
 
-FORMATS = {  # format -> (reader of a path, metric)
-    "wcxb": (read_wcxb, "word"),
-    "scrapinghub": (read_scrapinghub, "shingle"),
-    "labelled": (read_labelled_folder, "word"),
-    "hf": (read_hf_lines, "word"),
-}
-
-
 def held_out_wcxb() -> Dataset:
     """WCXB dev pages of the domains that training never sees."""
     pages = [page for page in read_wcxb(raw_dir() / "wcxb-dev") if is_held_out(page.domain)]
@@ -88,11 +80,11 @@ def scrapinghub() -> Dataset:
 
 def user_dataset(spec: str) -> Dataset:
     """A dataset named on the command line as FORMAT:PATH (PATH: a folder, or a Hugging Face name)."""
-    fmt, sep, path = spec.partition(":")
-    if not sep or fmt not in FORMATS or not path:
-        raise SystemExit(f"--dataset wants FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}; got {spec!r}")
-    reader, metric = FORMATS[fmt]
-    return Dataset(f"{fmt}:{path}", metric, reader(path))
+    try:
+        pages = read_spec(spec)
+    except ValueError as error:
+        raise SystemExit(f"--dataset: {error}") from None
+    return Dataset(spec, "shingle" if spec.startswith("scrapinghub:") else "word", pages)
 
 
 def load_datasets(specs: list[str]) -> list[Dataset]:

@@ -1,8 +1,9 @@
 """Fit the line classifiers and write models/boilerplate.joblib and its card.
 
 Steps, for the HTML model and for the text-only model:
-1. Read the labelled lines (`make lines`); WCXB dev pages of held-out domains are never
-   touched here (data/split.py); the rest is split again by domain into fit/validation.
+1. Read the labelled lines (`make lines`), and the user's own pages named in TRAIN_EXTRA;
+   WCXB dev pages of held-out domains are never touched here (data/split.py); the rest of
+   WCXB is split again by domain into fit/validation. The user's pages always fit.
 2. Fit the features on the fit pages; compare candidates on the validation pages by the
    benchmark's page-averaged word-F1, each at its best threshold:
    - linear: SGD logistic regression over hand-crafted + TF-IDF (+ structure) features;
@@ -36,7 +37,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
-from data.build import LINES_DIR, load_lines
+from data.build import LINES_DIR, load_lines, page_groups, user_lines
 from data.fetch import raw_dir
 from data.metrics import words
 from data.render import RENDERINGS
@@ -46,7 +47,9 @@ from features import settings
 from features.lines import LineStats, StructureTokens, UniqueRows
 from features.model import FORMAT, FORMAT_VERSION, probabilities, stacked_features
 
-TEXT_RENDERINGS = tuple(RENDERINGS)  # the text model trains and is judged on every rendering
+# The text model trains and is judged on every rendering, and trains on the user's
+# plain-text pages as they were given (rendering "text").
+TEXT_INPUTS = (*RENDERINGS, "text")
 STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Russian", "Swedish")
 THRESHOLDS = np.round(np.arange(0.02, 0.91, 0.02), 3)
 STAT_COLUMNS = ["text", "page", "tag", "link_chars", "depth", "hidden", "blank_before", "position", "repeats", "box1", "box2", "box3"]
@@ -180,10 +183,11 @@ class PageScorer:
 
 # --- Training one kind of model ----------------------------------------------------------------
 def split_for_validation(lines: pd.DataFrame) -> np.ndarray:
-    """True for lines of validation domains (a second seeded domain split of the training pages)."""
+    """True for lines of validation domains (a second seeded domain split of the WCXB training
+    pages). The user's own pages always fit: validation stays comparable from run to run."""
     domains = lines["domain"].drop_duplicates()
     validation = {d for d in domains if is_held_out(d, seed=settings.SEED + 1)}
-    return lines["domain"].isin(validation).to_numpy()
+    return (lines["domain"].isin(validation) & (lines["source"] == "wcxb")).to_numpy()
 
 
 def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold: dict, stop: frozenset, report: dict) -> dict:
@@ -235,13 +239,16 @@ def held_out_scores(kind, part, features, final, held_lines, gold, n_stats) -> d
 
 
 def one_rendering_per_page(lines: pd.DataFrame) -> pd.DataFrame:
-    """A mix of renderings at the cost of one: each training page in one seeded-random rendering."""
-    renderings = sorted(lines["rendering"].unique())
-    if len(renderings) == 1:
+    """A mix of renderings at the cost of one: each training page in one seeded-random
+    rendering. A page that lacks the rendering drawn for it (one that gave no lines, or a
+    user's plain-text page) keeps one it has, rather than dropping out of training."""
+    offered = lines.groupby("page_id", sort=False)["rendering"].unique()
+    several = offered[offered.map(len) > 1]
+    if several.empty:
         return lines
-    rng = np.random.default_rng(settings.SEED)
-    page_ids = lines["page_id"].unique()
-    chosen = dict(zip(page_ids, rng.choice(renderings, size=len(page_ids))))
+    renderings = sorted(set(np.concatenate(several.to_list())))
+    draws = np.random.default_rng(settings.SEED).choice(renderings, size=len(offered))
+    chosen = {page_id: draw if draw in own else own[0] for page_id, own, draw in zip(offered.index, offered, draws)}
     return lines[lines["rendering"].to_numpy() == lines["page_id"].map(chosen).to_numpy()]
 
 
@@ -261,12 +268,26 @@ def prune_for_saving(part: dict) -> None:
                 vectorizer.stop_words_ = None
 
 
-def data_hash() -> str:
+def data_hash(extra: pd.DataFrame | None) -> str:
     digest = hashlib.sha256()
     for path in sorted(LINES_DIR.rglob("*.arrow")):
         digest.update(path.name.encode())
         digest.update(str(path.stat().st_size).encode())
+    if extra is not None:
+        digest.update(pd.util.hash_pandas_object(extra[["page_id", "rendering", "text", "label"]], index=False).to_numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+def training_lines() -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(WCXB dev lines with the user's lines after them, the user's lines alone or None)."""
+    lines = timed("read labelled lines", lambda: load_lines("wcxb"))
+    extra = user_lines(settings.TRAIN_EXTRA)
+    if extra is None:
+        return lines, None
+    print(f"TRAIN_EXTRA: {extra['page_id'].nunique()} pages of your own, {int((extra['label'] == 1).sum()):,} content lines")
+    lines = pd.concat([lines, extra], ignore_index=True)
+    lines["page"] = page_groups(lines)
+    return lines, extra
 
 
 def main() -> None:
@@ -275,20 +296,21 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
 
-    lines = timed("read labelled lines", lambda: load_lines("wcxb"))
+    lines, extra = training_lines()
     gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
     stop = stopwords()
     report, artifact = {}, {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__}
-    for kind, renderings in (("html", ("html",)), ("text", TEXT_RENDERINGS)):
+    for kind, renderings in (("html", ("html",)), ("text", TEXT_INPUTS)):
         subset = lines[lines["rendering"].isin(renderings)]
         artifact[kind] = train_kind(kind, subset[~subset["held_out"]], subset[subset["held_out"]], gold, stop, report)
         prune_for_saving(artifact[kind])
 
     card = {
-        "data": {"source": "WCXB dev (CC-BY-4.0, Murrough Foley)", "lines_hash": data_hash(),
+        "data": {"source": "WCXB dev (CC-BY-4.0, Murrough Foley)", "lines_hash": data_hash(extra),
                  "training_pages": int(lines.loc[~lines["held_out"], "page_id"].nunique()),
                  "held_out_pages": int(lines.loc[lines["held_out"], "page_id"].nunique()),
-                 "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}"},
+                 "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}"}
+                | ({} if extra is None else {"train_extra": settings.TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique())}),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__},
         "features": {kind: list(map(str, artifact[kind]["linear"].named_steps["features"].get_feature_names_out()[:artifact[kind]["n_stats"]])) for kind in ("html", "text")},
         "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES},

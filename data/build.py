@@ -25,7 +25,7 @@ from .align import label_lines
 from .fetch import raw_dir
 from .metrics import word_prf
 from .render import RENDERINGS
-from .sources import DatasetMissing, Page, read_scrapinghub, read_wcxb
+from .sources import DatasetMissing, Page, read_scrapinghub, read_spec, read_wcxb
 from .split import is_held_out
 
 LINES_DIR = settings.DATA_DIR / "lines"
@@ -83,10 +83,36 @@ def build_source(pages: list[Page], jobs: int = settings.JOBS) -> tuple[pd.DataF
                 continue
             results.append(lines)
             ceilings.extend(page_ceilings)
+    if not results:
+        raise DatasetMissing(f"none of the {len(pages)} pages of {pages[0].source} could be labelled: {dict(skipped)}")
     lines = pd.concat(results, ignore_index=True)
-    # One group id per (page, rendering): neighbours are looked up within it.
-    lines["page"] = (lines["page_id"] + "/" + lines["rendering"]).factorize()[0].astype(np.int32)
+    lines["page"] = page_groups(lines)
     return lines, ceilings, skipped
+
+
+def page_groups(lines: pd.DataFrame) -> np.ndarray:
+    """One group id per (page, rendering), in order: neighbours are looked up within it."""
+    return (lines["page_id"] + "/" + lines["rendering"]).factorize()[0].astype(np.int32)
+
+
+def user_lines(specs: list[str]) -> pd.DataFrame | None:
+    """The labelled lines of the user's own datasets (FORMAT:PATH specs), or None without any.
+
+    Built afresh on every call: such datasets are small, and a table on disk would go stale
+    whenever the specs change. Page ids become `spec/page_id`, unique beside the benchmarks'.
+    """
+    tables = []
+    for spec in specs:
+        pages = read_spec(spec)
+        lines, _, skipped = build_source(pages)
+        if skipped:
+            print(f"{spec}: skipped {sum(skipped.values())} of {len(pages)} pages: {dict(skipped)}")
+        tables.append(lines.assign(page_id=spec + "/" + lines["page_id"]))
+    if not tables:
+        return None
+    lines = pd.concat(tables, ignore_index=True)
+    lines["page"] = page_groups(lines)
+    return lines
 
 
 def save_lines(lines: pd.DataFrame, name: str) -> Path:

@@ -7,6 +7,9 @@
 - A Hugging Face dataset with a text column and a label column, one row per line, grouped
   into pages by a page-id column.
 
+A user's dataset is named on the command line (evaluate.py --dataset) and in the TRAIN_EXTRA
+setting as FORMAT:PATH, e.g. `labelled:my/pages` or `wcxb:my/wcxb-folder` (`read_spec`).
+
 Pages with gold text (WCXB, ScrapingHub) have `gold` set and are labelled by `data.align`;
 pages with line labels have `labels` set instead.
 """
@@ -14,7 +17,7 @@ pages with line labels have `labels` set instead.
 import gzip
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -178,3 +181,23 @@ def read_hf_lines(name_or_path: str, text_column="text", label_column="label", p
         Page(source=f"hf:{name_or_path}", page_id=page_id, text="\n".join(lines), labels=labels)
         for page_id, (lines, labels) in pages.items()
     ]
+
+
+FORMATS = {  # the FORMAT of a FORMAT:PATH spec -> the reader of PATH
+    "wcxb": read_wcxb,
+    "scrapinghub": read_scrapinghub,
+    "labelled": read_labelled_folder,
+    "hf": read_hf_lines,
+}
+
+
+def read_spec(spec: str) -> list[Page]:
+    """The pages of a dataset named as FORMAT:PATH (PATH: a folder, or a Hugging Face name).
+
+    Each page's source becomes the spec itself, so a user's WCXB-format folder is never taken
+    for the WCXB benchmark (whose held-out split applies only to source "wcxb").
+    """
+    fmt, sep, path = spec.partition(":")
+    if not sep or fmt not in FORMATS or not path:
+        raise ValueError(f"expected FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}; got {spec!r}")
+    return [replace(page, source=spec) for page in FORMATS[fmt](path)]

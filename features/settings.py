@@ -35,6 +35,10 @@ SEED = int(os.environ.get("SEED", 13))
 HELD_OUT_SHARE = float(os.environ.get("HELD_OUT_SHARE", 0.2))
 #: Where train.py writes the model and its card [MODEL_DIR].
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", REPO / "models"))
+#: Your own labelled pages, added to the training pages of both models [TRAIN_EXTRA]:
+#: FORMAT:PATH specs separated by spaces (FORMAT: wcxb, scrapinghub, labelled, hf; see
+#: data/sources.py), e.g. TRAIN_EXTRA="labelled:my/pages wcxb:my/wcxb-folder".
+TRAIN_EXTRA = os.environ.get("TRAIN_EXTRA", "").split()
 #: Where evaluate.py writes its report [REPORT_DIR].
 REPORT_DIR = Path(os.environ.get("REPORT_DIR", REPO / "reports"))
 #: Worker processes for dataset building and peer runs [JOBS].

@@ -28,3 +28,16 @@ def test_one_rendering_per_page_keeps_every_page_once_in_one_rendering():
     assert chosen.groupby("page_id")["rendering"].nunique().eq(1).all()
     assert sorted(chosen["page_id"].unique()) == ["p1", "p2", "p3"]
     assert len(chosen) == 6
+
+
+def test_a_page_without_the_drawn_rendering_keeps_one_it_has():
+    """A user's plain-text page comes in one rendering only; it must still train."""
+    lines = pd.DataFrame({
+        "page_id": ["p1"] * 6 + ["mine"] * 2 + ["p2"] * 2,
+        "rendering": ["lines", "lines", "html_text", "html_text", "inscriptis", "inscriptis", "text", "text", "lines", "html_text"],
+        "text": [f"line {i}" for i in range(10)],
+    })
+    chosen = one_rendering_per_page(lines)
+    assert sorted(chosen["page_id"].unique()) == ["mine", "p1", "p2"]
+    assert chosen.loc[chosen["page_id"] == "mine", "rendering"].tolist() == ["text", "text"]
+    assert chosen.groupby("page_id")["rendering"].nunique().eq(1).all()
