@@ -45,7 +45,7 @@ from data.sources import read_wcxb
 from data.split import is_held_out
 from features import settings
 from features.lines import LineStats, StructureTokens, UniqueRows
-from features.model import FORMAT, FORMAT_VERSION, probabilities, stacked_features
+from features.model import FORMAT, FORMAT_VERSION, booster_input, hand_crafted, probabilities
 
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
@@ -135,7 +135,7 @@ class Candidate:
         self.booster = None
         if self.boosted:
             oof = out_of_fold_scores(X, y, lines["domain"].to_numpy())
-            features = stacked_features(X, oof, lines, n_stats)
+            features = booster_input(hand_crafted(X, n_stats), oof, lines)
             self.booster = new_booster().fit(features, y, sample_weight=weights)
         return self
 

@@ -6,11 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import joblib
+import pandas as pd
 import pytest
 import sklearn
 
 from features import ModelError, load_model
-from features.model import FORMAT, FORMAT_VERSION, default_model_path
+from features.model import FORMAT, FORMAT_VERSION, default_model_path, predict_lines, probabilities
+from features.segment import segment_html, segment_text
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ARTICLE_PARAGRAPHS = [
@@ -165,6 +167,18 @@ def test_probabilities_are_in_0_1_and_labels_follow_the_threshold(model, name, k
         assert lines
         assert all(0.0 <= line.p_content <= 1.0 for line in lines)
         assert all(line.is_content == (line.p_content >= expected) for line in lines)
+
+
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_scoring_block_by_block_gives_the_stacked_matrix_scores(model, kind):
+    """predict_lines sums the linear score per feature block; training scores the stacked matrix."""
+    segment = segment_html if kind == "html" else segment_text
+    frames = [segment(page(name)).assign(page=i) for i, name in enumerate(["article.html", "recipe.htm", "article.txt"])]
+    lines = pd.concat(frames, ignore_index=True)
+    part = model.artifact[kind]
+    stacked = part["linear"][0].transform(lines)
+    expected = probabilities(part["linear"][-1], part["booster"], stacked, lines, part["n_stats"])
+    assert predict_lines(part, lines) == pytest.approx(expected, abs=1e-9)
 
 
 def test_threshold_zero_keeps_every_line_and_above_one_keeps_none(model):
