@@ -45,13 +45,12 @@ from data.sources import read_wcxb
 from data.split import is_held_out
 from features import settings
 from features.lines import LineStats, StructureTokens, UniqueRows
-from features.model import FORMAT, FORMAT_VERSION, booster_input, hand_crafted, probabilities
+from features.model import FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, per_page_thresholds, probabilities
 
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
 TEXT_INPUTS = (*RENDERINGS, "text")
 STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Russian", "Swedish")
-THRESHOLDS = np.round(np.arange(0.02, 0.91, 0.02), 3)
 STAT_COLUMNS = ["text", "page", "tag", "link_chars", "depth", "hidden", "blank_before", "position", "repeats", "box1", "box2", "box3"]
 
 
@@ -205,13 +204,17 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
     y_fit, w_fit = fit_lines["label"].to_numpy(), word_weights(fit_lines)
     val_scorer = PageScorer(val_lines, gold)
 
-    results = {}
+    results, validation_p = {}, {}
     for candidate in tqdm([Candidate(boosted=False), Candidate(boosted=True)], desc=f"[{kind}] candidates"):
         candidate.fit(X_fit, y_fit, w_fit, fit_lines, n_stats)
-        threshold, f1 = val_scorer.best_threshold(candidate.predict(X_val, val_lines, n_stats))
+        validation_p[candidate.name] = candidate.predict(X_val, val_lines, n_stats)
+        threshold, f1 = val_scorer.best_threshold(validation_p[candidate.name])
         results[candidate.name] = {"threshold": threshold, "validation_f1": round(f1, 4)}
         print(f"[{kind}] {candidate.name}: validation page F1 {f1:.4f} at threshold {threshold}")
     best = max(results, key=lambda name: results[name]["validation_f1"])
+    rules = rule_scores(validation_p[best], val_lines, val_scorer, results[best])
+    rule = max(rules, key=rules.get)
+    print(f"[{kind}] {best}: validation page F1 by decision rule {rules}: {rule}")
 
     features = timed(f"[{kind}] refit features on all training pages", lambda: feature_union(kind, stop).fit(train_lines))
     X_train = features.transform(train_lines).tocsr()
@@ -222,10 +225,18 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
         "booster": final.booster,
         "n_stats": n_stats,
         "threshold": results[best]["threshold"],
+        "rule": rule,
     }
-    report[kind] = {"candidates": results, "chosen": best, "threshold": part["threshold"],
+    report[kind] = {"candidates": results, "chosen": best, "threshold": part["threshold"], "rules": rules, "rule": rule,
                     "held_out": held_out_scores(kind, part, features, final, held_lines, gold, n_stats)}
     return part
+
+
+def rule_scores(p: np.ndarray, lines: pd.DataFrame, scorer: "PageScorer", best: dict) -> dict[str, float]:
+    """Validation page F1 of each decision rule: the one tuned threshold, or each page's own
+    expected-F1 threshold (features.model.per_page_thresholds)."""
+    per_page = scorer.page_f1(p >= per_page_thresholds(p, lines)).mean()
+    return {"global": best["validation_f1"], "per_page": round(float(per_page), 4)}
 
 
 def held_out_scores(kind, part, features, final, held_lines, gold, n_stats) -> dict:
@@ -233,7 +244,7 @@ def held_out_scores(kind, part, features, final, held_lines, gold, n_stats) -> d
     scores = {}
     for rendering, lines in held_lines.groupby("rendering"):
         p = final.predict(features.transform(lines).tocsr(), lines, n_stats)
-        scores[rendering] = PageScorer(lines, gold).by_type(p >= part["threshold"])
+        scores[rendering] = PageScorer(lines, gold).by_type(p >= decision_thresholds(part, p, lines))
         print(f"[{kind}] held-out {rendering}: F1 {scores[rendering]['ALL']:.4f}  {scores[rendering]}")
     return scores
 

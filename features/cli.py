@@ -664,7 +664,7 @@ def _add_model_options(parser: argparse.ArgumentParser, text_help: str = "read e
         type=float,
         metavar="P",
         help="keep lines with P(content) >= P: lower keeps more (recall), higher keeps less (precision); "
-        "default: the model's tuned threshold",
+        "default: the model's tuned decision, one threshold or each page's own (see the model card's rule)",
     )
     parser.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the project's models/boilerplate.joblib)")
 

@@ -3,15 +3,19 @@
 The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn objects and
 metadata, one entry per kind of input:
 
-    {"format": "boilerline", "format_version": 2, "sklearn_version": "1.9.1",
-     "html": {"linear": Pipeline, "booster": HistGradientBoostingClassifier | None, "threshold": float},
+    {"format": "boilerline", "format_version": 3, "sklearn_version": "1.9.1",
+     "html": {"linear": Pipeline, "booster": HistGradientBoostingClassifier | None,
+              "threshold": float, "rule": "global" | "per_page"},
      "text": {...same keys...},
      "card": {...what models/boilerplate.json says...}}
 
 `linear` maps a frame of lines to a score per line; `booster`, when present, rescores each
-line from its shallow signals and the linear scores of its neighbours.
+line from its shallow signals and the linear scores of its neighbours. `rule` says how a
+line is kept: above the one tuned `threshold`, or above its own page's expected-F1
+threshold (`per_page_thresholds`); training chose it on validation pages.
 """
 
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +32,14 @@ from .lines import BOXES, group_max, group_mean, shift_within_pages
 from .segment import segment_html, segment_text
 
 FORMAT = "boilerline"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
-PART_KEYS = {"linear", "booster", "n_stats", "threshold"}
+PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}
+RULES = ("global", "per_page")
+# The thresholds tried: once for all pages in training, and for each page by the per-page rule.
+THRESHOLDS = np.round(np.arange(0.02, 0.99, 0.02), 3)
+_WORD = re.compile(r"\w+")
 
 
 class ModelError(RuntimeError):
@@ -162,6 +170,34 @@ def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
         return booster.predict_proba(booster_input(stats, linear, lines))[:, 1]
 
 
+def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
+    """For each line, the threshold that maximises its page's expected word F1, reading each
+    line's P(content) as the chance that its words are content.
+
+    The F1-optimal threshold of a page is about half the F1 reachable on it (Lipton et al.
+    2014): pages the model finds hard, such as lists and collections, get a lower one than
+    clean articles, which one threshold for all pages cannot do.
+    """
+    words = np.fromiter((len(_WORD.findall(text)) for text in lines["text"].tolist()), float, len(lines))
+    words = np.maximum(words, 1.0)
+    _, page = np.unique(lines["page"].to_numpy(), return_inverse=True)
+    expected_content = np.bincount(page, weights=words * p)
+    best_f1, best = np.full(len(expected_content), -1.0), np.zeros(len(expected_content))
+    for threshold in THRESHOLDS:
+        kept = p >= threshold
+        expected_kept_content = np.bincount(page, weights=words * p * kept, minlength=len(best))
+        kept_words = np.bincount(page, weights=words * kept, minlength=len(best))
+        f1 = 2 * expected_kept_content / np.maximum(kept_words + expected_content, 1e-9)
+        better = f1 > best_f1
+        best_f1[better], best[better] = f1[better], threshold
+    return best[page]
+
+
+def decision_thresholds(part: dict, p: np.ndarray, lines: pd.DataFrame) -> np.ndarray | float:
+    """The threshold each line of `lines` is kept above, by the model part's rule."""
+    return per_page_thresholds(p, lines) if part["rule"] == "per_page" else part["threshold"]
+
+
 class BoilerplateModel:
     """A loaded model: scores the lines of HTML pages and of plain-text pages."""
 
@@ -171,20 +207,27 @@ class BoilerplateModel:
 
     @property
     def threshold(self) -> float:
-        """The tuned P(content) above which an HTML line is kept."""
+        """The tuned P(content) above which an HTML line is kept (under the "global" rule)."""
         return self.artifact["html"]["threshold"]
 
     @property
     def text_threshold(self) -> float:
-        """The tuned P(content) above which a plain-text line is kept."""
+        """The tuned P(content) above which a plain-text line is kept (under the "global" rule)."""
         return self.artifact["text"]["threshold"]
+
+    @property
+    def rules(self) -> dict[str, str]:
+        """How each kind of page keeps its lines by default: "global" (above the tuned
+        threshold) or "per_page" (above the page's own expected-F1 threshold)."""
+        return {kind: self.artifact[kind]["rule"] for kind in KINDS}
 
     @property
     def card(self) -> dict:
         return self.artifact.get("card", {})
 
     def score_html(self, html: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
-        """Every line of an HTML page with P(content); lower `threshold` keeps more (recall)."""
+        """Every line of an HTML page with P(content). A `threshold` replaces the model's
+        tuned decision (see `rules`): lower keeps more (recall), higher keeps less."""
         return self._score("html", segment_html(html), threshold)
 
     def score_text(self, text: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
@@ -200,10 +243,8 @@ class BoilerplateModel:
         return content_text(self.score_text(text, threshold))
 
     def _score(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> list[ScoredLine]:
-        part = self.artifact[kind]
-        threshold = part["threshold"] if threshold is None else float(threshold)
-        probabilities = predict_lines(part, lines.assign(page=0))
-        return [
-            ScoredLine(text, float(p), bool(p >= threshold))
-            for text, p in zip(lines["text"].tolist(), probabilities)
-        ]
+        part, lines = self.artifact[kind], lines.assign(page=0)
+        probabilities = predict_lines(part, lines)
+        thresholds = decision_thresholds(part, probabilities, lines) if threshold is None else float(threshold)
+        keep = probabilities >= thresholds
+        return [ScoredLine(text, float(p), bool(k)) for text, p, k in zip(lines["text"].tolist(), probabilities, keep)]
