@@ -280,8 +280,14 @@ class TokenCounts(TransformerMixin, BaseEstimator):
         self.vectorizer = vectorizer
 
     def fit(self, X, y=None):
-        self.vectorizer_ = clone(self.vectorizer).fit(X)
+        self.fit_transform(X)
         return self
+
+    def fit_transform(self, X, y=None):
+        # Learning the vocabulary counts every row already: returning those counts (each
+        # row's terms in first-seen order, as CountVectorizer leaves them) saves a second pass.
+        self.vectorizer_ = clone(self.vectorizer)
+        return self.vectorizer_.fit_transform(X)
 
     def transform(self, X):
         analyze, vocabulary = self.vectorizer_.build_analyzer(), self.vectorizer_.vocabulary_
@@ -318,14 +324,20 @@ class WordCharNgrams(TransformerMixin, BaseEstimator):
         self.vectorizer = vectorizer
 
     def fit(self, X, y=None):
-        vectorizer = clone(self.vectorizer)
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X, y=None):
         # A word with its two padding spaces has at least 3 characters; below 3 n-grams long,
         # sklearn would also count words shorter than the shortest n-gram whole.
-        if vectorizer.analyzer != "char_wb" or vectorizer.ngram_range[0] > 3:
-            raise ValueError(f"WordCharNgrams needs analyzer='char_wb' and ngram_range[0] <= 3, not {vectorizer!r}")
-        self.vectorizer_ = vectorizer.fit(X)
+        if self.vectorizer.analyzer != "char_wb" or self.vectorizer.ngram_range[0] > 3:
+            raise ValueError(f"WordCharNgrams needs analyzer='char_wb' and ngram_range[0] <= 3, not {self.vectorizer!r}")
+        # Learning the vocabulary counts every line already: returning those counts (each
+        # line's terms in first-seen order, as CountVectorizer leaves them) saves a second pass.
+        self.vectorizer_ = clone(self.vectorizer)
+        counts = self.vectorizer_.fit_transform(X)
         self.prefix_keys_, self.prefix_columns_ = _prefix_tables(self.vectorizer_.vocabulary_)
-        return self
+        return counts
 
     def transform(self, X):
         preprocess = self.vectorizer_.build_preprocessor()
