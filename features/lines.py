@@ -3,7 +3,9 @@
 The frame is what `features.segment` returns, with a `page` column added so that
 neighbouring lines are looked up within their own page only (rows of a page are
 contiguous and in page order). Nothing is learned in these transformers' `fit` beyond
-the shape checks scikit-learn expects; the vocabularies live in the TF-IDF steps.
+the shape checks scikit-learn expects, except in the count steps (TokenCounts,
+WordCharNgrams): faster stand-ins for a CountVectorizer, which they fit and whose
+vocabulary they keep, in front of the TF-IDF steps.
 """
 
 import re
@@ -266,14 +268,13 @@ class UniqueRows(TransformerMixin, BaseEstimator):
         return self.transformer_.get_feature_names_out(input_features)
 
 
-
 class TokenCounts(TransformerMixin, BaseEstimator):
-    """The counts of `vectorizer`, a CountVectorizer, with all the tokens of the input looked up at once.
+    """The counts of `vectorizer`, a CountVectorizer, with each distinct token of the input looked up once.
 
-    CountVectorizer looks up and counts one token at a time in Python: 3.6 of the 5.3 ms a
-    page of the structure features, whose rows have ~18 tokens each. A hash index of the
-    vocabulary takes a page's tokens in one call. `vectorizer` tokenises and is fitted as it
-    is, so the vocabulary and the counts are exactly its own.
+    CountVectorizer looks up and counts every token in a Python loop, but a page repeats its
+    tokens: its distinct structure rows hold ~6,600 tokens, ~300 of them distinct. Here the
+    distinct tokens are looked up, and the counts summed with arrays. `vectorizer` tokenises
+    and is fitted as it is, so the vocabulary and the counts are exactly its own.
     """
 
     def __init__(self, vectorizer):
@@ -293,7 +294,6 @@ class TokenCounts(TransformerMixin, BaseEstimator):
         analyze, vocabulary = self.vectorizer_.build_analyzer(), self.vectorizer_.vocabulary_
         tokens_of_rows = [analyze(row) for row in X]
         tokens_per_row = np.fromiter(map(len, tokens_of_rows), np.int64, len(tokens_of_rows))
-        # A page repeats its tokens (~6,600 of ~300 distinct in the structure rows): look each up once.
         token_index, tokens = pd.factorize(np.array(list(chain.from_iterable(tokens_of_rows)), dtype=object))
         columns = np.fromiter((vocabulary.get(token, -1) for token in tokens), np.int64, len(tokens))[token_index]
         rows = np.repeat(np.arange(len(tokens_of_rows)), tokens_per_row)
@@ -302,11 +302,12 @@ class TokenCounts(TransformerMixin, BaseEstimator):
             (np.ones(known.sum(), self.vectorizer_.dtype), (rows[known], columns[known])),
             shape=(len(tokens_of_rows), len(vocabulary)),
         )
-        counts.sum_duplicates()  # and sorts each row, as CountVectorizer does: the TF-IDF step sums rows in that order
+        counts.sum_duplicates()  # also sorts each row's terms, as CountVectorizer does: TF-IDF sums rows in that order
         return counts
 
     def get_feature_names_out(self, input_features=None):
         return self.vectorizer_.get_feature_names_out()
+
 
 _CODE_POINT_BITS = 21  # every Unicode code point is below 2**21
 
@@ -350,8 +351,8 @@ class WordCharNgrams(TransformerMixin, BaseEstimator):
             (np.ones(len(word_index), self.vectorizer_.dtype), word_index, np.concatenate([[0], np.cumsum(words_per_line)])),
             shape=(len(words_of_lines), len(words)),
         )
-        counts = (occurrences @ self._word_counts(list(words))).tocsr()
-        counts.sort_indices()  # CountVectorizer's order: the TF-IDF step sums each row in it
+        counts = occurrences @ self._word_counts(list(words))
+        counts.sort_indices()  # CountVectorizer's order: TF-IDF sums each row in it
         return counts
 
     def _word_counts(self, words: list[str]) -> sp.csr_matrix:
@@ -364,10 +365,10 @@ class WordCharNgrams(TransformerMixin, BaseEstimator):
         # Zeros after the last word: windows running past it are dropped by `ends`.
         codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         codes = np.concatenate([codes, np.zeros(len(self.prefix_keys_), np.int64)])
-        min_n, max_n = self.vectorizer_.ngram_range
+        min_n = self.vectorizer_.ngram_range[0]
         places = np.zeros(len(starts), np.int64)
         rows, columns = [], []
-        for n, (keys, columns_of_prefix) in enumerate(zip(self.prefix_keys_[:max_n], self.prefix_columns_), 1):
+        for n, (keys, columns_of_prefix) in enumerate(zip(self.prefix_keys_, self.prefix_columns_), 1):
             # An unknown prefix has place -1, so every longer window from it gets a negative
             # key: unknown too.
             places = keys.get_indexer((places << _CODE_POINT_BITS) | codes[starts + n - 1])
