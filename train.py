@@ -29,7 +29,7 @@ import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
@@ -63,21 +63,19 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
     html = kind == "html"
     transformers = [
         ("stats", Pipeline([("lines", LineStats(stopwords=stop, html=html)), ("scale", StandardScaler())]), STAT_COLUMNS),
-        ("words", tfidf(TokenCounts(CountVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, dtype=np.float32))), "text"),
+        ("words", TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, sublinear_tf=True, dtype=np.float32), "text"),
     ]
     if html:
         counts = TokenCounts(CountVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, dtype=np.float32))
-        transformers.append(("structure", Pipeline([("tokens", StructureTokens()), ("tfidf", UniqueRows(tfidf(counts)))]), ["tag", "path", "attrs"]))
+        structure = Pipeline([
+            ("tokens", StructureTokens()),
+            ("tfidf", UniqueRows(Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))]))),
+        ])
+        transformers.append(("structure", structure, ["tag", "path", "attrs"]))
     else:
         counts = WordCharNgrams(CountVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=5, max_features=30_000, dtype=np.float32))
-        transformers.append(("chars", tfidf(counts), "text"))
+        transformers.append(("chars", Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))]), "text"))
     return ColumnTransformer(transformers, sparse_threshold=1.0)
-
-
-def tfidf(counts) -> Pipeline:
-    """Sublinear TF-IDF over `counts`, one of features.lines' faster stand-ins for a CountVectorizer:
-    together what TfidfVectorizer(sublinear_tf=True) gives, with the same vocabulary."""
-    return Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
 
 def word_weights(lines: pd.DataFrame) -> np.ndarray:

@@ -102,11 +102,3 @@ def test_token_counts_equal_countvectorizer_with_a_limited_vocabulary():
     fast = TokenCounts(vectorizer).fit(rows)
     reference = vectorizer.fit(rows)
     assert same_matrix(fast.transform(rows + ["unknown tokens only", ""]), reference.transform(rows + ["unknown tokens only", ""]))
-
-
-def test_token_counts_equal_countvectorizer_on_words_of_lines():
-    vectorizer = CountVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=2, dtype=np.float32)
-    fast = TokenCounts(vectorizer).fit(LINES)
-    reference = vectorizer.fit(LINES)
-    for lines in (LINES, UNSEEN):
-        assert same_matrix(fast.transform(lines), reference.transform(lines))
