@@ -30,7 +30,7 @@ import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
@@ -44,7 +44,7 @@ from data.render import RENDERINGS
 from data.sources import read_wcxb
 from data.split import is_held_out
 from features import settings
-from features.lines import LineStats, StructureTokens, UniqueRows
+from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams
 from features.model import FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, per_page_thresholds, probabilities
 
 # The text model trains and is judged on every rendering, and trains on the user's
@@ -68,13 +68,15 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
         ("words", TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, sublinear_tf=True, dtype=np.float32), "text"),
     ]
     if html:
+        counts = TokenCounts(CountVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, dtype=np.float32))
         structure = Pipeline([
             ("tokens", StructureTokens()),
-            ("tfidf", UniqueRows(TfidfVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, sublinear_tf=True, dtype=np.float32))),
+            ("tfidf", UniqueRows(Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))]))),
         ])
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
     else:
-        transformers.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=5, max_features=30_000, sublinear_tf=True, dtype=np.float32), "text"))
+        counts = WordCharNgrams(CountVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=5, max_features=30_000, dtype=np.float32))
+        transformers.append(("chars", Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))]), "text"))
     return ColumnTransformer(transformers, sparse_threshold=1.0)
 
 
