@@ -44,8 +44,10 @@ from data.render import RENDERINGS
 from data.sources import read_wcxb
 from data.split import is_held_out
 from features import settings
-from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams
-from features.model import FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, per_page_thresholds, probabilities
+from features.lines import LineStats, StructureTokens, UniqueRows, WordCharNgrams
+from features.model import (
+    FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, neighbour_scores, per_page_thresholds, probabilities,
+)
 
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
@@ -63,15 +65,16 @@ def stopwords() -> frozenset:
 def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
     """The features of a model; the hand-crafted block comes first (the booster slices it)."""
     html = kind == "html"
+    # The scaler may scale LineStats' fresh array in place: a copy doubled the memory of
+    # the hand-crafted block on pages of many lines.
     transformers = [
-        ("stats", Pipeline([("lines", LineStats(stopwords=stop, html=html)), ("scale", StandardScaler())]), STAT_COLUMNS),
+        ("stats", Pipeline([("lines", LineStats(stopwords=stop, html=html)), ("scale", StandardScaler(copy=False))]), STAT_COLUMNS),
         ("words", TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, sublinear_tf=True, dtype=np.float32), "text"),
     ]
     if html:
-        counts = TokenCounts(CountVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, dtype=np.float32))
         structure = Pipeline([
             ("tokens", StructureTokens()),
-            ("tfidf", UniqueRows(Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))]))),
+            ("tfidf", UniqueRows(TfidfVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, sublinear_tf=True, dtype=np.float32))),
         ])
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
     else:
@@ -136,7 +139,7 @@ class Candidate:
         self.booster = None
         if self.boosted:
             oof = out_of_fold_scores(X, y, lines["domain"].to_numpy())
-            features = booster_input(hand_crafted(X, n_stats), oof, lines)
+            features = booster_input(hand_crafted(X, n_stats), neighbour_scores(oof, lines))
             self.booster = new_booster().fit(features, y, sample_weight=weights)
         return self
 
@@ -272,15 +275,6 @@ def timed(label: str, work):
     return result
 
 
-def prune_for_saving(part: dict) -> None:
-    """TF-IDF keeps every pruned term in `stop_words_`; it is not needed to transform and is large."""
-    for _, transformer, _ in part["linear"].named_steps["features"].transformers_:
-        for _, step in getattr(transformer, "steps", [(None, transformer)]):
-            vectorizer = getattr(step, "transformer_", step)  # inside UniqueRows
-            if hasattr(vectorizer, "stop_words_"):
-                vectorizer.stop_words_ = None
-
-
 def data_hash(extra: pd.DataFrame | None) -> str:
     digest = hashlib.sha256()
     for path in sorted(LINES_DIR.rglob("*.arrow")):
@@ -316,7 +310,6 @@ def main() -> None:
     for kind, renderings in (("html", ("html",)), ("text", TEXT_INPUTS)):
         subset = lines[lines["rendering"].isin(renderings)]
         artifact[kind] = train_kind(kind, subset[~subset["held_out"]], subset[subset["held_out"]], gold, stop, report)
-        prune_for_saving(artifact[kind])
 
     card = {
         "data": {"source": "WCXB dev (CC-BY-4.0, Murrough Foley)", "lines_hash": data_hash(extra),

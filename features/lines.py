@@ -3,9 +3,8 @@
 The frame is what `features.segment` returns, with a `page` column added so that
 neighbouring lines are looked up within their own page only (rows of a page are
 contiguous and in page order). Nothing is learned in these transformers' `fit` beyond
-the shape checks scikit-learn expects, except in the count steps (TokenCounts,
-WordCharNgrams): faster stand-ins for a CountVectorizer, which they fit and whose
-vocabulary they keep, in front of the TF-IDF steps.
+the shape checks scikit-learn expects, except in WordCharNgrams: a faster stand-in for a
+CountVectorizer, which it fits and whose vocabulary it keeps, in front of a TF-IDF step.
 """
 
 import re
@@ -266,47 +265,6 @@ class UniqueRows(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return self.transformer_.get_feature_names_out(input_features)
-
-
-class TokenCounts(TransformerMixin, BaseEstimator):
-    """The counts of `vectorizer`, a CountVectorizer, with each distinct token of the input looked up once.
-
-    CountVectorizer looks up and counts every token in a Python loop, but a page repeats its
-    tokens: its distinct structure rows hold ~6,600 tokens, ~300 of them distinct. Here the
-    distinct tokens are looked up, and the counts summed with arrays. `vectorizer` tokenises
-    and is fitted as it is, so the vocabulary and the counts are exactly its own.
-    """
-
-    def __init__(self, vectorizer):
-        self.vectorizer = vectorizer
-
-    def fit(self, X, y=None):
-        self.fit_transform(X)
-        return self
-
-    def fit_transform(self, X, y=None):
-        # Learning the vocabulary counts every row already: returning those counts (each
-        # row's terms in first-seen order, as CountVectorizer leaves them) saves a second pass.
-        self.vectorizer_ = clone(self.vectorizer)
-        return self.vectorizer_.fit_transform(X)
-
-    def transform(self, X):
-        analyze, vocabulary = self.vectorizer_.build_analyzer(), self.vectorizer_.vocabulary_
-        tokens_of_rows = [analyze(row) for row in X]
-        tokens_per_row = np.fromiter(map(len, tokens_of_rows), np.int64, len(tokens_of_rows))
-        token_index, tokens = pd.factorize(np.array(list(chain.from_iterable(tokens_of_rows)), dtype=object))
-        columns = np.fromiter((vocabulary.get(token, -1) for token in tokens), np.int64, len(tokens))[token_index]
-        rows = np.repeat(np.arange(len(tokens_of_rows)), tokens_per_row)
-        known = columns >= 0
-        counts = sp.csr_matrix(
-            (np.ones(known.sum(), self.vectorizer_.dtype), (rows[known], columns[known])),
-            shape=(len(tokens_of_rows), len(vocabulary)),
-        )
-        counts.sum_duplicates()  # also sorts each row's terms, as CountVectorizer does: TF-IDF sums rows in that order
-        return counts
-
-    def get_feature_names_out(self, input_features=None):
-        return self.vectorizer_.get_feature_names_out()
 
 
 _CODE_POINT_BITS = 21  # every Unicode code point is below 2**21

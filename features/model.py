@@ -115,9 +115,9 @@ def neighbour_scores(linear: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def booster_input(stats: np.ndarray, linear: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
+def booster_input(stats: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
     """The booster's input: the hand-crafted features (dense), then the neighbour scores."""
-    return np.hstack([stats, neighbour_scores(linear, lines)])
+    return np.hstack([stats, neighbours])
 
 
 def hand_crafted(features, n_stats: int) -> np.ndarray:
@@ -132,7 +132,7 @@ def probabilities(classifier, booster, features, lines: pd.DataFrame, n_stats: i
     linear = classifier.decision_function(features)
     if booster is None:
         return expit(linear)
-    return booster.predict_proba(booster_input(hand_crafted(features, n_stats), linear, lines))[:, 1]
+    return booster.predict_proba(booster_input(hand_crafted(features, n_stats), neighbour_scores(linear, lines)))[:, 1]
 
 
 def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -153,6 +153,9 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, 
 
 
 _THREADPOOLS = ThreadpoolController()
+# Rows per booster call: its float64 input for a page of 500,000 table cells would take
+# 0.5 GB at once; rows are scored independently, so chunks change no score.
+BOOSTER_ROWS = 20_000
 
 
 def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
@@ -164,10 +167,12 @@ def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
     booster = part.get("booster")
     if booster is None:
         return expit(linear)
+    neighbours = neighbour_scores(linear, lines)
+    chunks = [slice(start, start + BOOSTER_ROWS) for start in range(0, len(lines), BOOSTER_ROWS)]
     # One page is a few hundred rows: starting OpenMP threads per tree costs far more than
     # it saves (0.5 s a page instead of 10 ms on a busy machine).
     with _THREADPOOLS.limit(limits=1, user_api="openmp"):
-        return booster.predict_proba(booster_input(stats, linear, lines))[:, 1]
+        return np.concatenate([booster.predict_proba(booster_input(stats[rows], neighbours[rows]))[:, 1] for rows in chunks])
 
 
 def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:

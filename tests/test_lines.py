@@ -1,4 +1,4 @@
-"""The fast count transformers of features.lines give exactly what scikit-learn's vectorizers give."""
+"""WordCharNgrams, the text model's fast char n-gram counter, gives exactly what scikit-learn's vectorizers give."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from features.lines import StructureTokens, TokenCounts, UniqueRows, WordCharNgrams
+from features.lines import WordCharNgrams
 
 LINES = [
     "The river was covered in 1962 and opened again in 2021.",
@@ -69,36 +69,3 @@ def test_char_ngrams_then_tfidf_equal_tfidfvectorizer():
 def test_char_ngrams_refuse_other_analyzers():
     with pytest.raises(ValueError, match="char_wb"):
         WordCharNgrams(CountVectorizer(analyzer="char", ngram_range=(3, 4))).fit(LINES)
-
-
-STRUCTURE = pd.DataFrame({
-    "tag": ["p", "p", "li", "li", "li", "h2", "div", "td", "p", "p"],
-    "path": ["html body main article div", "html body main article div", "html body nav ul", "html body nav ul",
-             "html body footer ul", "html body main", "html body", "html body table tbody tr", "html body main article div", ""],
-    "attrs": ["post-content entry_content", "post-content entry_content", "menu-item menu main-nav", "menu-item menu main-nav",
-              "footer-links", "", "cookie-banner GDPR", "price-cell x", "post-content entry_content  extra", "lonely"],
-})
-
-
-def structure_pipeline(tfidf) -> Pipeline:
-    return Pipeline([("tokens", StructureTokens()), ("tfidf", UniqueRows(tfidf))])
-
-
-@pytest.mark.parametrize("min_df", [1, 2])
-def test_structure_counts_looked_up_at_once_equal_tfidfvectorizer(min_df):
-    parameters = dict(token_pattern=r"\S+", lowercase=False, min_df=min_df, dtype=np.float32)
-    fast = structure_pipeline(Pipeline([("counts", TokenCounts(CountVectorizer(**parameters))), ("tfidf", TfidfTransformer(sublinear_tf=True))]))
-    reference = structure_pipeline(TfidfVectorizer(sublinear_tf=True, **parameters))
-    fast.fit(STRUCTURE)
-    reference.fit(STRUCTURE)
-    assert list(fast.get_feature_names_out()) == list(reference.get_feature_names_out())
-    for frame in (STRUCTURE, STRUCTURE.iloc[::-1], STRUCTURE.iloc[[3]]):
-        assert same_matrix(fast.transform(frame), reference.transform(frame))
-
-
-def test_token_counts_equal_countvectorizer_with_a_limited_vocabulary():
-    rows = StructureTokens().fit(STRUCTURE).transform(STRUCTURE)
-    vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False, max_features=8, dtype=np.float32)
-    fast = TokenCounts(vectorizer).fit(rows)
-    reference = vectorizer.fit(rows)
-    assert same_matrix(fast.transform(rows + ["unknown tokens only", ""]), reference.transform(rows + ["unknown tokens only", ""]))
