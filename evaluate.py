@@ -521,6 +521,26 @@ def seconds_per_pass(function: Callable[[str], str], inputs: list[str], runs: in
     return statistics.median(timings)
 
 
+def interleaved_seconds(candidates: dict[str, tuple[Callable[[str], str], list[str]]], runs: int = SPEED_RUNS) -> dict[str, list[float]]:
+    """Each system's seconds per pass over its inputs (page i of every system is the same
+    page), timed page by page in turn with the others. On a shared machine whose speed drifts
+    by 1.5x within minutes, systems timed one after the other gave ratios from 1.7x to 2.5x
+    for the same code; interleaved, the drift weighs on all of them alike."""
+    for function, inputs in candidates.values():
+        warm_up(function, inputs)
+    seconds = {name: [] for name in candidates}
+    for _ in tqdm(range(runs), desc=f"speed ({len(candidates)} systems in turn, page by page)", unit="pass"):
+        totals = dict.fromkeys(candidates, 0.0)
+        for page in range(len(next(iter(candidates.values()))[1])):
+            for name, (function, inputs) in candidates.items():
+                start = time.perf_counter()
+                run_safely(function, inputs[page])
+                totals[name] += time.perf_counter() - start
+        for name, total in totals.items():
+            seconds[name].append(total)
+    return seconds
+
+
 def warm_up(function: Callable[[str], str], inputs: list[str]) -> None:
     """One untimed call: lazy imports and first-call caches are not page work."""
     run_safely(function, inputs[0])
@@ -542,36 +562,37 @@ def _reset_peak_rss() -> int | None:
         return None
 
 
-def _measure_in_child(description: tuple, inputs: list[str], runs: int, sender) -> None:
+def _peak_in_child(description: tuple, inputs: list[str], sender) -> None:
     quiet_peer_logging()
     function = system_function(*description)
     warm_up(function, inputs)
     start = _reset_peak_rss()
-    seconds = seconds_per_pass(function, inputs, runs)
-    sender.send((seconds, None if start is None else (_status_kb("VmHWM") - start) / 1024))
+    for page_input in inputs:
+        run_safely(function, page_input)
+    sender.send(None if start is None else (_status_kb("VmHWM") - start) / 1024)
 
 
-def measure(function: Callable[[str], str], inputs: list[str], description: tuple | None, runs: int = SPEED_RUNS):
-    """(median seconds per pass, peak extra memory in MB or None) of one system over the inputs.
+def peak_memory(inputs: list[str], description: tuple | None) -> float | None:
+    """Peak extra memory in MB of one pass of a system over the inputs, or None where unknown.
 
-    In a fresh spawned process where the system can be rebuilt from its `description`, so that
+    In a fresh spawned process where the system is rebuilt from its `description`, so that
     every system starts from the same state and C allocations (lxml, lexbor) count too, which
-    tracemalloc would miss; in this process, without memory, where it cannot or the child fails.
+    tracemalloc would miss.
     """
-    if description is not None:
-        context = multiprocessing.get_context("spawn")
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_measure_in_child, args=(description, inputs, runs, sender))
-        child.start()
-        sender.close()  # so that a crashed child reads as EOF here instead of a hang
-        try:
-            return receiver.recv()
-        except EOFError:
-            print(f"could not time {description} in a fresh process; timing it here", file=sys.stderr)
-        finally:
-            child.join()
-    warm_up(function, inputs)
-    return seconds_per_pass(function, inputs, runs), None
+    if description is None:
+        return None
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_peak_in_child, args=(description, inputs, sender))
+    child.start()
+    sender.close()  # so that a crashed child reads as EOF here instead of a hang
+    try:
+        return receiver.recv()
+    except EOFError:
+        print(f"could not measure the memory of {description} in a fresh process", file=sys.stderr)
+        return None
+    finally:
+        child.join()
 
 
 def system_function(kind: str, name: str, model_path: str | None = None) -> Callable[[str], str]:
@@ -592,11 +613,11 @@ class Timed:
 def time_systems(candidates: dict[str, tuple[Callable, list[str], tuple | None]], runs: int = SPEED_RUNS) -> list[Timed]:
     """Each system's median pass time and peak memory. `candidates`: name -> (function, inputs,
     picklable description or None)."""
-    timed = []
-    for name, (function, inputs, description) in tqdm(candidates.items(), desc=f"speed (median of {runs})", unit="system"):
-        seconds, peak = measure(function, inputs, description, runs)
-        timed.append(Timed(name, seconds, len(inputs), peak))
-    return timed
+    seconds = interleaved_seconds({name: (function, inputs) for name, (function, inputs, _) in candidates.items()}, runs)
+    return [
+        Timed(name, statistics.median(seconds[name]), len(inputs), peak_memory(inputs, description))
+        for name, (_, inputs, description) in tqdm(candidates.items(), desc="peak memory, a fresh process each", unit="system")
+    ]
 
 
 def speed_table(timed: list[Timed], reference: str = "trafilatura") -> pd.DataFrame:
@@ -694,7 +715,7 @@ def readme_section(wcxb: "Evaluated", hub: "Evaluated", speed: pd.DataFrame, spe
             f"WCXB: the benchmark's word F1, page-averaged, on the {len(wcxb.rows['page_id'].unique())} dev pages "
             f"of the held-out domains, which training never sees. ScrapingHub: that benchmark's shingle F1 on its "
             f"{len(hub.dataset.pages)} articles. ± is the bootstrap standard deviation over pages. Speed: one core, "
-            f"median of {SPEED_RUNS} passes over {speed_pages} held-out pages; text models are timed on text already rendered.",
+            f"median of {SPEED_RUNS} passes over {speed_pages} held-out pages, all systems timed page by page in turn; text models are timed on text already rendered.",
             f"![F1 by page type]({link(plot)})  \nFull report: [{link(report)}]({link(report)})",
         ]
     )
@@ -817,7 +838,7 @@ def report_sections(results: list[Evaluated], speed: pd.DataFrame, speed_pages: 
     sections += [
         "## Line level\n\nThe model's own lines at its threshold, labelled by aligning them to the gold text "
         "(line-labelled datasets: their own labels).\n\n" + markdown_table(line_rows, line_formats, "dataset"),
-        f"## Speed\n\n{speed_pages} held-out pages, one process, median of {SPEED_RUNS} passes. Text models are timed on "
+        f"## Speed\n\n{speed_pages} held-out pages, one process, median of {SPEED_RUNS} passes, all systems timed page by page in turn. Text models are timed on "
         "text already rendered. peak_mb: extra resident memory at the peak of one pass, in a fresh process.\n\n"
         + markdown_table(speed, {"pages_s": ".1f", "vs_trafilatura": ".2f", "peak_mb": ".0f"}),
         worst_section(worst_pages(results[0].rows, results[0].lines)),
@@ -873,8 +894,8 @@ def bench(args) -> None:
     for system, row in html_speed.iterrows():
         peak = "n/a" if pd.isna(row["peak_mb"]) else f"+{row['peak_mb']:.0f} MB"
         print(f"{system:<12} {row['pages_s']:8.1f} pages/s   peak memory {peak}")
-    print(f"clean_html / trafilatura: {html_speed.loc['clean_html', 'vs_trafilatura']:.2f}x "
-          f"({len(pages)} held-out pages, one process, median of {SPEED_RUNS} passes)")
+    print(f"clean_html / trafilatura: {html_speed.loc['clean_html', 'vs_trafilatura']:.2f}x ({len(pages)} held-out pages, "
+          f"one process, the two timed page by page in turn, median of {SPEED_RUNS} passes)")
     print(f"text model: {lines_per_second:,.0f} lines/s (score_text on the 'lines' rendering of the same pages)")
 
 

@@ -242,15 +242,23 @@ def test_speed_table_is_relative_to_trafilatura():
     assert pd.isna(table.loc["fast", "peak_mb"])
 
 
-def test_a_peer_is_timed_and_its_memory_measured_in_a_fresh_process(tiny_pages):
-    seconds, peak_mb = evaluate.measure(None, [page.html for page in tiny_pages], ("peer", "html-text (keep all)"), runs=1)
-    assert 0 < seconds < 5
-    assert peak_mb is None or peak_mb >= 0
+def test_a_peers_memory_is_measured_in_a_fresh_process(tiny_pages):
+    peak_mb = evaluate.peak_memory([page.html for page in tiny_pages], ("peer", "html-text (keep all)"))
+    assert peak_mb is None or peak_mb >= 0  # None where /proc cannot say
 
 
-def test_a_system_that_cannot_be_rebuilt_is_timed_here():
-    seconds, peak_mb = evaluate.measure(str.upper, ["a", "b"], None, runs=3)
-    assert seconds >= 0 and peak_mb is None
+def test_a_system_that_cannot_be_rebuilt_has_no_memory_figure():
+    assert evaluate.peak_memory(["a", "b"], None) is None
+
+
+def test_systems_are_timed_page_by_page_in_turn():
+    calls = []
+    candidates = {name: (lambda text, name=name: calls.append((name, text)) or text, ["p1", "p2"]) for name in ("a", "b")}
+    seconds = evaluate.interleaved_seconds(candidates, runs=2)
+    assert {name: len(passes) for name, passes in seconds.items()} == {"a": 2, "b": 2}
+    warm_ups = [("a", "p1"), ("b", "p1")]
+    one_pass = [("a", "p1"), ("b", "p1"), ("a", "p2"), ("b", "p2")]
+    assert calls == warm_ups + one_pass + one_pass
 
 
 def test_the_speed_sample_is_fixed(tiny_pages):
@@ -289,9 +297,8 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
     monkeypatch.setattr(evaluate, "load_model", lambda path=None: FakeModel())
     monkeypatch.setattr(evaluate, "available_peers", lambda: fake_peer)
     monkeypatch.setattr(evaluate, "PEER_CACHE", tmp_path / "cache")
-    in_process = evaluate.measure
-    # A fresh process cannot rebuild the stand-ins: time them here.
-    monkeypatch.setattr(evaluate, "measure", lambda function, inputs, description, runs: in_process(function, inputs, None, runs))
+    # A fresh process cannot rebuild the stand-ins: no memory figures.
+    monkeypatch.setattr(evaluate, "peak_memory", lambda inputs, description: None)
     monkeypatch.setattr(evaluate, "quiet_peer_logging", lambda: None)  # it would silence logging for later tests
     monkeypatch.setattr(evaluate.settings, "REPORT_DIR", tmp_path / "reports")
     monkeypatch.setattr(evaluate.settings, "REPO", tmp_path)
