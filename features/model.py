@@ -36,7 +36,6 @@ FORMAT_VERSION = 3
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}
-RULES = ("global", "per_page")
 # The thresholds tried: once for all pages in training, and for each page by the per-page rule.
 THRESHOLDS = np.round(np.arange(0.02, 0.99, 0.02), 3)
 _WORD = re.compile(r"\w+")
