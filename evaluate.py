@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from data.align import label_lines
 from data.fetch import raw_dir
-from data.metrics import bootstrap_std, shingle_counts, shingle_scores, snippet_rate, word_prf
+from data.metrics import bootstrap_std, f1_of, shingle_counts, shingle_scores, snippet_rate, word_prf
 from data.render import RENDERINGS
 from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_spec, read_wcxb
 from data.split import is_held_out
@@ -474,11 +474,10 @@ def line_metrics(pages: list[PageLines]) -> dict:
     true_positives = int((labels & kept).sum())
     precision = true_positives / kept.sum() if kept.sum() else 0.0
     recall = true_positives / labels.sum() if labels.sum() else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     # Average precision needs both classes among the lines.
     ap = float(average_precision_score(labels, scores)) if 0 < labels.sum() < len(labels) else float("nan")
     return {"lines": len(labels), "content_share": float(labels.mean())} | {
-        "precision": precision, "recall": recall, "f1": f1, "average_precision": ap
+        "precision": precision, "recall": recall, "f1": f1_of(precision, recall), "average_precision": ap
     }
 
 

@@ -19,14 +19,18 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def f1_of(precision: float, recall: float) -> float:
+    """Their harmonic mean; 0 when both are 0."""
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
 def prf(overlap: float, predicted: float, expected: float) -> tuple[float, float, float]:
     """Precision, recall, F1 from an overlap and the two sizes; empty vs empty is perfect."""
     if predicted == 0 and expected == 0:
         return 1.0, 1.0, 1.0
     precision = overlap / predicted if predicted else 0.0
     recall = overlap / expected if expected else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return precision, recall, f1
+    return precision, recall, f1_of(precision, recall)
 
 
 def word_prf(predicted: str | Counter, gold: str | Counter) -> tuple[float, float, float]:
@@ -79,8 +83,7 @@ def shingle_scores(counts) -> dict[str, float]:
     # A system that outputs nothing on every page scores 0, where the benchmark would crash.
     precision = float((tp[predicted > 0] / predicted[predicted > 0]).mean()) if (predicted > 0).any() else 0.0
     recall = float((tp[expected > 0] / expected[expected > 0]).mean()) if (expected > 0).any() else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
+    return {"precision": precision, "recall": recall, "f1": f1_of(precision, recall)}
 
 
 def bootstrap_std(rows, statistic=np.mean, draws: int = 1000, seed: int = 0) -> float:
