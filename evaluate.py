@@ -138,13 +138,19 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def run_safely(function: Callable[[str], str], page_input: str) -> Output:
-    """The system's text for one page, or "" and the reason when it fails or times out."""
+def call_safely(function: Callable, page_input: str) -> tuple[object, Output | None]:
+    """(the function's result, None), or (None, the failure) when it fails or times out."""
     try:
         with time_limit(settings.PAGE_TIMEOUT):
-            return Output(function(page_input) or "")
+            return function(page_input), None
     except Exception as error:  # peers fail on real pages in many ways; each is one page's error
-        return failure(error)
+        return None, failure(error)
+
+
+def run_safely(function: Callable[[str], str], page_input: str) -> Output:
+    """The system's text for one page, or "" and the reason when it fails or times out."""
+    text, failed = call_safely(function, page_input)
+    return failed or Output(text or "")
 
 
 def failure(error: Exception) -> Output:
@@ -341,12 +347,8 @@ def text_page_lines(scored: list | None, page: Page) -> PageLines | None:
 
 def scored_safely(score: Callable, page_input: str) -> tuple[list | None, Output]:
     """The model's scored lines and its cleaned text (one scoring for both), or None and why it failed."""
-    try:
-        with time_limit(settings.PAGE_TIMEOUT):
-            scored = score(page_input)
-    except Exception as error:
-        return None, failure(error)
-    return scored, Output(content_text(scored))
+    scored, failed = call_safely(score, page_input)
+    return scored, failed or Output(content_text(scored))
 
 
 def page_model_outputs(model, page: Page) -> tuple[str, dict[str, Output], PageLines | None]:
