@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
-_WORD = re.compile(r"\w+")
+WORD = re.compile(r"\w+")  # a word, for counts here and in the per-page threshold
 _SENTENCE_END = re.compile(r"[.!?…:;\"'”’)]$")
 _BULLET = re.compile(r"^[•·\-*–—►▶✓✔]\s")
 _PUNCT = re.compile(r"[^\w\s]")
@@ -138,7 +138,7 @@ class LineStats(TransformerMixin, BaseEstimator):
     def _own_signals(self, X) -> dict:
         texts = X["text"].tolist()
         chars = np.fromiter(map(len, texts), float, len(texts))
-        tokens = [_WORD.findall(t.lower()) for t in texts]
+        tokens = [WORD.findall(t.lower()) for t in texts]
         n_words = np.fromiter(map(len, tokens), float, len(texts))
         word_chars = np.fromiter((sum(map(len, ws)) for ws in tokens), float, len(texts))
         is_stopword = self.stopwords.__contains__

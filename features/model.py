@@ -15,7 +15,6 @@ line is kept: above the one tuned `threshold`, or above its own page's expected-
 threshold (`per_page_thresholds`); training chose it on validation pages.
 """
 
-import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,7 @@ from scipy.special import expit
 from threadpoolctl import ThreadpoolController
 
 from . import settings
-from .lines import BOXES, group_max, group_mean, shift_within_pages
+from .lines import BOXES, WORD, group_max, group_mean, shift_within_pages
 from .segment import segment_html, segment_text
 
 FORMAT = "boilerline"
@@ -38,7 +37,6 @@ NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}
 # The thresholds tried: once for all pages in training, and for each page by the per-page rule.
 THRESHOLDS = np.round(np.arange(0.02, 0.99, 0.02), 3)
-_WORD = re.compile(r"\w+")
 
 
 class ModelError(RuntimeError):
@@ -182,7 +180,7 @@ def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
     2014): pages the model finds hard, such as lists and collections, get a lower one than
     clean articles, which one threshold for all pages cannot do.
     """
-    words = np.fromiter((len(_WORD.findall(text)) for text in lines["text"].tolist()), float, len(lines))
+    words = np.fromiter((len(WORD.findall(text)) for text in lines["text"].tolist()), float, len(lines))
     words = np.maximum(words, 1.0)
     _, page = np.unique(lines["page"].to_numpy(), return_inverse=True)
     expected_content = np.bincount(page, weights=words * p)
