@@ -12,7 +12,7 @@ metadata, one entry per kind of input:
 `linear` maps a frame of lines to a score per line; `booster`, when present, rescores each
 line from its shallow signals and the linear scores of its neighbours. `rule` says how a
 line is kept: above the one tuned `threshold`, or above its own page's expected-F1
-threshold (`per_page_thresholds`); training chose it on validation pages.
+threshold (`per_page_thresholds`); training chose it on out-of-fold scores of its pages.
 """
 
 import warnings

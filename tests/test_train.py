@@ -3,8 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+from sklearn.metrics import roc_auc_score
 
-from train import one_rendering_per_page, word_weights
+from train import StackedModel, fit_linear, mean_model, one_rendering_per_page, out_of_fold_candidates, word_weights
 
 
 def test_every_page_weighs_the_same_and_words_weigh_within_a_page():
@@ -41,3 +43,37 @@ def test_a_page_without_the_drawn_rendering_keeps_one_it_has():
     assert sorted(chosen["page_id"].unique()) == ["mine", "p1", "p2"]
     assert chosen.loc[chosen["page_id"] == "mine", "rendering"].tolist() == ["text", "text"]
     assert chosen.groupby("page_id")["rendering"].nunique().eq(1).all()
+
+
+def test_the_mean_model_scores_the_mean_of_its_models():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 5)), rng.integers(0, 2, 300)
+    models = [fit_linear(X[rows], y[rows]) for rows in np.array_split(np.arange(300), 3)]
+    expected = np.mean([model.decision_function(X) for model in models], axis=0)
+    np.testing.assert_allclose(mean_model(models).decision_function(X), expected)
+
+
+def site_memorising_task(sites: int = 24, lines_per_page: int = 20):
+    """Lines whose only signal is a word private to their site: the content lines of a site
+    carry it, the others carry nothing. A model that saw the site separates them; a model
+    that never did cannot."""
+    rows = sites * 2 * lines_per_page
+    lines = pd.DataFrame({
+        "domain": np.repeat([f"site{n}.example" for n in range(sites)], 2 * lines_per_page),
+        "page": np.repeat(np.arange(sites * 2), lines_per_page),
+        "text": ["some words"] * rows,
+    })
+    lines["box1"] = lines["box2"] = lines["box3"] = 0
+    y = np.random.default_rng(2).integers(0, 2, rows)  # no pattern of positions to learn
+    site = np.repeat(np.arange(sites), 2 * lines_per_page)
+    site_word = sp.csr_matrix((y.astype(float), (np.arange(rows), 1 + site)), shape=(rows, 1 + sites))
+    noise = sp.csr_matrix(np.random.default_rng(3).normal(size=(rows, 1)))  # the one "hand-crafted" column
+    return sp.hstack([noise, site_word]).tocsr(), y, np.ones(rows), lines
+
+
+def test_out_of_fold_scores_never_come_from_a_model_that_saw_the_site():
+    X, y, weights, lines = site_memorising_task()
+    # two of the three linear models inside the final model saw each site
+    assert roc_auc_score(y, StackedModel.fit(True, X, y, weights, lines, n_stats=1).linear.decision_function(X)) > 0.99
+    for name, p in out_of_fold_candidates(X, y, weights, lines, n_stats=1, kind="test").items():
+        assert roc_auc_score(y, p) < 0.65, name
