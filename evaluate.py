@@ -511,17 +511,6 @@ def speed_sample(pages: list[Page], n: int = SPEED_PAGES) -> list[Page]:
     return random.Random(settings.SEED).sample(html_pages, min(n, len(html_pages)))
 
 
-def seconds_per_pass(function: Callable[[str], str], inputs: list[str], runs: int = SPEED_RUNS) -> float:
-    """Median wall time of `runs` passes over the inputs (warm up first: see `warm_up`)."""
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        for page_input in inputs:
-            run_safely(function, page_input)
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings)
-
-
 def interleaved_seconds(candidates: dict[str, tuple[Callable[[str], str], list[str]]], runs: int = SPEED_RUNS) -> dict[str, list[float]]:
     """Each system's seconds per pass over its inputs (page i of every system is the same
     page), timed page by page in turn with the others. On a shared machine whose speed drifts
@@ -880,24 +869,26 @@ def evaluate(args) -> None:
 
 
 def bench(args) -> None:
-    """clean_html against trafilatura on the same held-out pages, and the text model's lines per second."""
+    """clean_html against trafilatura on the same held-out pages, and the text model's lines per
+    second on the same pages as plain text, the three timed page by page in turn."""
     pages = speed_sample(held_out_wcxb().pages, args.speed_pages)
     model = load_model(args.model)
     htmls = [page.html for page in pages]
+    texts = [run_safely(RENDERINGS["lines"], html).text for html in tqdm(htmls, desc="render lines", unit="page")]
     candidates = {
         "clean_html": (model.clean_html, htmls, ("model", "clean_html", args.model)),
         "trafilatura": (trafilatura_text, htmls, ("peer", "trafilatura")),
+        "clean_text": (model.clean_text, texts, ("model", "clean_text", args.model)),
     }
-    html_speed = speed_table(time_systems(candidates))
-    texts = [run_safely(RENDERINGS["lines"], html).text for html in tqdm(htmls, desc="render lines", unit="page")]
-    line_count = sum(len(model.score_text(text)) for text in texts)  # also the warm-up
-    lines_per_second = line_count / seconds_per_pass(model.score_text, texts)
-    for system, row in html_speed.iterrows():
+    speed = speed_table(time_systems(candidates))
+    for system, row in speed.iterrows():
         peak = "n/a" if pd.isna(row["peak_mb"]) else f"+{row['peak_mb']:.0f} MB"
         print(f"{system:<12} {row['pages_s']:8.1f} pages/s   peak memory {peak}")
-    print(f"clean_html / trafilatura: {html_speed.loc['clean_html', 'vs_trafilatura']:.2f}x ({len(pages)} held-out pages, "
-          f"one process, the two timed page by page in turn, median of {SPEED_RUNS} passes)")
-    print(f"text model: {lines_per_second:,.0f} lines/s (score_text on the 'lines' rendering of the same pages)")
+    print(f"clean_html / trafilatura: {speed.loc['clean_html', 'vs_trafilatura']:.2f}x ({len(pages)} held-out pages, "
+          f"one process, timed page by page in turn, median of {SPEED_RUNS} passes)")
+    line_count = sum(len(model.score_text(text)) for text in texts)
+    lines_per_second = line_count * speed.loc["clean_text", "pages_s"] / len(texts)
+    print(f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages)")
 
 
 def parse_args(argv=None):
