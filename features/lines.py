@@ -77,7 +77,7 @@ class LineStats(TransformerMixin, BaseEstimator):
     def _names(self):
         own = ["log_chars", "log_words", "mean_word_len", "ends_sentence", "starts_upper", "bullet",
                "punct_share", "digit_share", "upper_share", "stopword_share", "position",
-               "log_repeats", "log_page_lines", "blank_before", "pipe_count"]
+               "log_repeats", "later_copy", "log_page_lines", "blank_before", "pipe_count"]
         if self.html:
             own += ["link_share", "log_depth", "hidden"] + [f"kind_{k}" for k in BLOCK_KINDS]
         context = [f"{c}_{o:+d}" for o in self._offsets() for c in self._context_columns()]
@@ -160,6 +160,7 @@ class LineStats(TransformerMixin, BaseEstimator):
             "stopword_share": stop / np.maximum(n_words, 1),
             "position": X["position"].to_numpy(float),
             "log_repeats": np.log1p(X["repeats"].to_numpy(float)),
+            "later_copy": _later_copies(X["page"].tolist(), texts),
             "log_page_lines": np.log1p(page_lines),
             "blank_before": X["blank_before"].to_numpy(float),
             "pipe_count": np.fromiter((t.count("|") for t in texts), float, len(texts)),
@@ -197,6 +198,19 @@ def group_max(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     largest = np.full(inverse.max() + 1 if len(inverse) else 0, -np.inf)
     np.maximum.at(largest, inverse, values)
     return largest[inverse]
+
+
+def _later_copies(pages: list, texts: list[str]) -> np.ndarray:
+    """1.0 for a line whose text already appeared higher on its page. A caption or teaser
+    repeated on a page is content at most once: the first of 3,904 repeated WCXB lines of
+    8+ words is content in 47% of pages, a later copy in 15%."""
+    seen = set()
+    later = np.zeros(len(texts))
+    for row, key in enumerate(zip(pages, texts)):
+        if key in seen:
+            later[row] = 1.0
+        seen.add(key)
+    return later
 
 
 def _count_share(pattern: re.Pattern, texts: list[str], chars: np.ndarray) -> np.ndarray:

@@ -69,3 +69,16 @@ def test_char_ngrams_then_tfidf_equal_tfidfvectorizer():
 def test_char_ngrams_refuse_other_analyzers():
     with pytest.raises(ValueError, match="char_wb"):
         WordCharNgrams(CountVectorizer(analyzer="char", ngram_range=(3, 4))).fit(LINES)
+
+
+def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
+    from features.lines import LineStats
+    from features.segment import segment_text
+
+    caption = "A man walks past a house damaged during clashes, September 29, 2020. /Xinhua"
+    first = segment_text(f"Headline of the story\n{caption}\nThe first paragraph.\n{caption}\n{caption}").assign(page=0)
+    second = segment_text(f"{caption}\nAnother page's own paragraph.").assign(page=1)
+    lines = pd.concat([first, second], ignore_index=True)
+    stats = LineStats(html=False).fit(lines)
+    later = stats.transform(lines)[:, list(stats.get_feature_names_out()).index("later_copy")]
+    assert later.tolist() == [0, 0, 0, 1, 1, 0, 0]
