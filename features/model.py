@@ -183,16 +183,18 @@ def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
     words = np.fromiter((len(WORD.findall(text)) for text in lines["text"].tolist()), float, len(lines))
     words = np.maximum(words, 1.0)
     _, page = np.unique(lines["page"].to_numpy(), return_inverse=True)
-    expected_content = np.bincount(page, weights=words * p)
-    best_f1, best = np.full(len(expected_content), -1.0), np.zeros(len(expected_content))
-    for threshold in THRESHOLDS:
-        kept = p >= threshold
-        expected_kept_content = np.bincount(page, weights=words * p * kept, minlength=len(best))
-        kept_words = np.bincount(page, weights=words * kept, minlength=len(best))
-        f1 = 2 * expected_kept_content / np.maximum(kept_words + expected_content, 1e-9)
-        better = f1 > best_f1
-        best_f1[better], best[better] = f1[better], threshold
-    return best[page]
+    n_pages, n_thresholds = page.max() + 1 if len(page) else 0, len(THRESHOLDS)
+    # A line is kept at the first `passed` thresholds: sum each page's lines by how many they
+    # pass, then add up from the top, so that column k holds the lines kept at THRESHOLDS[k].
+    passed = np.searchsorted(THRESHOLDS, p, side="right")
+
+    def kept_sum(weights: np.ndarray) -> np.ndarray:
+        by_passed = np.bincount(page * (n_thresholds + 1) + passed, weights=weights, minlength=n_pages * (n_thresholds + 1))
+        return np.cumsum(by_passed.reshape(n_pages, n_thresholds + 1)[:, ::-1], axis=1)[:, ::-1][:, 1:]
+
+    expected_content = np.bincount(page, weights=words * p, minlength=n_pages)[:, None]
+    f1 = 2 * kept_sum(words * p) / np.maximum(kept_sum(words) + expected_content, 1e-9)
+    return THRESHOLDS[np.argmax(f1, axis=1)][page]
 
 
 def decision_thresholds(part: dict, p: np.ndarray, lines: pd.DataFrame) -> np.ndarray | float:
