@@ -7,6 +7,7 @@ per line and the columns in `LINE_COLUMNS`, in page order.
 
 import codecs
 import re
+import sys
 from collections import Counter
 
 import numpy as np
@@ -209,7 +210,7 @@ def _walk(root) -> list[tuple]:
                     hidden.append(len(tags))
                 tokens.append(_tokens(attributes) if attributes else "")
                 links += tag == "a"
-                tags.append(tag)
+                tags.append(sys.intern(tag))
                 serials.append(serial)
                 nodes.append(node)
                 node = child
@@ -272,8 +273,10 @@ def _line_rows(raw, tags, tokens, serials, blocks, link_chars, hidden) -> list[t
         texts = [text] if (text := _collapse_spaces(raw)[:limit]) else []
     if not texts:
         return []
-    path = " ".join(tags[-PATH_ANCESTORS:])
-    attrs = " ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower()
+    # Interned: the cells of one table share a path and classes, and a page of 500,000 cells
+    # kept one copy of each per line (about 100 MB).
+    path = sys.intern(" ".join(tags[-PATH_ANCESTORS:]))
+    attrs = sys.intern(" ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower())
     depth = len(tags)
     # The elements around the block: text density of these is what boilerpipe judges by.
     box1 = serials[at - 1] if at >= 1 else 0
