@@ -210,7 +210,7 @@ def _walk(root) -> list[tuple]:
                     hidden.append(len(tags))
                 tokens.append(_tokens(attributes) if attributes else "")
                 links += tag == "a"
-                tags.append(sys.intern(tag))
+                tags.append(tag)
                 serials.append(serial)
                 nodes.append(node)
                 node = child
@@ -265,7 +265,7 @@ def _tokens(attributes: dict) -> str:
 def _line_rows(raw, tags, tokens, serials, blocks, link_chars, hidden) -> list[tuple]:
     """The rows of one line: the text `raw` collected inside the open elements `tags`."""
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
-    block = tags[at] if tags else "body"
+    block = sys.intern(tags[at]) if tags else "body"
     limit = settings.MAX_LINE_CHARS
     if block == "pre":  # preformatted blocks (code) keep their own line breaks
         texts = [text for piece in raw.split("\n") if (text := _collapse_spaces(piece)[:limit])]
@@ -273,8 +273,8 @@ def _line_rows(raw, tags, tokens, serials, blocks, link_chars, hidden) -> list[t
         texts = [text] if (text := _collapse_spaces(raw)[:limit]) else []
     if not texts:
         return []
-    # Interned: the cells of one table share a path and classes, and a page of 500,000 cells
-    # kept one copy of each per line (about 100 MB).
+    # Interned here (block above too): the cells of one table share a path and classes, and
+    # a page of 570,000 cells kept a copy of each per line (about 100 MB).
     path = sys.intern(" ".join(tags[-PATH_ANCESTORS:]))
     attrs = sys.intern(" ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower())
     depth = len(tags)
