@@ -571,18 +571,52 @@ def peak_memory(inputs: list[str], description: tuple | None) -> float | None:
     """
     if description is None:
         return None
+    return in_fresh_process(_peak_in_child, description, inputs)
+
+
+def in_fresh_process(target: Callable, *args) -> float | None:
+    """What `target(*args, sender)` sends back from a fresh spawned process, or None if it dies."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_peak_in_child, args=(description, inputs, sender))
+    child = context.Process(target=target, args=(*args, sender))
     child.start()
     sender.close()  # so that a crashed child reads as EOF here instead of a hang
     try:
         return receiver.recv()
     except EOFError:
-        print(f"could not measure the memory of {description} in a fresh process", file=sys.stderr)
+        print(f"could not measure {target.__name__}{args[:1]} in a fresh process", file=sys.stderr)
         return None
     finally:
         child.join()
+
+
+LARGE_PAGE_SHAPES = {
+    "one line": "<p>{}</p>",
+    "paragraphs": "<p>Paragraph {} says a few words, as a long article would.</p>",
+    "table cells": "<td>{}</td>",
+}
+
+
+def large_page(shape: str, chars: int = 10_000_000) -> str:
+    """A page of about `chars` characters made of one shape that is hard on memory: one
+    endless line, ~150,000 paragraphs, or ~700,000 table cells."""
+    if shape == "one line":
+        return LARGE_PAGE_SHAPES[shape].format("word " * (chars // 5))
+    parts, size, number = [], 0, 0
+    while size < chars:
+        parts.append(LARGE_PAGE_SHAPES[shape].format(number))
+        size, number = size + len(parts[-1]), number + 1
+    body = "".join(parts)
+    return f"<html><body><table><tr>{body}</tr></table></body></html>" if shape == "table cells" else f"<html><body>{body}</body></html>"
+
+
+def _large_page_peak_in_child(shape: str, model_path: str | None, sender) -> None:
+    model = load_model(model_path)
+    model.clean_html("<p>A first page, so that lazy imports are not counted.</p>")
+    page = large_page(shape)
+    start = _reset_peak_rss()
+    model.clean_html(page)  # no time limit: the memory of the whole page is what is measured
+    sender.send(None if start is None else (_status_kb("VmHWM") - start) / 1024)
 
 
 def system_function(kind: str, name: str, model_path: str | None = None) -> Callable[[str], str]:
@@ -870,7 +904,8 @@ def evaluate(args) -> None:
 
 def bench(args) -> None:
     """clean_html against trafilatura on the same held-out pages, and the text model's lines per
-    second on the same pages as plain text, the three timed page by page in turn."""
+    second on the same pages as plain text, the three timed page by page in turn; then the
+    peak memory of clean_html on 10 MB pages of three hard shapes."""
     pages = speed_sample(held_out_wcxb().pages, args.speed_pages)
     model = load_model(args.model)
     htmls = [page.html for page in pages]
@@ -889,11 +924,14 @@ def bench(args) -> None:
     line_count = sum(len(model.score_text(text)) for text in texts)
     lines_per_second = line_count * speed.loc["clean_text", "pages_s"] / len(texts)
     print(f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages)")
+    for shape in tqdm(LARGE_PAGE_SHAPES, desc="10 MB pages, a fresh process each", unit="page"):
+        peak = in_fresh_process(_large_page_peak_in_child, shape, args.model)
+        print(f"clean_html of a 10 MB page of {shape}: peak memory " + ("n/a" if peak is None else f"+{peak:.0f} MB over the loaded model"))
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bench", action="store_true", help="only the speed of clean_html against trafilatura")
+    parser.add_argument("--bench", action="store_true", help="only speed and memory: clean_html against trafilatura, 10 MB pages")
     parser.add_argument(
         "--dataset", action="append", default=[], metavar="FORMAT:PATH", help=f"also evaluate these pages; FORMAT: {', '.join(FORMATS)}"
     )

@@ -8,7 +8,7 @@ CountVectorizer, which it fits and whose vocabulary it keeps, in front of a TF-I
 """
 
 import re
-from functools import lru_cache, partial
+from functools import lru_cache
 from itertools import chain
 
 import numpy as np
@@ -28,6 +28,8 @@ BOXES = ("box1", "box2", "box3")  # the elements around a line's block, innermos
 BLOCK_KINDS = ("h", "p", "li", "td", "div", "pre", "a", "button", "dt", "dd", "text")
 # The signals neighbours contribute (boilerpipe and jusText both judge a block by its neighbours).
 CONTEXT_COLUMNS = ("log_chars", "link_share", "ends_sentence", "stopword_share", "punct_share")
+# The signals other signals are made from (boxes, neighbours, windows), kept as float64.
+_SOURCE_COLUMNS = frozenset({"_chars", "_words", *CONTEXT_COLUMNS})
 
 
 def _kind(tag: str) -> str:
@@ -98,92 +100,104 @@ class LineStats(TransformerMixin, BaseEstimator):
         return [o for o in range(-self.context, self.context + 1) if o]
 
     def transform(self, X):
-        columns = self._own_signals(X)
-        columns.update(self._box_signals(X, columns))
-        pages = X["page"].to_numpy()
-        for name in ("log_chars", "ends_sentence"):
-            window = sum(shift_within_pages(columns[name], pages, o) for o in self._offsets())
-            columns[f"window_{name}"] = (window + columns[name]) / (2 * self.context + 1)
-        # The neighbours' signals are made as their column is filled, and every column is let
-        # go once copied: holding ~90 float64 columns at once took 500 MB on a page of
-        # 570,000 table cells, beside the float32 result.
-        neighbours = {f"{name}_{offset:+d}": partial(shift_within_pages, columns[name], pages, offset)
-                      for offset in self._offsets() for name in self._context_columns()}
+        # Each signal goes into its float32 column as soon as it is made, and only the float64
+        # columns later signals are made from stay alive: holding all ~90 at once took 500 MB
+        # on a page of 570,000 table cells, beside the float32 result.
         rows = np.empty((len(X), len(self.feature_names_out_)), dtype=np.float32)
-        for j, name in enumerate(self.feature_names_out_):
-            rows[:, j] = neighbours.pop(name)() if name in neighbours else columns.pop(name)
+        column_of = {name: j for j, name in enumerate(self.feature_names_out_)}
+        sources = {}  # name -> float64 column, for the signals that read it
+
+        def fill(signals):
+            for name, values in signals:
+                if name in column_of:
+                    rows[:, column_of[name]] = values
+                if name in _SOURCE_COLUMNS:
+                    sources[name] = values
+
+        pages = X["page"].to_numpy()
+        fill(self._own_signals(X))
+        fill(self._box_signals(X, sources))
+        fill(self._context_signals(pages, sources))
         return rows
 
-    def _box_signals(self, X, columns: dict) -> dict:
-        """Signals of the element around each line (all its lines together): text density, links."""
-        pages = X["page"].to_numpy().astype(np.int64)
-        chars, words = columns["_chars"], columns["_words"]
-        page_chars = group_sum(pages, chars)
-        signals = {}
-        for box in self._boxes():
-            groups = (pages << 32) | X[box].to_numpy().astype(np.int64)
-            values = [chars, words, np.ones_like(chars), columns["ends_sentence"] * chars, columns["stopword_share"] * words]
-            if self.html:
-                values.append(X["link_chars"].to_numpy(float))
-            box_chars, box_words, box_lines, sentence_chars, stop_words, *link_chars = group_sums(groups, *values)
-            signals[f"{box}_log_chars"] = np.log1p(box_chars)
-            signals[f"{box}_log_lines"] = np.log1p(box_lines)
-            signals[f"{box}_ends_sentence"] = sentence_chars / np.maximum(box_chars, 1)
-            signals[f"{box}_stopword_share"] = stop_words / np.maximum(box_words, 1)
-            signals[f"{box}_share_of_page"] = box_chars / np.maximum(page_chars, 1)
-            if self.html:
-                signals[f"{box}_link_share"] = link_chars[0] / np.maximum(box_chars, 1)
-        return signals
+    def _context_signals(self, pages: np.ndarray, sources: dict):
+        """The neighbours' signals, one column at a time, and the mean of the window of lines."""
+        for offset in self._offsets():
+            for name in self._context_columns():
+                yield f"{name}_{offset:+d}", shift_within_pages(sources[name], pages, offset)
+        for name in ("log_chars", "ends_sentence"):
+            window = sum(shift_within_pages(sources[name], pages, o) for o in self._offsets())
+            yield f"window_{name}", (window + sources[name]) / (2 * self.context + 1)
 
-    def _own_signals(self, X) -> dict:
+    def _box_signals(self, X, sources: dict):
+        """Signals of the element around each line (all its lines together): text density, links.
+        Summed per element and spread back to the lines one signal at a time."""
+        pages = X["page"].to_numpy().astype(np.int64)
+        chars, words = sources["_chars"], sources["_words"]
+        page_chars = group_sum(pages, chars)
+        for box in self._boxes():
+            _, line_box = np.unique((pages << 32) | X[box].to_numpy().astype(np.int64), return_inverse=True)
+            box_chars, box_words = np.bincount(line_box, weights=chars), np.bincount(line_box, weights=words)
+            safe_chars = np.maximum(box_chars, 1)
+            yield f"{box}_log_chars", np.log1p(box_chars)[line_box]
+            yield f"{box}_log_lines", np.log1p(np.bincount(line_box).astype(float))[line_box]
+            yield f"{box}_ends_sentence", (np.bincount(line_box, weights=sources["ends_sentence"] * chars) / safe_chars)[line_box]
+            stop_words = np.bincount(line_box, weights=sources["stopword_share"] * words)
+            yield f"{box}_stopword_share", (stop_words / np.maximum(box_words, 1))[line_box]
+            yield f"{box}_share_of_page", box_chars[line_box] / np.maximum(page_chars, 1)
+            if self.html:
+                link_chars = np.bincount(line_box, weights=X["link_chars"].to_numpy(float))
+                yield f"{box}_link_share", (link_chars / safe_chars)[line_box]
+
+    def _own_signals(self, X):
+        """The line's own signals, as (name, column) pairs; names starting with _ are only sources."""
         texts = X["text"].tolist()
-        chars = np.fromiter(map(len, texts), float, len(texts))
-        tokens = [WORD.findall(t.lower()) for t in texts]
-        n_words = np.fromiter(map(len, tokens), float, len(texts))
-        word_chars = np.fromiter((sum(map(len, ws)) for ws in tokens), float, len(texts))
-        is_stopword = self.stopwords.__contains__
-        stop = np.fromiter((sum(map(is_stopword, ws)) for ws in tokens), float, len(texts))
+        n = len(texts)
+        chars = np.fromiter(map(len, texts), float, n)
         safe_chars = np.maximum(chars, 1)
-        page_lines = group_sum(X["page"].to_numpy(), np.ones(len(texts)))
-        signals = {
-            "_chars": chars,
-            "_words": n_words,
-            "log_chars": np.log1p(chars),
-            "log_words": np.log1p(n_words),
-            "mean_word_len": word_chars / np.maximum(n_words, 1),
-            "ends_sentence": np.fromiter((bool(_SENTENCE_END.search(t)) for t in texts), float, len(texts)),
-            "starts_upper": np.fromiter((t[:1].isupper() for t in texts), float, len(texts)),
-            "bullet": np.fromiter((bool(_BULLET.match(t)) for t in texts), float, len(texts)),
-            "punct_share": _count_share(_PUNCT, texts, safe_chars),
-            "digit_share": _count_share(_DIGIT, texts, safe_chars),
-            "upper_share": _count_share(_UPPER, texts, safe_chars),
-            "stopword_share": stop / np.maximum(n_words, 1),
-            "position": X["position"].to_numpy(float),
-            "log_repeats": np.log1p(X["repeats"].to_numpy(float)),
-            "later_copy": _later_copies(X["page"].tolist(), texts),
-            "log_page_lines": np.log1p(page_lines),
-            "blank_before": X["blank_before"].to_numpy(float),
-            "pipe_count": np.fromiter((t.count("|") for t in texts), float, len(texts)),
-        }
+        n_words, word_chars, stop = self._word_counts(texts)
+        yield "_chars", chars
+        yield "_words", n_words
+        yield "log_chars", np.log1p(chars)
+        yield "log_words", np.log1p(n_words)
+        yield "mean_word_len", word_chars / np.maximum(n_words, 1)
+        yield "ends_sentence", np.fromiter((bool(_SENTENCE_END.search(t)) for t in texts), float, n)
+        yield "starts_upper", np.fromiter((t[:1].isupper() for t in texts), float, n)
+        yield "bullet", np.fromiter((bool(_BULLET.match(t)) for t in texts), float, n)
+        yield "punct_share", _count_share(_PUNCT, texts, safe_chars)
+        yield "digit_share", _count_share(_DIGIT, texts, safe_chars)
+        yield "upper_share", _count_share(_UPPER, texts, safe_chars)
+        yield "stopword_share", stop / np.maximum(n_words, 1)
+        yield "position", X["position"].to_numpy(float)
+        yield "log_repeats", np.log1p(X["repeats"].to_numpy(float))
+        yield "later_copy", _later_copies(X["page"].to_numpy(), X["text"])
+        yield "log_page_lines", np.log1p(group_sum(X["page"].to_numpy(), np.ones(n)))
+        yield "blank_before", X["blank_before"].to_numpy(float)
+        yield "pipe_count", np.fromiter((t.count("|") for t in texts), float, n)
         if self.html:
-            signals["link_share"] = X["link_chars"].to_numpy(float) / safe_chars
-            signals["log_depth"] = np.log1p(X["depth"].to_numpy(float))
-            signals["hidden"] = X["hidden"].to_numpy(float)
+            yield "link_share", X["link_chars"].to_numpy(float) / safe_chars
+            yield "log_depth", np.log1p(X["depth"].to_numpy(float))
+            yield "hidden", X["hidden"].to_numpy(float)
             kinds = np.array([_kind(tag) for tag in X["tag"].tolist()], dtype=object)
             for kind in BLOCK_KINDS:
-                signals[f"kind_{kind}"] = kinds == kind  # bool: 1 byte a line until copied
-        return signals
+                yield f"kind_{kind}", kinds == kind
+
+    def _word_counts(self, texts: list[str]) -> np.ndarray:
+        """Words, characters in words and stopwords of each line (three rows). Counted line by
+        line: the words of all lines at once took 80 MB on a page of 570,000 cells."""
+        is_stopword = self.stopwords.__contains__
+
+        def counts(text):
+            words = WORD.findall(text.lower())
+            return len(words), sum(map(len, words)), sum(map(is_stopword, words))
+
+        return np.fromiter(map(counts, texts), np.dtype((float, 3)), len(texts)).T
 
 
 def group_sum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     """For each row, the sum of `values` over the rows of its group."""
-    return group_sums(groups, values)[0]
-
-
-def group_sums(groups: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
-    """`group_sum` of several columns over the same groups, which are sorted out once."""
     _, inverse = np.unique(groups, return_inverse=True)
-    return [np.bincount(inverse, weights=column)[inverse] for column in values]
+    return np.bincount(inverse, weights=values)[inverse]
 
 
 def group_mean(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -200,17 +214,12 @@ def group_max(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     return largest[inverse]
 
 
-def _later_copies(pages: list, texts: list[str]) -> np.ndarray:
+def _later_copies(pages: np.ndarray, texts: pd.Series) -> np.ndarray:
     """1.0 for a line whose text already appeared higher on its page. A caption or teaser
     repeated on a page is content at most once: the first of 3,904 repeated WCXB lines of
     8+ words is content in 47% of pages, a later copy in 15%."""
-    seen = set()
-    later = np.zeros(len(texts))
-    for row, key in enumerate(zip(pages, texts)):
-        if key in seen:
-            later[row] = 1.0
-        seen.add(key)
-    return later
+    text_codes, _ = pd.factorize(texts)  # a number per distinct text: no tuple per line
+    return pd.Series((pages.astype(np.int64) << 32) | text_codes).duplicated().to_numpy(float)
 
 
 def _count_share(pattern: re.Pattern, texts: list[str], chars: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ threshold (`per_page_thresholds`); training chose it on out-of-fold scores of it
 
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import joblib
@@ -105,11 +106,15 @@ def neighbour_scores(linear: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
     """Each line's linear score beside those of its neighbours, of its page (mean, max) and of
     the elements around it (mean): a menu item inside a content-rich element reads differently."""
     pages = lines["page"].to_numpy().astype(np.int64)
-    columns = [linear]
-    columns += [shift_within_pages(linear, pages, offset, fill=-10.0) for offset in NEIGHBOUR_OFFSETS]
-    columns += [group_mean(pages, linear), group_max(pages, linear)]
-    columns += [group_mean((pages << 32) | lines[box].to_numpy().astype(np.int64), linear) for box in BOXES]
-    return np.column_stack(columns)
+    columns = [partial(shift_within_pages, linear, pages, offset, fill=-10.0) for offset in NEIGHBOUR_OFFSETS]
+    columns += [partial(group_mean, pages, linear), partial(group_max, pages, linear)]
+    columns += [partial(group_mean, (pages << 32) | lines[box].to_numpy().astype(np.int64), linear) for box in BOXES]
+    # Made one column at a time into their place: all at once, then stacked, held them twice.
+    scores = np.empty((len(linear), 1 + len(columns)))
+    scores[:, 0] = linear
+    for j, column in enumerate(columns, 1):
+        scores[:, j] = column()
+    return scores
 
 
 def booster_input(stats: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
@@ -140,13 +145,14 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, 
     union, classifier = pipeline[0], pipeline[-1]
     coef = classifier.coef_.ravel()
     linear = np.full(len(lines), classifier.intercept_[0])
-    blocks = []
+    stats = None
     for name, transformer, columns in union.transformers_:
         if isinstance(transformer, str):  # "drop": the columns no block reads
             continue
-        blocks.append(transformer.transform(lines[columns]))
-        linear += blocks[-1] @ coef[union.output_indices_[name]]
-    return np.asarray(blocks[0]), linear  # the hand-crafted block comes first
+        block = transformer.transform(lines[columns])
+        linear += block @ coef[union.output_indices_[name]]
+        stats = np.asarray(block) if stats is None else stats  # the hand-crafted block comes first
+    return stats, linear
 
 
 _THREADPOOLS = ThreadpoolController()

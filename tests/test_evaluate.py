@@ -11,6 +11,7 @@ import pytest
 import evaluate
 from data.sources import Page
 from evaluate import HTML_MODEL, Output, PageLines, text_system
+from features.segment import segment_html
 
 
 # --- a duck-typed model: keeps the lines that say "content" --------------------------------
@@ -245,6 +246,15 @@ def test_speed_table_is_relative_to_trafilatura():
 def test_a_peers_memory_is_measured_in_a_fresh_process(tiny_pages):
     peak_mb = evaluate.peak_memory([page.html for page in tiny_pages], ("peer", "html-text (keep all)"))
     assert peak_mb is None or peak_mb >= 0  # None where /proc cannot say
+
+
+@pytest.mark.parametrize("shape", evaluate.LARGE_PAGE_SHAPES)
+def test_the_memory_benchmark_pages_have_their_size_and_shape(shape):
+    page = evaluate.large_page(shape, chars=50_000)
+    lines = segment_html(page)
+    assert 50_000 <= len(page) < 50_200
+    expected = {"one line": 1, "paragraphs": page.count("<p>"), "table cells": page.count("<td>")}[shape]
+    assert len(lines) == expected and expected >= 1 and (shape == "one line" or expected > 500)
 
 
 def test_a_system_that_cannot_be_rebuilt_has_no_memory_figure():
