@@ -149,7 +149,9 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, 
     for name, transformer, columns in union.transformers_:
         if isinstance(transformer, str):  # "drop": the columns no block reads
             continue
-        block = transformer.transform(lines[columns])
+        # A block given several columns reads them by name from the frame itself: selecting
+        # them into a new frame first cost 0.5-1 ms a page.
+        block = transformer.transform(lines if isinstance(columns, list) else lines[columns])
         linear += block @ coef[union.output_indices_[name]]
         stats = np.asarray(block) if stats is None else stats  # the hand-crafted block comes first
     return stats, linear
