@@ -114,7 +114,9 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
     rows = _visible_rows(html)
     if len(html) > LARGE_PAGE_CHARS:
         _return_freed_memory()
-    return _finish(rows)
+    columns = dict(zip(LINE_COLUMNS[:-2], zip(*rows))) if rows else {name: () for name in LINE_COLUMNS[:-2]}
+    rows.clear()  # a page of 570,000 cells has 120 MB of row tuples, let go before the frame is built
+    return _finish(columns)
 
 
 def _visible_rows(html: str) -> list[tuple]:
@@ -138,27 +140,30 @@ def _return_freed_memory() -> None:
 def segment_text(page: str | bytes) -> pd.DataFrame:
     """One row per non-blank line of a plain-text page; `blank_before` remembers paragraph breaks."""
     text = decode_page(page)
-    rows, blank, paragraph = [], False, 1
+    # Column by column: a tuple per line took 190 MB on a page of 1.3 million short lines.
+    texts, blank_before, paragraphs = [], [], []
+    blank, paragraph = False, 1
     for raw in text.splitlines():
         line = _collapse_spaces(raw)
         if not line:
             blank = True
             continue
         paragraph += blank
-        rows.append((line[: settings.MAX_LINE_CHARS], "text", "", "", 0, 0, False, blank, paragraph, 0, 0))
+        texts.append(line[: settings.MAX_LINE_CHARS])
+        blank_before.append(blank)
+        paragraphs.append(paragraph)
         blank = False
-    return _finish(rows)
+    n = len(texts)
+    constant = {"tag": "text", "path": "", "attrs": "", "link_chars": 0, "depth": 0, "hidden": False, "box2": 0, "box3": 0}
+    return _finish({"text": texts, "blank_before": blank_before, "box1": paragraphs} | {name: [value] * n for name, value in constant.items()})
 
 
-def _finish(rows: list[tuple]) -> pd.DataFrame:
-    """Drop undecodable lines; add the page-level columns (position, repeats) that need all
-    lines. Empties `rows`: a page of 570,000 cells has 120 MB of them, freed before the frame
-    is built."""
-    kept = _without_junk(rows)
-    n = len(kept)
-    columns = dict(zip(LINE_COLUMNS, zip(*kept))) if kept else dict.fromkeys(LINE_COLUMNS, ())
-    rows.clear()
-    del kept
+def _finish(columns: dict[str, list]) -> pd.DataFrame:
+    """The frame of a page's columns (all of LINE_COLUMNS but the last two): undecodable
+    lines dropped, and the page-level columns added that need all lines (position, repeats).
+    Empties `columns`, each as soon as its typed copy is made."""
+    columns = _without_junk(columns)
+    n = len(columns["text"])
     copies = Counter(columns["text"])
     columns["position"] = np.arange(n) / max(n - 1, 1)
     columns["repeats"] = [copies[text] - 1 for text in columns["text"]]
@@ -180,15 +185,17 @@ def _popped(columns: dict):
         yield name, columns.pop(name)
 
 
-def _without_junk(rows: list[tuple]) -> list[tuple]:
+def _without_junk(columns: dict[str, list]) -> dict[str, list]:
     """Binary junk decodes to replacement and control characters: it is not text, whether a
     whole page of it or a line of it in a real page."""
-    if not _JUNK.search("".join(row[0] for row in rows)):
-        return rows  # the usual page: nothing to count
-    junk = [len(_JUNK.findall(row[0])) if _JUNK.search(row[0]) else 0 for row in rows]
-    if sum(junk) > sum(len(row[0]) for row in rows) * MAX_JUNK_SHARE:
-        return []
-    return [row for row, bad in zip(rows, junk) if bad <= len(row[0]) * 2 * MAX_JUNK_SHARE]
+    texts = columns["text"]
+    if not _JUNK.search("".join(texts)):
+        return columns  # the usual page: nothing to count
+    junk = [len(_JUNK.findall(text)) if _JUNK.search(text) else 0 for text in texts]
+    if sum(junk) > sum(map(len, texts)) * MAX_JUNK_SHARE:
+        return {name: [] for name in columns}
+    kept = [row for row, (text, bad) in enumerate(zip(texts, junk)) if bad <= len(text) * 2 * MAX_JUNK_SHARE]
+    return {name: [values[row] for row in kept] for name, values in columns.items()}
 
 
 def _walk(root) -> list[tuple]:

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import sklearn
 
+import features.model
 from features import ModelError, load_model
 from features.model import FORMAT, FORMAT_VERSION, default_model_path, per_page_thresholds, predict_lines, probabilities
 from features.segment import segment_html, segment_text
@@ -198,6 +199,17 @@ def test_scoring_block_by_block_gives_the_stacked_matrix_scores(model, kind):
     stacked = part["linear"][0].transform(lines)
     expected = probabilities(part["linear"][-1], part["booster"], stacked, lines, part["n_stats"])
     assert predict_lines(part, lines) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_scoring_a_large_page_in_chunks_of_rows_changes_no_score(model, kind, monkeypatch):
+    segment = segment_html if kind == "html" else segment_text
+    lines = segment(page("article.html" if kind == "html" else "article.txt")).assign(page=0)
+    part = model.artifact[kind]
+    whole = predict_lines(part, lines)
+    monkeypatch.setattr(features.model, "CHUNK_ROWS", 4)  # every block and the booster in chunks of 4 rows
+    assert len(lines) > 3 * 4
+    assert np.array_equal(predict_lines(part, lines), whole)
 
 
 def test_threshold_zero_keeps_every_line_and_above_one_keeps_none(model):
