@@ -144,12 +144,12 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     texts, blank_before, paragraphs = [], [], []
     blank, paragraph = False, 1
     for raw in text.splitlines():
-        line = _collapse_spaces(raw)
+        line = _collapsed(raw, settings.MAX_LINE_CHARS)
         if not line:
             blank = True
             continue
         paragraph += blank
-        texts.append(line[: settings.MAX_LINE_CHARS])
+        texts.append(line)
         blank_before.append(blank)
         paragraphs.append(paragraph)
         blank = False
@@ -308,9 +308,9 @@ def _line_rows(raw, tags, tokens, serials, blocks, link_chars, hidden) -> list[t
     block = sys.intern(tags[at]) if tags else "body"
     limit = settings.MAX_LINE_CHARS
     if block == "pre":  # preformatted blocks (code) keep their own line breaks
-        texts = [text for piece in raw.split("\n") if (text := _collapse_spaces(piece)[:limit])]
+        texts = [text for piece in raw.split("\n") if (text := _collapsed(piece, limit))]
     else:
-        texts = [text] if (text := _collapse_spaces(raw)[:limit]) else []
+        texts = [text] if (text := _collapsed(raw, limit)) else []
     if not texts:
         return []
     # Interned here (block above too): the cells of one table share a path and classes, and
@@ -332,6 +332,19 @@ def _line_rows(raw, tags, tokens, serials, blocks, link_chars, hidden) -> list[t
          box1, box2, box3)
         for text in texts
     ]
+
+
+def _collapsed(text: str, limit: int) -> str:
+    """`_collapse_spaces(text)[:limit]`, without cutting all of a 10 MB line into words
+    (110 MB): the collapsed start of a text is the start of the collapsed text, so a start
+    that collapses to `limit` characters or more is enough."""
+    size = 2 * limit
+    while size < len(text):
+        start = _collapse_spaces(text[:size])
+        if len(start) >= limit:
+            return start[:limit]
+        size *= 4
+    return _collapse_spaces(text)[:limit]
 
 
 def _collapse_spaces(text: str) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from features import settings
-from features.segment import COLUMN_TYPES, LINE_COLUMNS, PageError, decode_page, segment_html, segment_text
+from features.segment import COLUMN_TYPES, LINE_COLUMNS, PageError, _collapse_spaces, _collapsed, decode_page, segment_html, segment_text
 
 # "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
 QUICK_SECONDS = 15
@@ -287,3 +287,12 @@ def test_segment_text_counts_repeats_and_decodes_bytes():
     frame = segment_text("Cookie notice\nBody\nCookie notice".encode() + b"\n\xff caf\xc3\xa9")
     assert frame["repeats"].tolist() == [1, 0, 1, 0]
     assert frame["text"].iloc[-1] == "\ufffd caf\u00e9"
+
+
+def test_a_long_line_is_cut_as_if_all_of_it_were_collapsed_first():
+    rng = random.Random(7)
+    pieces = ["a", "bc", " ", "   ", "\n", "\t", "\u00a0", "\u2003", "word"]
+    for _ in range(5_000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 300)))
+        limit = rng.randint(1, 40)
+        assert _collapsed(text, limit) == _collapse_spaces(text)[:limit]
