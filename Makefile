@@ -40,7 +40,7 @@ train: $(LINES)
 eval: data
 	$(PY) evaluate.py
 
-## bench: pages per second of clean_html against trafilatura, and peak memory
+## bench: pages per second of clean_html against trafilatura, peak memory, and the memory of 10 MB pages
 bench: data
 	$(PY) evaluate.py --bench
 
