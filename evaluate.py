@@ -46,6 +46,7 @@ from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_s
 from data.split import is_held_out
 from features import load_model, settings
 from features.model import content_text
+from features.segment import segment_text
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
@@ -552,14 +553,18 @@ def _reset_peak_rss() -> int | None:
         return None
 
 
+def _peak_mb_of(work: Callable[[], None]) -> float | None:
+    """Extra resident memory in MB at the peak of `work`, or None where /proc cannot say."""
+    start = _reset_peak_rss()
+    work()
+    return None if start is None else (_status_kb("VmHWM") - start) / 1024
+
+
 def _peak_in_child(description: tuple, inputs: list[str], sender) -> None:
     quiet_peer_logging()
     function = system_function(*description)
     warm_up(function, inputs)
-    start = _reset_peak_rss()
-    for page_input in inputs:
-        run_safely(function, page_input)
-    sender.send(None if start is None else (_status_kb("VmHWM") - start) / 1024)
+    sender.send(_peak_mb_of(lambda: [run_safely(function, page_input) for page_input in inputs]))
 
 
 def peak_memory(inputs: list[str], description: tuple | None) -> float | None:
@@ -590,30 +595,25 @@ def in_fresh_process(target: Callable, *args) -> float | None:
         child.join()
 
 
-# name -> (what the page is, what one piece of it looks like)
+# name -> (what the page is, one piece of it, repeated up to the size, the page around them)
 LARGE_PAGE_SHAPES = {
-    "one line": ("html", "<p>{}</p>"),
-    "paragraphs": ("html", "<p>Paragraph {} says a few words, as a long article would.</p>"),
-    "table cells": ("html", "<td>{}</td>"),
-    "short text lines": ("text", "{}\n"),
+    "one line": ("html", "word ", "<html><body><p>{}</p></body></html>"),
+    "paragraphs": ("html", "<p>Paragraph {} says a few words, as a long article would.</p>", "<html><body>{}</body></html>"),
+    "table cells": ("html", "<td>{}</td>", "<html><body><table><tr>{}</tr></table></body></html>"),
+    "short text lines": ("text", "{}\n", "{}"),
 }
 
 
 def large_page(shape: str, chars: int = 10_000_000) -> str:
     """A page of about `chars` characters made of one shape that is hard on memory: one
     endless line, ~150,000 paragraphs, ~700,000 table cells, or a plain-text page of
-    ~1,300,000 short lines."""
-    kind, piece = LARGE_PAGE_SHAPES[shape]
-    if shape == "one line":
-        return piece.format("word " * (chars // 5))
-    parts, size, number = [], 0, 0
+    ~1,400,000 short lines. Pieces are numbered where they have a {} to number."""
+    _, piece, page = LARGE_PAGE_SHAPES[shape]
+    parts, size = [], 0
     while size < chars:
-        parts.append(piece.format(number))
-        size, number = size + len(parts[-1]), number + 1
-    body = "".join(parts)
-    if kind == "text":
-        return body
-    return f"<html><body><table><tr>{body}</tr></table></body></html>" if shape == "table cells" else f"<html><body>{body}</body></html>"
+        parts.append(piece.format(len(parts)))
+        size += len(parts[-1])
+    return page.format("".join(parts))
 
 
 def _large_page_peak_in_child(shape: str, model_path: str | None, sender) -> None:
@@ -621,9 +621,7 @@ def _large_page_peak_in_child(shape: str, model_path: str | None, sender) -> Non
     clean = model.clean_html if LARGE_PAGE_SHAPES[shape][0] == "html" else model.clean_text
     clean("A first page, so that lazy imports are not counted.")
     page = large_page(shape)
-    start = _reset_peak_rss()
-    clean(page)  # no time limit: the memory of the whole page is what is measured
-    sender.send(None if start is None else (_status_kb("VmHWM") - start) / 1024)
+    sender.send(_peak_mb_of(lambda: clean(page)))  # no time limit: the whole page is measured
 
 
 def system_function(kind: str, name: str, model_path: str | None = None) -> Callable[[str], str]:
@@ -928,10 +926,10 @@ def bench(args) -> None:
         print(f"{system:<12} {row['pages_s']:8.1f} pages/s   peak memory {peak}")
     print(f"clean_html / trafilatura: {speed.loc['clean_html', 'vs_trafilatura']:.2f}x ({len(pages)} held-out pages, "
           f"one process, timed page by page in turn, median of {SPEED_RUNS} passes)")
-    line_count = sum(len(model.score_text(text)) for text in texts)
+    line_count = sum(len(segment_text(text)) for text in texts)
     lines_per_second = line_count * speed.loc["clean_text", "pages_s"] / len(texts)
     print(f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages)")
-    for shape, (kind, _) in tqdm(LARGE_PAGE_SHAPES.items(), desc="10 MB pages, a fresh process each", unit="page"):
+    for shape, (kind, *_) in tqdm(LARGE_PAGE_SHAPES.items(), desc="10 MB pages, a fresh process each", unit="page"):
         peak = in_fresh_process(_large_page_peak_in_child, shape, args.model)
         print(f"clean_{kind} of a 10 MB page of {shape}: peak memory " + ("n/a" if peak is None else f"+{peak:.0f} MB over the loaded model"))
 

@@ -10,6 +10,6 @@ import hashlib
 from features import settings
 
 
-def is_held_out(domain: str, seed: int = settings.SEED, share: float = settings.HELD_OUT_SHARE) -> bool:
-    digest = hashlib.sha256(f"{seed}:{domain}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < share
+def is_held_out(domain: str) -> bool:
+    digest = hashlib.sha256(f"{settings.SEED}:{domain}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < settings.HELD_OUT_SHARE

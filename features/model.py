@@ -44,7 +44,7 @@ class ModelError(RuntimeError):
     """A model file that cannot be used; the message names the problem and what to do."""
 
 
-@dataclass(frozen=True, slots=True)  # slots: 80 bytes a line instead of 200 on pages of a million lines
+@dataclass(frozen=True, slots=True)  # slots: 56 bytes a line instead of about 200, on pages of a million lines
 class ScoredLine:
     text: str
     p_content: float
