@@ -34,7 +34,7 @@ import sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import SGDClassifier
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
@@ -47,7 +47,7 @@ from data.metrics import words
 from data.render import RENDERINGS
 from data.sources import read_wcxb
 from features import settings
-from features.lines import WORD, LineStats, StructureTokens, UniqueRows, WordCharNgrams
+from features.lines import WORD, LineStats, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams
 from features.model import (
     FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, neighbour_scores, per_page_thresholds, probabilities,
 )
@@ -72,18 +72,22 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
     # the hand-crafted block on pages of many lines.
     transformers = [
         ("stats", Pipeline([("lines", LineStats(stopwords=stop, html=html)), ("scale", StandardScaler(copy=False))]), STAT_COLUMNS),
-        ("words", TfidfVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, sublinear_tf=True, dtype=np.float32), "text"),
+        ("words", tfidf(TokenCounts(CountVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, dtype=np.float32))), "text"),
     ]
     if html:
-        structure = Pipeline([
-            ("tokens", StructureTokens()),
-            ("tfidf", UniqueRows(TfidfVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, sublinear_tf=True, dtype=np.float32))),
-        ])
+        structure_counts = CountVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, dtype=np.float32)
+        structure = tfidf(UniqueRows(TokenCounts(structure_counts)), after=("tokens", StructureTokens()))
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
     else:
         counts = WordCharNgrams(CountVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=5, max_features=30_000, dtype=np.float32))
-        transformers.append(("chars", Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))]), "text"))
+        transformers.append(("chars", tfidf(counts), "text"))
     return ColumnTransformer(transformers, sparse_threshold=1.0)
+
+
+def tfidf(counts, after: tuple | None = None) -> Pipeline:
+    """A TF-IDF block: term counts (of what the step `after` makes, if any), then sublinear
+    TF-IDF. Scoring sums the linear weights straight from the counts (`features.model.block_scores`)."""
+    return Pipeline([*filter(None, [after]), ("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
 
 def word_weights(lines: pd.DataFrame) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""WordCharNgrams, the text model's fast char n-gram counter, gives exactly what scikit-learn's vectorizers give."""
+"""The fast counters (TokenCounts, WordCharNgrams) give exactly what scikit-learn's vectorizers
+give, and TF-IDF blocks scored from their counts give what their matrices give."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,8 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from features.lines import WordCharNgrams
+from features.lines import StructureTokens, TokenCounts, UniqueRows, WordCharNgrams
+from features.model import block_scores, tfidf_scores
 
 LINES = [
     "The river was covered in 1962 and opened again in 2021.",
@@ -69,6 +71,54 @@ def test_char_ngrams_then_tfidf_equal_tfidfvectorizer():
 def test_char_ngrams_refuse_other_analyzers():
     with pytest.raises(ValueError, match="char_wb"):
         WordCharNgrams(CountVectorizer(analyzer="char", ngram_range=(3, 4))).fit(LINES)
+
+
+@pytest.mark.parametrize("parameters", [
+    dict(token_pattern=r"(?u)\b\w+\b"),
+    dict(token_pattern=r"\S+", lowercase=False),
+    dict(min_df=2),
+    dict(max_features=12, strip_accents="unicode"),
+])
+def test_token_counts_equal_countvectorizer(parameters):
+    vectorizer = CountVectorizer(dtype=np.float32, **parameters)
+    fast = TokenCounts(vectorizer).fit(pd.Series(LINES))
+    reference = vectorizer.fit(LINES)
+    assert list(fast.get_feature_names_out()) == list(reference.get_feature_names_out())
+    for lines in (LINES, UNSEEN, LINES[::-1] + LINES, [], [""]):
+        assert same_matrix(fast.transform(pd.Series(lines, dtype=object)), reference.transform(lines))
+
+
+def test_token_counts_refuse_what_the_tokenizer_alone_does_not_do():
+    for parameters in (dict(ngram_range=(1, 2)), dict(stop_words=["the"]), dict(analyzer="char")):
+        with pytest.raises(ValueError, match="TokenCounts needs"):
+            TokenCounts(CountVectorizer(**parameters)).fit(LINES)
+
+
+@pytest.mark.parametrize("parameters", [dict(sublinear_tf=True), dict(), dict(norm="l1", smooth_idf=False), dict(norm=None, use_idf=False)])
+def test_tfidf_scored_from_counts_equals_the_matrix_product(parameters):
+    counts = CountVectorizer(dtype=np.float32).fit_transform(LINES + UNSEEN)
+    tfidf = TfidfTransformer(**parameters).fit(counts)
+    weights = np.random.default_rng(0).normal(size=counts.shape[1])
+    expected = tfidf.transform(counts) @ weights
+    assert tfidf_scores(counts, tfidf, weights) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert expected[LINES.index("")] == 0 and tfidf_scores(counts, tfidf, weights)[LINES.index("")] == 0
+
+
+def test_a_structure_block_scores_each_line_as_its_matrix_does():
+    lines = pd.DataFrame({
+        "tag": ["p", "li", "li", "p", "a"],
+        "path": ["html body div", "html body ul", "html body ul", "html body div", "html body nav"],
+        "attrs": ["post-content main", "menu-item menu", "menu-item menu", "post-content main", "nav unseen-token"],
+    })
+    block = Pipeline([
+        ("tokens", StructureTokens()),
+        ("counts", UniqueRows(TokenCounts(CountVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32)))),
+        ("tfidf", TfidfTransformer(sublinear_tf=True)),
+    ]).fit(lines.iloc[:3])
+    weights = np.random.default_rng(1).normal(size=len(block.get_feature_names_out()))
+    scores = block_scores(block, lines, weights)
+    assert scores == pytest.approx(block.transform(lines) @ weights, rel=1e-5, abs=1e-6)
+    assert scores[0] == scores[3] and scores[1] == scores[2] and scores[0] != scores[1]
 
 
 def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
