@@ -75,7 +75,8 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
         ("words", tfidf(TokenCounts(CountVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, dtype=np.float32))), "text"),
     ]
     if html:
-        structure_counts = CountVectorizer(token_pattern=r"\S+", lowercase=False, min_df=5, max_features=40_000, dtype=np.float32)
+        # Structure tokens are space separated: str.split cuts them 5 times faster than a token pattern.
+        structure_counts = CountVectorizer(analyzer=str.split, token_pattern=None, lowercase=False, min_df=5, max_features=40_000, dtype=np.float32)
         structure = tfidf(UniqueRows(TokenCounts(structure_counts)), after=("tokens", StructureTokens()))
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
     else:

@@ -257,17 +257,27 @@ class StructureTokens(TransformerMixin, BaseEstimator):
         ]
 
     def _tokens(self, tag: str, path: str, attrs: str) -> str:
-        tags = path.split()[::-1][: self.ancestors]
-        parts = [f"tag_{tag}"] + [f"a{i}_{t}" for i, t in enumerate(tags, 1)]
-        for token in set(attrs.split()):
-            parts.extend(_attr_token_words(token))
-        return " ".join(parts)
+        return f"{_tag_tokens(tag, path, self.ancestors)} {_attr_tokens(attrs)}"
+
+
+# Cached, as the lines of a page share their tags and classes in many combinations, and
+# sites reuse their names ("menu-item", "entry-content") on every page.
+@lru_cache(maxsize=8_192)
+def _tag_tokens(tag: str, path: str, ancestors: int) -> str:
+    """The block tag and the nearest `ancestors` tags with their distance: `tag_p a1_div a2_article`."""
+    tags = path.split()[::-1][:ancestors]
+    return " ".join([f"tag_{tag}"] + [f"a{i}_{t}" for i, t in enumerate(tags, 1)])
+
+
+@lru_cache(maxsize=8_192)
+def _attr_tokens(attrs: str) -> str:
+    """Each distinct class/id token of `attrs`, then the words it is made of: `post-content post content`."""
+    return " ".join(chain.from_iterable(_attr_token_words(token) for token in dict.fromkeys(attrs.split())))
 
 
 @lru_cache(maxsize=65_536)
 def _attr_token_words(token: str) -> tuple[str, ...]:
-    """A class/id token and the words it is made of. Cached: sites reuse a few thousand
-    names ("menu-item", "entry-content") on every page."""
+    """A class/id token and the words it is made of."""
     return (token, *(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token))
 
 
@@ -312,17 +322,22 @@ class TokenCounts(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        # Its tokens are the tokenizer's alone when it cuts no n-grams and drops no words.
-        if self.vectorizer.analyzer != "word" or self.vectorizer.ngram_range != (1, 1) or self.vectorizer.stop_words is not None:
-            raise ValueError(f"TokenCounts needs analyzer='word', ngram_range=(1, 1) and no stop_words, not {self.vectorizer!r}")
+        # Its tokens are the analyzer's, or the tokenizer's alone when it cuts no n-grams and drops no words.
+        vectorizer = self.vectorizer
+        if not callable(vectorizer.analyzer) and (vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 1) or vectorizer.stop_words is not None):
+            raise ValueError(f"TokenCounts needs a callable analyzer, or analyzer='word', ngram_range=(1, 1) and no stop_words, not {vectorizer!r}")
         # The vectorizer's own counts (each row's terms in first-seen order): what a
         # TfidfVectorizer trains on.
         self.vectorizer_ = clone(self.vectorizer)
         return self.vectorizer_.fit_transform(X)
 
     def transform(self, X):
-        preprocess, tokenize = self.vectorizer_.build_preprocessor(), self.vectorizer_.build_tokenizer()
-        return token_counts([tokenize(preprocess(row)) for row in X], self.vectorizer_.vocabulary_, self.vectorizer_.dtype)
+        if callable(self.vectorizer_.analyzer):
+            tokens_of_rows = list(map(self.vectorizer_.analyzer, X))
+        else:
+            preprocess, tokenize = self.vectorizer_.build_preprocessor(), self.vectorizer_.build_tokenizer()
+            tokens_of_rows = [tokenize(preprocess(row)) for row in X]
+        return token_counts(tokens_of_rows, self.vectorizer_.vocabulary_, self.vectorizer_.dtype)
 
     def get_feature_names_out(self, input_features=None):
         return self.vectorizer_.get_feature_names_out()
