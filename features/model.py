@@ -18,6 +18,7 @@ threshold (`per_page_thresholds`); training chose it on out-of-fold scores of it
 import warnings
 from dataclasses import dataclass
 from functools import partial
+from itertools import compress
 from pathlib import Path
 
 import joblib
@@ -281,23 +282,32 @@ class BoilerplateModel:
     def score_html(self, html: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
         """Every line of an HTML page with P(content). A `threshold` replaces the model's
         tuned decision (see `rules`): lower keeps more (recall), higher keeps less."""
-        return self._score("html", segment_html(html), threshold)
+        return scored_lines(*self._decide("html", segment_html(html), threshold))
 
     def score_text(self, text: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
         """Every non-blank line of a plain-text page with P(content)."""
-        return self._score("text", segment_text(text), threshold)
+        return scored_lines(*self._decide("text", segment_text(text), threshold))
 
     def clean_html(self, html: str | bytes, threshold: float | None = None) -> str:
         """The content lines of an HTML page, joined with newlines."""
-        return content_text(self.score_html(html, threshold))
+        return kept_text(*self._decide("html", segment_html(html), threshold))
 
     def clean_text(self, text: str | bytes, threshold: float | None = None) -> str:
         """The content lines of a plain-text page, joined with newlines."""
-        return content_text(self.score_text(text, threshold))
+        return kept_text(*self._decide("text", segment_text(text), threshold))
 
-    def _score(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> list[ScoredLine]:
+    def _decide(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Each line's text, P(content) and whether it is kept."""
         part, lines = self.artifact[kind], lines.assign(page=0)
         probabilities = predict_lines(part, lines)
         thresholds = decision_thresholds(part, probabilities, lines) if threshold is None else float(threshold)
-        keep = probabilities >= thresholds
-        return [ScoredLine(text, float(p), bool(k)) for text, p, k in zip(lines["text"].tolist(), probabilities, keep)]
+        return lines["text"].tolist(), probabilities, probabilities >= thresholds
+
+
+def scored_lines(texts: list[str], probabilities: np.ndarray, keep: np.ndarray) -> list[ScoredLine]:
+    return [ScoredLine(text, p, k) for text, p, k in zip(texts, probabilities.tolist(), keep.tolist())]
+
+
+def kept_text(texts: list[str], probabilities: np.ndarray, keep: np.ndarray) -> str:
+    """What `content_text` gives for these lines, without making a ScoredLine of each (0.5 ms a page)."""
+    return "\n".join(compress(texts, keep.tolist()))
