@@ -82,7 +82,7 @@ class LineStats(TransformerMixin, BaseEstimator):
                "punct_share", "digit_share", "upper_share", "stopword_share", "position",
                "log_repeats", "later_copy", "log_page_lines", "blank_before", "pipe_count"]
         if self.html:
-            own += ["link_share", "log_depth", "hidden"] + [f"kind_{k}" for k in BLOCK_KINDS]
+            own += ["link_share", "log_depth", "hidden", "in_main"] + [f"kind_{k}" for k in BLOCK_KINDS]
         context = [f"{c}_{o:+d}" for o in self._offsets() for c in self._context_columns()]
         boxes = [f"{box}_{name}" for box in self._boxes() for name in self._box_signal_names()]
         return own + context + ["window_log_chars", "window_ends_sentence"] + boxes
@@ -179,6 +179,7 @@ class LineStats(TransformerMixin, BaseEstimator):
             yield "link_share", X["link_chars"].to_numpy(float) / safe_chars
             yield "log_depth", np.log1p(X["depth"].to_numpy(float))
             yield "hidden", X["hidden"].to_numpy(float)
+            yield "in_main", X["in_main"].to_numpy(float)
             kinds = np.array([_kind(tag) for tag in X["tag"].tolist()], dtype=object)
             for kind in BLOCK_KINDS:
                 yield f"kind_{kind}", kinds == kind

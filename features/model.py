@@ -3,7 +3,7 @@
 The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn objects and
 metadata, one entry per kind of input:
 
-    {"format": "boilerline", "format_version": 5, "sklearn_version": "1.9.1",
+    {"format": "boilerline", "format_version": 6, "sklearn_version": "1.9.1",
      "html": {"linear": Pipeline, "booster": HistGradientBoostingClassifier | None,
               "threshold": float, "rule": "global" | "per_page"},
      "text": {...same keys...},
@@ -36,7 +36,7 @@ from .lines import BOXES, WORD, group_max, group_mean, shift_within_pages
 from .segment import segment_html, segment_text
 
 FORMAT = "boilerline"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}

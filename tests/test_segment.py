@@ -296,3 +296,45 @@ def test_a_long_line_is_cut_as_if_all_of_it_were_collapsed_first():
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 300)))
         limit = rng.randint(1, 40)
         assert _collapsed(text, limit) == _collapse_spaces(text)[:limit]
+
+
+# --- The main element -----------------------------------------------------------------------------
+
+NEWS_PAGE = """<html><body><div id=page>
+<nav><ul><li><a href=/>Home</a></li><li><a href=/world>World news</a></li></ul></nav>
+<div class=columns>
+  <article><h1>Talks resume</h1>
+    <p>The two delegations met on Sunday and agreed to continue the talks next month.</p>
+    <p>Officials said the border commission would publish its first report in June.</p>
+  </article>
+  <aside><h3>Categories</h3><ul><li><a href=/blog>Blog (2)</a></li><li><a href=/d>Diaspora (62)</a></li></ul>
+    <p>Subscribe today</p></aside>
+</div>
+<footer><p>Copyright 2026 Example News</p></footer></div></body></html>"""
+
+
+def test_lines_of_the_element_holding_most_of_the_text_are_in_main():
+    frame = segment_html(NEWS_PAGE)
+    in_main = dict(zip(frame["text"], frame["in_main"]))
+    assert [text for text, inside in in_main.items() if inside] == [
+        "Talks resume",
+        "The two delegations met on Sunday and agreed to continue the talks next month.",
+        "Officials said the border commission would publish its first report in June.",
+    ]
+
+
+def test_the_main_element_is_the_deepest_holding_more_than_half_of_the_text_outside_links():
+    long = "word " * 30
+    page = f"<div><section><div class=inner><p>{long}</p><p>{long}</p></div><p>{long}</p></section><p>{long}</p></div>"
+    frame = segment_html(page)
+    # The section holds 3/4 of the text and .inner 1/2, not more than half: the section is main.
+    assert frame["in_main"].tolist() == [True, True, True, False]
+    # Link text does not count: the links hold most characters, the paragraph is main.
+    page = f"<div><ul><li><a href=/>{long}</a></li><li><a href=/>{long}</a></li></ul><div><p>a short line</p></div></div>"
+    frame = segment_html(page)
+    assert frame["in_main"].tolist() == [False, False, True]
+
+
+def test_a_page_of_links_only_or_plain_text_has_no_line_in_main():
+    assert not segment_html("<ul><li><a href=/>One</a></li><li><a href=/>Two</a></li></ul>")["in_main"].any()
+    assert not segment_text("A paragraph of text.\n\nAnother one.")["in_main"].any()
