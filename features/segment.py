@@ -226,7 +226,7 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
     # Text outside links in each element (its lines' blocks inside it), added to the element
     # around each line's block, then to each parent as its child closes; and the last id
     # inside each element, so that an element's descendants are the ids from its own to it.
-    text_mass, last_inside = Counter(), {}
+    text_mass, last_inside = {}, {}
 
     def flush():
         nonlocal link_chars, hidden_chars
@@ -234,7 +234,8 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
         line_hidden = hidden_chars > 0 and hidden_chars * 2 > sum(len(part.strip()) for part in parts)
         new_rows = _line_rows("".join(parts), tags, tokens, serials, blocks, link_chars, line_hidden)
         if new_rows and blocks and blocks[-1] >= 1:
-            text_mass[serials[blocks[-1] - 1]] += sum(max(len(row[0]) - row[4], 0) for row in new_rows)
+            box = serials[blocks[-1] - 1]
+            text_mass[box] = text_mass.get(box, 0) + sum([len(row[0]) - row[4] for row in new_rows])
         rows.extend(new_rows)
         parts.clear()
         link_chars = hidden_chars = 0
@@ -292,9 +293,10 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
             tags.pop()
             tokens.pop()
             closed = serials.pop()
-            last_inside[closed] = serial
-            if serials and closed in text_mass:
-                text_mass[serials[-1]] += text_mass[closed]
+            if closed in text_mass:  # only an element with text inside can be the main one
+                last_inside[closed] = serial
+                if serials:
+                    text_mass[serials[-1]] = text_mass.get(serials[-1], 0) + text_mass[closed]
             if hidden and hidden[-1] == len(tags):
                 hidden.pop()
             links -= tag == "a"
@@ -308,7 +310,7 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
 NO_MAIN = (1, 0)  # an empty span of ids: no line is inside
 
 
-def main_element(text_mass: Counter, last_inside: dict[int, int]) -> tuple[int, int]:
+def main_element(text_mass: dict[int, int], last_inside: dict[int, int]) -> tuple[int, int]:
     """The first and last ids of the deepest element that holds more than half of the
     page's text outside links, where an article's text is (readability and trafilatura
     look for it too): sidebars, teasers and category lists beside it are boilerplate on
