@@ -3,9 +3,9 @@
 The frame is what `features.segment` returns, with a `page` column added so that
 neighbouring lines are looked up within their own page only (rows of a page are
 contiguous and in page order). Nothing is learned in these transformers' `fit` beyond
-the shape checks scikit-learn expects, except in TokenCounts and WordCharNgrams: faster
-stand-ins for a CountVectorizer, which they fit and whose vocabulary they keep, in front of
-a TF-IDF step.
+the shape checks scikit-learn expects, except in the FastCounts (TokenCounts and
+WordCharNgrams): faster stand-ins for a CountVectorizer, which they fit and whose
+vocabulary they keep, in front of a TF-IDF step.
 """
 
 import re
@@ -305,14 +305,13 @@ class UniqueRows(TransformerMixin, BaseEstimator):
         return self.transformer_.get_feature_names_out(input_features)
 
 
-class TokenCounts(TransformerMixin, BaseEstimator):
-    """The counts of `vectorizer`, a CountVectorizer of single words, with its vocabulary
-    looked up once per distinct token of the input instead of once per token.
+class FastCounts(TransformerMixin, BaseEstimator):
+    """A faster stand-in for `vectorizer`, a fitted CountVectorizer, at transform time.
 
-    A page of 340 lines has 2,300 words but 840 distinct ones. CountVectorizer runs five
-    Python calls per line and a dictionary look-up per token (4-5 ms a page with TF-IDF);
-    this makes the same counts in 2. Fitting is the vectorizer's own, so the vocabulary is
-    exactly the one it learns on its own.
+    Fitting is the vectorizer's own, so the vocabulary (min_df, max_features) is exactly
+    the one it learns alone; fitting returns its counts (each row's terms in first-seen
+    order), which is what a TfidfVectorizer trains on. Subclasses say which vectorizers
+    they stand in for (`_check`) and make the same counts faster (`transform`).
     """
 
     def __init__(self, vectorizer):
@@ -323,14 +322,28 @@ class TokenCounts(TransformerMixin, BaseEstimator):
         return self
 
     def fit_transform(self, X, y=None):
-        # Its tokens are the analyzer's, or the tokenizer's alone when it cuts no n-grams and drops no words.
-        vectorizer = self.vectorizer
-        if not callable(vectorizer.analyzer) and (vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 1) or vectorizer.stop_words is not None):
-            raise ValueError(f"TokenCounts needs a callable analyzer, or analyzer='word', ngram_range=(1, 1) and no stop_words, not {vectorizer!r}")
-        # The vectorizer's own counts (each row's terms in first-seen order): what a
-        # TfidfVectorizer trains on.
+        self._check(self.vectorizer)
         self.vectorizer_ = clone(self.vectorizer)
         return self.vectorizer_.fit_transform(X)
+
+    def get_feature_names_out(self, input_features=None):
+        return self.vectorizer_.get_feature_names_out()
+
+
+class TokenCounts(FastCounts):
+    """The counts of a CountVectorizer of single words, with its vocabulary looked up once
+    per distinct token of the input instead of once per token.
+
+    A page of 340 lines has 2,300 words but 840 distinct ones. CountVectorizer runs five
+    Python calls per line and a dictionary look-up per token (4-5 ms a page with TF-IDF);
+    this makes the same counts in 2.
+    """
+
+    @staticmethod
+    def _check(vectorizer):
+        # Its tokens are the analyzer's, or the tokenizer's alone when it cuts no n-grams and drops no words.
+        if not callable(vectorizer.analyzer) and (vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 1) or vectorizer.stop_words is not None):
+            raise ValueError(f"TokenCounts needs a callable analyzer, or analyzer='word', ngram_range=(1, 1) and no stop_words, not {vectorizer!r}")
 
     def transform(self, X):
         if callable(self.vectorizer_.analyzer):
@@ -339,9 +352,6 @@ class TokenCounts(TransformerMixin, BaseEstimator):
             preprocess, tokenize = self.vectorizer_.build_preprocessor(), self.vectorizer_.build_tokenizer()
             tokens_of_rows = [tokenize(preprocess(row)) for row in X]
         return token_counts(tokens_of_rows, self.vectorizer_.vocabulary_, self.vectorizer_.dtype)
-
-    def get_feature_names_out(self, input_features=None):
-        return self.vectorizer_.get_feature_names_out()
 
 
 def token_counts(tokens_of_rows: list[list[str]], vocabulary: dict[str, int], dtype) -> sp.csr_matrix:
@@ -361,33 +371,25 @@ def token_counts(tokens_of_rows: list[list[str]], vocabulary: dict[str, int], dt
 _CODE_POINT_BITS = 21  # every Unicode code point is below 2**21
 
 
-class WordCharNgrams(TransformerMixin, BaseEstimator):
-    """The counts of `vectorizer`, a CountVectorizer(analyzer="char_wb"), cut once per distinct word.
+class WordCharNgrams(FastCounts):
+    """The counts of a CountVectorizer(analyzer="char_wb"), cut once per distinct word.
 
     char_wb n-grams never cross whitespace, so a line's counts are the sum of its words'
     counts, and a page repeats its words: 340 lines of 2,300 words have 840 distinct ones.
     Each distinct word is cut into n-grams by array look-ups, one character at a time, in
     tables of the vocabulary's prefixes, instead of one Python string per n-gram (11 ms a
-    page in CountVectorizer). `vectorizer` is fitted on the lines as they are, so the
-    vocabulary (min_df, max_features) is exactly the one it learns on its own.
+    page in CountVectorizer).
     """
 
-    def __init__(self, vectorizer):
-        self.vectorizer = vectorizer
-
-    def fit(self, X, y=None):
-        self.fit_transform(X)
-        return self
-
-    def fit_transform(self, X, y=None):
+    @staticmethod
+    def _check(vectorizer):
         # A word with its two padding spaces has at least 3 characters; below 3 n-grams long,
         # sklearn would also count words shorter than the shortest n-gram whole.
-        if self.vectorizer.analyzer != "char_wb" or self.vectorizer.ngram_range[0] > 3:
-            raise ValueError(f"WordCharNgrams needs analyzer='char_wb' and ngram_range[0] <= 3, not {self.vectorizer!r}")
-        # Learning the vocabulary counts every line already: returning those counts (each
-        # line's terms in first-seen order, as CountVectorizer leaves them) saves a second pass.
-        self.vectorizer_ = clone(self.vectorizer)
-        counts = self.vectorizer_.fit_transform(X)
+        if vectorizer.analyzer != "char_wb" or vectorizer.ngram_range[0] > 3:
+            raise ValueError(f"WordCharNgrams needs analyzer='char_wb' and ngram_range[0] <= 3, not {vectorizer!r}")
+
+    def fit_transform(self, X, y=None):
+        counts = super().fit_transform(X)
         self.prefix_keys_, self.prefix_columns_ = _prefix_tables(self.vectorizer_.vocabulary_)
         return counts
 
@@ -430,9 +432,6 @@ class WordCharNgrams(TransformerMixin, BaseEstimator):
             (np.ones(len(rows), self.vectorizer_.dtype), (rows, columns)),
             shape=(len(words), len(self.vectorizer_.vocabulary_)),
         )
-
-    def get_feature_names_out(self, input_features=None):
-        return self.vectorizer_.get_feature_names_out()
 
 
 def _prefix_tables(vocabulary: dict[str, int]) -> tuple[list[pd.Index], list[np.ndarray]]:
