@@ -910,7 +910,7 @@ def evaluate(args) -> None:
 def bench(args) -> None:
     """clean_html against trafilatura on the same held-out pages, and the text model's lines per
     second on the same pages as plain text, the three timed page by page in turn; then the
-    peak memory of clean_html on 10 MB pages of three hard shapes."""
+    peak memory of the model on 10 MB pages of four hard shapes (LARGE_PAGE_SHAPES)."""
     pages = speed_sample(held_out_wcxb().pages, args.speed_pages)
     model = load_model(args.model)
     htmls = [page.html for page in pages]

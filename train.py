@@ -77,7 +77,7 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
     if html:
         # Structure tokens are space separated: str.split cuts them 5 times faster than a token pattern.
         structure_counts = CountVectorizer(analyzer=str.split, token_pattern=None, lowercase=False, min_df=5, max_features=40_000, dtype=np.float32)
-        structure = tfidf(UniqueRows(TokenCounts(structure_counts)), after=("tokens", StructureTokens()))
+        structure = tfidf(UniqueRows(TokenCounts(structure_counts)), ("tokens", StructureTokens()))
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
     else:
         counts = WordCharNgrams(CountVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=5, max_features=30_000, dtype=np.float32))
@@ -85,10 +85,10 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
     return ColumnTransformer(transformers, sparse_threshold=1.0)
 
 
-def tfidf(counts, after: tuple | None = None) -> Pipeline:
-    """A TF-IDF block: term counts (of what the step `after` makes, if any), then sublinear
+def tfidf(counts, *before: tuple) -> Pipeline:
+    """A TF-IDF block: the (name, step) pairs `before`, then term counts, then sublinear
     TF-IDF. Scoring sums the linear weights straight from the counts (`features.model.block_scores`)."""
-    return Pipeline([*filter(None, [after]), ("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))])
+    return Pipeline([*before, ("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
 
 def word_weights(lines: pd.DataFrame) -> np.ndarray:

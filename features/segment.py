@@ -40,6 +40,7 @@ COLUMN_TYPES = dict.fromkeys(LINE_COLUMNS[:4], object) | dict.fromkeys(["link_ch
     "hidden": bool, "blank_before": bool, "in_main": bool, "position": float}
 # The fields of a row of `_walk`: the columns that need neither the whole page nor the main element.
 ROW_FIELDS = LINE_COLUMNS[: LINE_COLUMNS.index("in_main")]
+_TEXT, _LINK_CHARS, _BOX1 = (ROW_FIELDS.index(name) for name in ("text", "link_chars", "box1"))
 
 # Elements that end the current line and start a new one. `br` and `hr` only break lines.
 BLOCK_TAGS = frozenset(
@@ -233,9 +234,8 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
         # Hidden when most of it is; its length is only worth counting when some of it is.
         line_hidden = hidden_chars > 0 and hidden_chars * 2 > sum(len(part.strip()) for part in parts)
         new_rows = _line_rows("".join(parts), tags, tokens, serials, blocks, link_chars, line_hidden)
-        if new_rows and blocks and blocks[-1] >= 1:
-            box = serials[blocks[-1] - 1]
-            text_mass[box] = text_mass.get(box, 0) + sum([len(row[0]) - row[4] for row in new_rows])
+        if new_rows and (box := new_rows[0][_BOX1]):  # 0: no element around the block
+            text_mass[box] = text_mass.get(box, 0) + sum([len(row[_TEXT]) - row[_LINK_CHARS] for row in new_rows])
         rows.extend(new_rows)
         parts.clear()
         link_chars = hidden_chars = 0
@@ -317,11 +317,8 @@ def main_element(text_mass: dict[int, int], last_inside: dict[int, int]) -> tupl
     news pages (52% of the model's wrong lines on ScrapingHub are outside it, 4% of its
     right ones). Its ancestors hold more, so the deepest is the one with the largest id."""
     total = max(text_mass.values(), default=0)  # the outermost element holds all of it
-    inside = [element for element, mass in text_mass.items() if mass * 2 > total] if total else []
-    if not inside:
-        return NO_MAIN
-    main = max(inside)
-    return main, last_inside.get(main, main)
+    main = max((element for element, mass in text_mass.items() if mass * 2 > total), default=None)
+    return NO_MAIN if main is None else (main, last_inside[main])
 
 
 def _is_hidden(attributes: dict) -> bool:
