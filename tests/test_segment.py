@@ -283,6 +283,16 @@ def test_segment_text_gives_one_row_per_non_blank_line_and_remembers_paragraph_b
     assert frame["position"].tolist() == [0.0, 1 / 3, 2 / 3, 1.0]
 
 
+def test_a_plain_text_frame_shares_its_constant_columns_and_its_copy_can_be_edited():
+    frame = segment_text("One line.\nTwo lines.\nThree lines.")
+    assert frame["depth"].to_numpy().strides == (0,)  # one value for all lines, not one per line
+    edited = frame.copy()
+    edited.loc[1, "depth"] = 5
+    edited.loc[2, "tag"] = "p"
+    assert edited["depth"].tolist() == [0, 5, 0] and edited["tag"].tolist() == ["text", "text", "p"]
+    assert frame["depth"].tolist() == [0, 0, 0] and set(frame["tag"]) == {"text"}
+
+
 def test_segment_text_counts_repeats_and_decodes_bytes():
     frame = segment_text("Cookie notice\nBody\nCookie notice".encode() + b"\n\xff caf\xc3\xa9")
     assert frame["repeats"].tolist() == [1, 0, 1, 0]
