@@ -85,7 +85,7 @@ class PageError(ValueError):
 def decode_page(page: str | bytes) -> str:
     """Bytes to text: a BOM, then the charset the page declares, then UTF-8, never failing."""
     if isinstance(page, str):
-        text = page
+        text = _without_lone_surrogates(page)
     elif isinstance(page, (bytes, bytearray, memoryview)):
         raw = bytes(page)
         if len(raw) > settings.MAX_PAGE_BYTES:
@@ -97,6 +97,18 @@ def decode_page(page: str | bytes) -> str:
         raise PageError(f"page is {len(text):,} characters, over the {settings.MAX_PAGE_BYTES:,} limit")
     # NUL and other control characters are what binary junk decodes to; they are never text.
     return text.replace("\x00", "")
+
+
+def _without_lone_surrogates(text: str) -> str:
+    """Lone surrogates (a JSON escape such as "\\ud800", or bytes decoded with surrogateescape)
+    are no characters and cannot be encoded: U+FFFD instead, as for undecodable bytes."""
+    if text.isascii():  # known without reading the text
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _declared_encoding(raw: bytes) -> str:

@@ -237,6 +237,14 @@ def test_binary_junk_gives_no_content(model):
     assert model.clean_text(junk) == ""
 
 
+def test_a_str_page_with_lone_surrogates_is_scored(model):
+    # A JSON escape like "\ud800" makes a str that cannot be encoded: the text model's
+    # character n-grams once failed on it deep inside.
+    text = "A page whose scraper saved a broken \ud800 character.\nAnd a second line of it."
+    assert [line.text for line in model.score_text(text)] == ["A page whose scraper saved a broken \ufffd character.", "And a second line of it."]
+    assert "saved a broken \ufffd character." in model.clean_html(f"<p>{text}</p>")
+
+
 def test_bytes_are_decoded_with_the_charset_the_page_declares(model):
     html = (
         '<html><head><meta charset="windows-1252"></head><body>'

@@ -68,6 +68,11 @@ def test_decode_page_drops_nul_and_leaves_str_as_it_is():
     assert decode_page(bytearray(b"abc")) == decode_page(memoryview(b"abc")) == "abc"
 
 
+def test_lone_surrogates_in_a_str_page_become_replacement_characters():
+    assert decode_page("caf\u00e9 \ud800 ok \ud83d\ude00") == "caf\u00e9 \ufffd ok \U0001f600"
+    assert segment_text("Broken \udcff text.\nFine.")["text"].tolist() == ["Broken \ufffd text.", "Fine."]
+
+
 def test_decode_page_refuses_what_is_not_a_page():
     with pytest.raises(TypeError, match="must be str or bytes, not int"):
         decode_page(42)
