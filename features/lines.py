@@ -9,6 +9,7 @@ vocabulary they keep, in front of a TF-IDF step.
 """
 
 import re
+import sys
 from functools import lru_cache
 from itertools import chain
 
@@ -18,11 +19,6 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 WORD = re.compile(r"\w+")  # a word, for counts here and in the per-page threshold
-_SENTENCE_END = re.compile(r"[.!?…:;\"'”’)]$")
-_BULLET = re.compile(r"^[•·\-*–—►▶✓✔]\s")
-_PUNCT = re.compile(r"[^\w\s]")
-_DIGIT = re.compile(r"\d")
-_UPPER = re.compile(r"[A-ZÀ-Ý]")
 _SPLIT_ATTR = re.compile(r"[^a-z]+")
 
 BOXES = ("box1", "box2", "box3")  # the elements around a line's block, innermost first
@@ -164,13 +160,18 @@ class LineStats(TransformerMixin, BaseEstimator):
         chars = np.fromiter(map(len, texts), float, n)
         yield "_chars", chars
         yield "log_chars", np.log1p(chars)
-        yield from self._word_signals(texts)
-        yield "ends_sentence", np.fromiter((bool(_SENTENCE_END.search(t)) for t in texts), float, n)
-        yield "starts_upper", np.fromiter((t[:1].isupper() for t in texts), float, n)
-        yield "bullet", np.fromiter((bool(_BULLET.match(t)) for t in texts), float, n)
-        yield "punct_share", _count_share(_PUNCT, texts, chars)
-        yield "digit_share", _count_share(_DIGIT, texts, chars)
-        yield "upper_share", _count_share(_UPPER, texts, chars)
+        counts = character_counts(texts, self.stopwords)
+        n_words = counts["words"].astype(float)
+        yield "_words", n_words
+        yield "log_words", np.log1p(n_words)
+        yield "mean_word_len", counts["word_chars"] / np.maximum(n_words, 1)
+        yield "stopword_share", counts["stopwords"] / np.maximum(n_words, 1)
+        yield "ends_sentence", counts["ends_sentence"].astype(float)
+        yield "starts_upper", counts["starts_upper"].astype(float)
+        yield "bullet", counts["bullet"].astype(float)
+        yield "punct_share", counts["punct"] / np.maximum(chars, 1)
+        yield "digit_share", counts["digits"] / np.maximum(chars, 1)
+        yield "upper_share", counts["upper"] / np.maximum(chars, 1)
         yield "pipe_count", np.fromiter((t.count("|") for t in texts), float, n)
         if self.html:
             yield "link_share", X["link_chars"].to_numpy(float) / np.maximum(chars, 1)
@@ -180,22 +181,6 @@ class LineStats(TransformerMixin, BaseEstimator):
             kinds = np.array([_kind(tag) for tag in X["tag"].tolist()], dtype=object)
             for kind in BLOCK_KINDS:
                 yield f"kind_{kind}", kinds == kind
-
-    def _word_signals(self, texts: list[str]):
-        """The signals of each line's words. Counted line by line: the words of all lines at
-        once took 80 MB on a page of 570,000 cells."""
-        is_stopword = self.stopwords.__contains__
-
-        def counts(text):
-            words = WORD.findall(text.lower())
-            return len(words), sum(map(len, words)), sum(map(is_stopword, words))
-
-        n_words, word_chars, stop = np.fromiter(map(counts, texts), np.dtype((float, 3)), len(texts)).T
-        yield "_words", n_words.copy()  # a source kept to the end: alone, not holding all three counts
-        yield "log_words", np.log1p(n_words)
-        yield "mean_word_len", word_chars / np.maximum(n_words, 1)
-        yield "stopword_share", stop / np.maximum(n_words, 1)
-
 
 def group_index(groups: np.ndarray) -> tuple[np.ndarray, int]:
     """Each row's group as a number from 0, and the number of groups. Hashing, not sorting:
@@ -235,8 +220,97 @@ def _later_copies(pages: np.ndarray, texts: pd.Series, repeats: np.ndarray) -> n
     return later
 
 
-def _count_share(pattern: re.Pattern, texts: list[str], chars: np.ndarray) -> np.ndarray:
-    return np.fromiter((len(pattern.findall(t)) for t in texts), float, len(texts)) / np.maximum(chars, 1)
+# What the hand-crafted signals read of a character, one bit each, as the regular expressions
+# they stand for read it: \w (str.isalnum() or "_"), \s (str.isspace()), \d (str.isdecimal()).
+_WORD_CHAR, _SPACE, _DIGIT, _UPPER, _IS_UPPER, _SENTENCE_END, _BULLET = (1 << bit for bit in range(7))
+_NOT_SEEN = 1 << 7
+_UPPER_RANGES = (("A", "Z"), ("À", "Ý"))  # the upper case counted by upper_share
+_SENTENCE_END_CHARS = frozenset(".!?…:;\"'”’)")  # a line ending in one reads as a sentence
+_BULLET_CHARS = frozenset("•·-*–—►▶✓✔")  # a line starting with one and a space is a list item
+# Each code point's bits, found the first time a page has it: most pages reuse a few hundred.
+_CHARACTER_BITS = np.full(sys.maxunicode + 1, _NOT_SEEN, dtype=np.uint8)
+# Lines per pass of character_counts: its arrays take about 20 bytes a character.
+CHARACTER_CHUNK_LINES = 16_384
+_COUNTS = np.dtype([(name, np.int32) for name in ("words", "word_chars", "stopwords", "punct", "digits", "upper")]
+                   + [(name, bool) for name in ("ends_sentence", "starts_upper", "bullet")])
+
+
+def _character_bits(char: str) -> int:
+    return (
+        (char.isalnum() or char == "_") * _WORD_CHAR
+        | char.isspace() * _SPACE
+        | char.isdecimal() * _DIGIT
+        | any(low <= char <= high for low, high in _UPPER_RANGES) * _UPPER
+        | char.isupper() * _IS_UPPER
+        | (char in _SENTENCE_END_CHARS) * _SENTENCE_END
+        | (char in _BULLET_CHARS) * _BULLET
+    )
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _bits_of(codes: np.ndarray) -> np.ndarray:
+    """The bits of each character."""
+    bits = _CHARACTER_BITS[codes]
+    not_seen = np.unique(codes[bits == _NOT_SEEN])
+    if len(not_seen):
+        # Threads may fill the same entries at once: with the same values, so no lock.
+        _CHARACTER_BITS[not_seen] = [_character_bits(chr(code)) for code in not_seen.tolist()]
+        bits = _CHARACTER_BITS[codes]
+    return bits
+
+
+def character_counts(texts: list[str], stopwords: frozenset = frozenset()) -> np.ndarray:
+    """Per line: words, characters in words and stopwords (of the lowercased line, words as
+    `WORD` finds them), punctuation (neither word nor space), digits and upper-case letters;
+    whether it ends like a sentence, starts upper-case, starts like a bullet ("• ").
+
+    Counted over the page's characters at once by array look-ups, not by regular
+    expressions line by line: 1.2 ms instead of 3 on a page of 340 lines, the same counts.
+    In chunks of lines, so that a page of millions of lines stays small."""
+    counts = np.zeros(len(texts), dtype=_COUNTS)
+    for start in range(0, len(texts), CHARACTER_CHUNK_LINES):
+        chunk = texts[start : start + CHARACTER_CHUNK_LINES]
+        counts[start : start + len(chunk)] = _chunk_counts(chunk, stopwords)
+    return counts
+
+
+def _chunk_counts(texts: list[str], stopwords: frozenset) -> np.ndarray:
+    n = len(texts)
+    counts = np.zeros(n, dtype=_COUNTS)
+    if not n:
+        return counts
+    # The lines joined by "\n", which no line holds (whitespace is collapsed): each line owns
+    # the separator after it, a space, so no word runs across two lines.
+    page = "\n".join(texts) + "\n"
+    lengths = np.fromiter(map(len, texts), np.int64, n)
+    starts = np.cumsum(lengths + 1) - (lengths + 1)
+    line_of = np.repeat(np.arange(n, dtype=np.int32), lengths + 1)
+    bits = _bits_of(_code_points(page))
+    counts["punct"] = np.bincount(line_of, weights=(bits & (_WORD_CHAR | _SPACE)) == 0, minlength=n)
+    counts["digits"] = np.bincount(line_of, weights=(bits & _DIGIT) > 0, minlength=n)
+    counts["upper"] = np.bincount(line_of, weights=(bits & _UPPER) > 0, minlength=n)
+    first, last = bits[starts], bits[starts + np.maximum(lengths - 1, 0)]
+    second = bits[np.minimum(starts + 1, len(bits) - 1)]
+    counts["ends_sentence"] = (lengths > 0) & ((last & _SENTENCE_END) > 0)
+    counts["starts_upper"] = (lengths > 0) & ((first & _IS_UPPER) > 0)
+    counts["bullet"] = (lengths > 1) & ((first & _BULLET) > 0) & ((second & _SPACE) > 0)
+    # Words are counted in the lowercased lines; lowercasing may change a line's length, so
+    # its lines are found again by their "\n"s, which it never makes or removes.
+    lowered = page.lower()
+    lowered_codes = _code_points(lowered)
+    newline = lowered_codes == 10
+    lowered_line_of = np.cumsum(newline, dtype=np.int32) - newline
+    in_word = (_bits_of(lowered_codes) & _WORD_CHAR) > 0
+    word_starts = np.flatnonzero(in_word & ~np.concatenate([[False], in_word[:-1]]))
+    line_of_word = lowered_line_of[word_starts]
+    counts["word_chars"] = np.bincount(lowered_line_of, weights=in_word, minlength=n)
+    counts["words"] = np.bincount(line_of_word, minlength=n)
+    is_stopword = np.fromiter(map(stopwords.__contains__, WORD.findall(lowered)), bool, len(word_starts))
+    counts["stopwords"] = np.bincount(line_of_word, weights=is_stopword, minlength=n)
+    return counts
 
 
 class StructureTokens(TransformerMixin, BaseEstimator):

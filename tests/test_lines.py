@@ -1,5 +1,9 @@
 """The fast counters (TokenCounts, WordCharNgrams) give exactly what scikit-learn's vectorizers
-give, and TF-IDF blocks scored from their counts give what their matrices give."""
+give, TF-IDF blocks scored from their counts give what their matrices give, and the
+character counts give what the regular expressions they stand for find."""
+
+import random
+import re
 
 import numpy as np
 import pandas as pd
@@ -7,7 +11,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from features.lines import StructureTokens, TokenCounts, UniqueRows, WordCharNgrams
+from features.lines import WORD, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts
 from features.model import block_scores, tfidf_scores
 
 LINES = [
@@ -133,3 +137,25 @@ def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
     stats = LineStats(html=False).fit(lines)
     later = stats.transform(lines)[:, list(stats.get_feature_names_out()).index("later_copy")]
     assert later.tolist() == [0, 0, 0, 1, 1, 0, 0]
+
+
+def counts_by_regular_expressions(text: str, stopwords: frozenset) -> tuple:
+    words = WORD.findall(text.lower())
+    return (
+        len(words), sum(map(len, words)), sum(word in stopwords for word in words),
+        len(re.findall(r"[^\w\s]", text)), len(re.findall(r"\d", text)), len(re.findall(r"[A-ZÀ-Ý]", text)),
+        bool(re.search(r"[.!?…:;\"'”’)]$", text)), text[:1].isupper(), bool(re.match(r"^[•·\-*–—►▶✓✔]\s", text)),
+    )
+
+
+def test_character_counts_equal_the_regular_expressions_they_stand_for():
+    rng = random.Random(3)
+    # Cases, digits and spaces beyond ASCII; combining marks; letters whose lowercase is longer (İ)
+    # or depends on the next letter (Σ); characters outside the BMP; replacement characters.
+    alphabet = list("aZ9_ .,!?;:'\")•·-*–—►▶✓✔ÀÝ×ßİΣσςẞ\u00a0\u2003\u0660١²½ⅷ\u0301\ufffd🎉𝔘ı") + [chr(rng.randrange(0x20, 0x3000)) for _ in range(300)]
+    lines = LINES + [" ".join("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))).split()) for _ in range(5_000)]
+    lines = [line for line in lines if "\n" not in line]  # a line never holds one: whitespace is collapsed
+    stopwords = frozenset({"the", "and", "in", "σίσυφος", "i̇stanbul", "straße"})
+    counts = character_counts(lines, stopwords)
+    assert [tuple(row) for row in counts.tolist()] == [counts_by_regular_expressions(line, stopwords) for line in lines]
+    assert character_counts([], stopwords).shape == (0,)
