@@ -32,7 +32,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import ThreadpoolController
 
 from . import settings
-from .lines import BOXES, WORD, group_max, group_mean, shift_within_pages
+from .lines import BOXES, group_max, group_mean, shift_within_pages, word_counts
 from .segment import segment_html, segment_text
 
 FORMAT = "boilerline"
@@ -245,8 +245,7 @@ def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
     2014): pages the model finds hard, such as lists and collections, get a lower one than
     clean articles, which one threshold for all pages cannot do.
     """
-    words = np.fromiter((len(WORD.findall(text)) for text in lines["text"].tolist()), float, len(lines))
-    words = np.maximum(words, 1.0)
+    words = np.maximum(word_counts(lines["text"].tolist()), 1.0)
     _, page = np.unique(lines["page"].to_numpy(), return_inverse=True)
     n_pages, n_thresholds = page.max() + 1 if len(page) else 0, len(THRESHOLDS)
     # A line is kept at the first `passed` thresholds: sum each page's lines by how many they

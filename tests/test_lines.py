@@ -11,7 +11,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from features.lines import WORD, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts
+from features.lines import WORD, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts, word_counts
 from features.model import block_scores, tfidf_scores
 
 LINES = [
@@ -159,3 +159,12 @@ def test_character_counts_equal_the_regular_expressions_they_stand_for():
     counts = character_counts(lines, stopwords)
     assert [tuple(row) for row in counts.tolist()] == [counts_by_regular_expressions(line, stopwords) for line in lines]
     assert character_counts([], stopwords).shape == (0,)
+    assert word_counts(lines).tolist() == [len(WORD.findall(line)) for line in lines]
+
+
+def test_character_counts_in_chunks_equal_those_of_the_whole_page(monkeypatch):
+    lines = [line for line in LINES if "\n" not in line] * 50
+    whole = character_counts(lines, frozenset({"the", "river"}))
+    monkeypatch.setattr("features.lines.CHARACTER_CHUNK", 37)  # a few lines a chunk, one if it is longer
+    assert np.array_equal(character_counts(lines, frozenset({"the", "river"})), whole)
+    assert word_counts(lines).tolist() == [len(WORD.findall(line)) for line in lines]
