@@ -25,6 +25,7 @@ import resource
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -321,6 +322,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(settings.MODEL_DIR / "boilerplate.joblib"))
     args = parser.parse_args()
+    out = Path(args.out)
+    try:  # before training, not after minutes of it
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"cannot write the model to {out}: {error}")
     started = time.perf_counter()
 
     lines, extra = training_lines()
@@ -345,9 +351,8 @@ def main() -> None:
         "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
     artifact["card"] = card
-    out = args.out
     joblib.dump(artifact, out, compress=3)
-    with open(str(out).removesuffix(".joblib") + ".json", "w") as handle:
+    with open(out.with_suffix(".json"), "w") as handle:
         json.dump(card, handle, indent=2, default=str)
     print(f"\nwrote {out} ({os.path.getsize(out) / 1e6:.1f} MB) in {card['training_seconds']}s, peak memory {card['peak_memory_mb']} MB")
     for kind in report:

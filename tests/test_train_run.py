@@ -95,8 +95,7 @@ def trained(tmp_path_factory):
     write_own_pages(root / "mine")
     env = os.environ | {"DATA_DIR": str(root / "data"), "MODEL_DIR": str(root / "models"), "JOBS": "2",
                         "DATA_MIRROR": "", "TRAIN_EXTRA": f"labelled:{root / 'mine'}"}
-    (root / "models").mkdir()
-    run(["-m", "data", "build"], env)
+    run(["-m", "data", "build"], env)  # models/ is not made first: train.py makes it
     run(["train.py"], env)
     return root / "models"
 
