@@ -29,6 +29,7 @@ import sklearn
 from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import ThreadpoolController
 
 from . import settings
@@ -179,7 +180,7 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, 
         block_input = lines if isinstance(columns, list) else lines[columns]
         block_coef = coef[union.output_indices_[name]]
         if stats is None:  # the hand-crafted block comes first; it needs the whole page
-            stats = np.asarray(transformer.transform(block_input))
+            stats = scaled_block(transformer, block_input)
             linear += stats @ block_coef
         elif len(lines) <= CHUNK_ROWS:
             linear += block_scores(transformer, block_input, block_coef)
@@ -187,6 +188,19 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, 
             for rows in row_chunks(len(lines)):
                 linear[rows] += block_scores(transformer, block_input.iloc[rows], block_coef)
     return stats, linear
+
+
+def scaled_block(block, X) -> np.ndarray:
+    """`block.transform(X)`, dense; a block ending in a StandardScaler (the hand-crafted one)
+    is scaled here as the scaler scales, without its input checks (0.3 ms a page)."""
+    if not (isinstance(block, Pipeline) and len(block) == 2 and isinstance(block[-1], StandardScaler)):
+        return np.asarray(block.transform(X))
+    rows, scaler = np.asarray(block[0].transform(X)), block[-1]
+    if scaler.with_mean:
+        rows -= scaler.mean_.astype(rows.dtype)
+    if scaler.with_std:
+        rows /= scaler.scale_.astype(rows.dtype)
+    return rows
 
 
 def block_scores(block, X, weights: np.ndarray) -> np.ndarray:

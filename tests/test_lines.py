@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, T
 from sklearn.pipeline import Pipeline
 
 from features.lines import WORD, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts, word_counts
-from features.model import block_scores, tfidf_scores
+from features.model import block_scores, scaled_block, tfidf_scores
 
 LINES = [
     "The river was covered in 1962 and opened again in 2021.",
@@ -107,6 +107,20 @@ def test_tfidf_scored_from_counts_equals_the_matrix_product(parameters):
     expected = tfidf.transform(counts) @ weights
     assert tfidf_scores(counts, tfidf, weights) == pytest.approx(expected, rel=1e-5, abs=1e-6)
     assert expected[LINES.index("")] == 0 and tfidf_scores(counts, tfidf, weights)[LINES.index("")] == 0
+
+
+def test_a_scaled_block_is_what_its_pipeline_gives():
+    from sklearn.preprocessing import StandardScaler
+
+    from features.lines import LineStats
+    from features.segment import segment_text
+
+    lines = segment_text("Title\n\nA first paragraph, with words.\nMenu | Home\n\nLast line!").assign(page=0)
+    for scaler in (StandardScaler(copy=False), StandardScaler(copy=False, with_mean=False)):
+        block = Pipeline([("lines", LineStats(html=False)), ("scale", scaler)]).fit(lines)
+        assert np.array_equal(scaled_block(block, lines), block.transform(lines))
+    unscaled = Pipeline([("lines", LineStats(html=False))]).fit(lines)
+    assert np.array_equal(scaled_block(unscaled, lines), unscaled.transform(lines))
 
 
 def test_a_structure_block_scores_each_line_as_its_matrix_does():
