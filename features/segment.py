@@ -85,7 +85,7 @@ class PageError(ValueError):
 def decode_page(page: str | bytes) -> str:
     """Bytes to text: a BOM, then the charset the page declares, then UTF-8, never failing."""
     if isinstance(page, str):
-        text = _without_lone_surrogates(page)
+        text = page
     elif isinstance(page, (bytes, bytearray, memoryview)):
         raw = bytes(page)
         if len(raw) > settings.MAX_PAGE_BYTES:
@@ -161,7 +161,9 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     """One row per non-blank line of a plain-text page; `blank_before` remembers paragraph breaks.
     The columns that are the same on every line (tag, path, attrs, link_chars, depth, hidden,
     box2, box3, in_main) are read-only: `copy()` the frame to edit them in place."""
-    text = decode_page(page)
+    # Lone surrogates cannot be encoded, and the text model's character n-grams encode its
+    # words; the HTML parser drops them itself, so only plain text pays for the check.
+    text = _without_lone_surrogates(decode_page(page))
     # Column by column: a tuple per line took 190 MB on a page of 1.3 million short lines.
     texts, blank_before, paragraphs = [], [], []
     blank, paragraph = False, 1
