@@ -384,13 +384,13 @@ def _tag_tokens(tag: str, path: str, ancestors: int) -> str:
 @lru_cache(maxsize=8_192)
 def _attr_tokens(attrs: str) -> str:
     """Each distinct class/id token of `attrs`, then the words it is made of: `post-content post content`."""
-    return " ".join(chain.from_iterable(_attr_token_words(token) for token in dict.fromkeys(attrs.split())))
+    return " ".join(map(_attr_token_words, dict.fromkeys(attrs.split())))
 
 
 @lru_cache(maxsize=65_536)
-def _attr_token_words(token: str) -> tuple[str, ...]:
-    """A class/id token and the words it is made of."""
-    return (token, *(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token))
+def _attr_token_words(token: str) -> str:
+    """A class/id token and the words it is made of: `post-content post content`."""
+    return " ".join([token, *(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token)])
 
 
 class UniqueRows(TransformerMixin, BaseEstimator):
@@ -409,8 +409,13 @@ class UniqueRows(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        inverse, distinct = pd.factorize(np.asarray(X, dtype=object))  # hashing, not sorting strings
+        inverse, distinct = self.distinct_rows(X)
         return self.transformer_.transform(distinct)[inverse]
+
+    @staticmethod
+    def distinct_rows(X) -> tuple[np.ndarray, np.ndarray]:
+        """The row of `distinct` each row of X is, and the distinct rows in first-seen order."""
+        return pd.factorize(np.asarray(X, dtype=object))  # hashing, not sorting strings
 
     def get_feature_names_out(self, input_features=None):
         return self.transformer_.get_feature_names_out(input_features)

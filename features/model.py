@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import ThreadpoolController
 
 from . import settings
-from .lines import BOXES, group_max, group_mean, shift_within_pages, word_counts
+from .lines import BOXES, UniqueRows, group_max, group_mean, shift_within_pages, word_counts
 from .segment import segment_html, segment_text
 
 FORMAT = "boilerline"
@@ -205,10 +205,17 @@ def scaled_block(block, X) -> np.ndarray:
 
 def block_scores(block, X, weights: np.ndarray) -> np.ndarray:
     """`block.transform(X) @ weights`; a TF-IDF block (counts, then a TfidfTransformer) is
-    summed straight from its counts, which saves building its matrix (1-2 ms a page)."""
-    if isinstance(block, Pipeline) and isinstance(block[-1], TfidfTransformer):
-        return tfidf_scores(block[:-1].transform(X), block[-1], weights)
-    return block.transform(X) @ weights
+    summed straight from its counts, which saves building its matrix (1-2 ms a page), and
+    counts made per distinct row (UniqueRows) are summed once per distinct row."""
+    if not (isinstance(block, Pipeline) and isinstance(block[-1], TfidfTransformer)):
+        return block.transform(X) @ weights
+    *steps, counter, tfidf = (step for _, step in block.steps)
+    for step in steps:
+        X = step.transform(X)
+    if isinstance(counter, UniqueRows):
+        inverse, distinct = counter.distinct_rows(X)
+        return tfidf_scores(counter.transformer_.transform(distinct), tfidf, weights)[inverse]
+    return tfidf_scores(counter.transform(X), tfidf, weights)
 
 
 def tfidf_scores(counts: sp.csr_matrix, tfidf: TfidfTransformer, weights: np.ndarray) -> np.ndarray:
