@@ -238,6 +238,7 @@ _COUNTS = np.dtype([(name, np.int32) for name in ("words", "word_chars", "stopwo
 
 
 def _character_bits(char: str) -> int:
+    """The bits of one character."""
     return (
         (char.isalnum() or char == "_") * _WORD_CHAR
         | char.isspace() * _SPACE
@@ -312,6 +313,7 @@ def _word_starts(bits: np.ndarray) -> np.ndarray:
 
 
 def _chunk_counts(texts: list[str], stopwords: frozenset) -> np.ndarray:
+    """`character_counts` of one run of lines."""
     page, lengths, line_of = _joined(texts)
     n = len(texts)
     counts = np.zeros(n, dtype=_COUNTS)
