@@ -464,12 +464,20 @@ class TokenCounts(FastCounts):
             raise ValueError(f"TokenCounts needs a callable analyzer, or analyzer='word', ngram_range=(1, 1) and no stop_words, not {vectorizer!r}")
 
     def transform(self, X):
-        if callable(self.vectorizer_.analyzer):
-            tokens_of_rows = list(map(self.vectorizer_.analyzer, X))
-        else:
-            preprocess, tokenize = self.vectorizer_.build_preprocessor(), self.vectorizer_.build_tokenizer()
-            tokens_of_rows = [tokenize(preprocess(row)) for row in X]
-        return token_counts(tokens_of_rows, self.vectorizer_.vocabulary_, self.vectorizer_.dtype)
+        return token_counts(list(map(self._tokenizer(), X)), self.vectorizer_.vocabulary_, self.vectorizer_.dtype)
+
+    def _tokenizer(self):
+        """The function that cuts a row into the vectorizer's tokens."""
+        vectorizer = self.vectorizer_
+        if callable(vectorizer.analyzer):
+            return vectorizer.analyzer
+        if (vectorizer.token_pattern == r"(?u)\b\w+\b" and vectorizer.lowercase and vectorizer.preprocessor is None
+                and vectorizer.tokenizer is None and vectorizer.strip_accents is None):
+            # The same tokens (whole runs of word characters) without scikit-learn's wrappers
+            # and the pattern's \b checks: 0.2 ms a page.
+            return lambda row: WORD.findall(row.lower())
+        preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
+        return lambda row: tokenize(preprocess(row))
 
 
 def token_counts(tokens_of_rows: list[list[str]], vocabulary: dict[str, int], dtype) -> sp.csr_matrix:
