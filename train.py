@@ -48,7 +48,7 @@ from data.metrics import words
 from data.render import RENDERINGS
 from data.sources import read_wcxb
 from features import settings
-from features.lines import WORD, LineStats, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams
+from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, word_counts
 from features.model import (
     FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, neighbour_scores, per_page_thresholds, probabilities,
 )
@@ -99,7 +99,7 @@ def word_weights(lines: pd.DataFrame) -> np.ndarray:
     Plain word-count weights let a few long pages outweigh hundreds of short listing and
     product pages: normalising per page raised validation F1 from 0.822 to 0.845.
     """
-    words = np.maximum(lines["text"].str.count(WORD.pattern).to_numpy(float), 1.0)
+    words = np.maximum(word_counts(lines["text"].tolist()), 1.0)
     page_words = pd.Series(words).groupby(lines["page"].to_numpy()).transform("sum").to_numpy()
     return words / page_words * page_words.mean()
 

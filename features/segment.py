@@ -134,7 +134,7 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
     columns = dict(zip(ROW_FIELDS, zip(*rows))) if rows else {name: () for name in ROW_FIELDS}
     rows.clear()  # a page of 570,000 cells has 120 MB of row tuples, let go before the frame is built
     # Inside the main element when the element around the line's block is it or inside it.
-    box1 = np.asarray(columns["box1"], dtype=np.int64)
+    box1 = columns["box1"] = np.asarray(columns["box1"], dtype=COLUMN_TYPES["box1"])
     columns["in_main"] = (box1 >= main_first) & (box1 <= main_last)
     return _finish(columns)
 
