@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
-from train import StackedModel, fit_linear, mean_model, one_rendering_per_page, out_of_fold_candidates, word_weights
+from train import PageScorer, StackedModel, choose_rule, fit_linear, mean_model, one_rendering_per_page, out_of_fold_candidates, word_weights
 
 
 def test_every_page_weighs_the_same_and_words_weigh_within_a_page():
@@ -43,6 +43,34 @@ def test_a_page_without_the_drawn_rendering_keeps_one_it_has():
     assert sorted(chosen["page_id"].unique()) == ["mine", "p1", "p2"]
     assert chosen.loc[chosen["page_id"] == "mine", "rendering"].tolist() == ["text", "text"]
     assert chosen.groupby("page_id")["rendering"].nunique().eq(1).all()
+
+
+def two_line_pages(p_content: list[float], p_boilerplate: list[float]):
+    """Pages of one gold line and one boilerplate line of four words each, with their P(content)."""
+    n = len(p_content)
+    lines = pd.DataFrame({
+        "page": np.repeat(np.arange(n), 2),
+        "page_id": np.repeat([f"p{i}" for i in range(n)], 2),
+        "page_type": "article",
+        "text": ["river flooded the town", "share on social media"] * n,
+    })
+    gold = {f"p{i}": "river flooded the town" for i in range(n)}
+    p = np.column_stack([p_content, p_boilerplate]).ravel()
+    return p, lines, PageScorer(lines, gold)
+
+
+def test_one_threshold_is_chosen_only_when_clearly_better():
+    # Boilerplate at 0.6 beside content at 0.9: each page's own expected-F1 threshold keeps
+    # both lines (page F1 0.67), the one threshold of 0.62 keeps the content alone (1.0).
+    p, lines, scorer = two_line_pages([0.9] * 6, [0.6] * 6)
+    rule, scores = choose_rule(p, lines, scorer, threshold=0.62)
+    assert rule == "global" and scores["global"] == 1.0 and scores["per_page"] == pytest.approx(0.6667, abs=1e-4)
+
+    # One page more, whose content (0.5) the one threshold drops: the one threshold is still
+    # better on average, by less than two standard errors.
+    p, lines, scorer = two_line_pages([0.9] * 5 + [0.5], [0.6] * 5 + [0.05])
+    rule, scores = choose_rule(p, lines, scorer, threshold=0.62)
+    assert scores["global"] > scores["per_page"] and rule == "per_page"
 
 
 def test_the_mean_model_scores_the_mean_of_its_models():
