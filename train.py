@@ -263,9 +263,9 @@ def choose_rule(p: np.ndarray, lines: pd.DataFrame, scorer: "PageScorer", thresh
 
     Each page's own threshold is kept unless the one threshold beats it by more than two
     standard errors of their page-by-page difference. It adapts to pages unlike the training
-    pages, where one threshold tuned on them cannot: with the labels of data/align.py's
-    runs, the one threshold won out of fold by 0.0018 (a standard error was 0.0024), and then
-    scored ScrapingHub 0.920 against 0.933 and held-out WCXB 0.838 against 0.844.
+    pages, where one threshold tuned on them cannot. In one training run the one threshold
+    won out of fold by 0.0018 (a standard error was 0.0024), and then scored ScrapingHub
+    0.920 against 0.933 and held-out WCXB 0.838 against 0.844.
     """
     one_threshold = scorer.page_f1(p >= threshold)
     own_threshold = scorer.page_f1(p >= per_page_thresholds(p, lines))
