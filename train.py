@@ -269,12 +269,13 @@ def choose_rule(p: np.ndarray, lines: pd.DataFrame, scorer: "PageScorer", thresh
     """
     one_threshold = scorer.page_f1(p >= threshold)
     own_threshold = scorer.page_f1(p >= per_page_thresholds(p, lines))
+    scores = {"global": round(float(one_threshold.mean()), 4), "per_page": round(float(own_threshold.mean()), 4)}
     gain = one_threshold - own_threshold
-    standard_error = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
-    rule = "global" if gain.mean() > 2 * standard_error else "per_page"
-    scores = {"global": round(float(one_threshold.mean()), 4), "per_page": round(float(own_threshold.mean()), 4),
-              "standard_error": round(float(standard_error), 4)}
-    return rule, scores
+    if len(gain) < 2:  # no spread to judge the difference by
+        return "per_page", scores
+    standard_error = gain.std(ddof=1) / np.sqrt(len(gain))
+    scores["standard_error"] = round(float(standard_error), 4)
+    return ("global" if gain.mean() > 2 * standard_error else "per_page"), scores
 
 
 def held_out_scores(kind, part, features, final, held_lines, gold, n_stats) -> dict:
