@@ -42,3 +42,8 @@ def test_a_short_line_in_a_run_is_not_content_once_its_words_are_taken():
     lines = ["The river rose four metres", "the river", "rose four metres overnight"]
 
     assert label_lines(lines, gold) == [1, 0, 1]
+
+
+def test_empty_pages_and_empty_gold_label_nothing():
+    assert label_lines([], "Some gold text") == []
+    assert label_lines(["Home", "A paragraph of several words here"], "") == [0, 0]
