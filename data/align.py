@@ -40,11 +40,7 @@ def label_lines(lines: list[str], gold: str) -> list[int]:
     gold_tokens = words(gold)
     line_tokens = [words(line) for line in lines]
     labels = _label_long_lines(line_tokens, gold_tokens)
-    # Gold tables often come as tab-separated rows; their cells are the page's short lines.
-    free_short_lines = Counter(
-        key for line in gold.splitlines() for cell in line.split("\t") if 0 < len(key := tuple(words(cell))) < 3
-    )
-    _label_short_lines_of_gold_lines(line_tokens, labels, free_short_lines)
+    _label_short_lines_of_gold_lines(line_tokens, gold, labels)
     _label_short_lines_in_gold_runs(line_tokens, gold_tokens, labels)
     return labels
 
@@ -66,7 +62,11 @@ def _is_short(tokens: list[str]) -> bool:
     return 0 < len(tokens) < 3
 
 
-def _label_short_lines_of_gold_lines(line_tokens: list[list[str]], labels: list[int], free_short_lines: Counter) -> None:
+def _label_short_lines_of_gold_lines(line_tokens: list[list[str]], gold: str, labels: list[int]) -> None:
+    # Gold tables often come as tab-separated rows; their cells are the page's short lines.
+    free_short_lines = Counter(
+        key for line in gold.splitlines() for cell in line.split("\t") if 0 < len(key := tuple(words(cell))) < 3
+    )
     for i, tokens in enumerate(line_tokens):
         key = tuple(tokens)
         if not labels[i] and _is_short(tokens) and free_short_lines[key] > 0:

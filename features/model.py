@@ -33,7 +33,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import ThreadpoolController
 
 from . import settings
-from .lines import BOXES, UniqueRows, group_max, group_mean, shift_within_pages, word_counts
+from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
 from .segment import segment_html, segment_text
 
 FORMAT = "boilerline"
@@ -267,8 +267,8 @@ def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
     clean articles, which one threshold for all pages cannot do.
     """
     words = np.maximum(word_counts(lines["text"].tolist()), 1.0)
-    _, page = np.unique(lines["page"].to_numpy(), return_inverse=True)
-    n_pages, n_thresholds = page.max() + 1 if len(page) else 0, len(THRESHOLDS)
+    page, n_pages = group_index(lines["page"].to_numpy())
+    n_thresholds = len(THRESHOLDS)
     # A line is kept at the first `passed` thresholds: sum each page's lines by how many they
     # pass, then add up from the top, so that column k holds the lines kept at THRESHOLDS[k].
     passed = np.searchsorted(THRESHOLDS, p, side="right")
