@@ -19,7 +19,13 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
-WORD = re.compile(r"\w+")  # a word, for counts here and in the per-page threshold
+WORD = re.compile(r"\w+")  # a word, as CountVectorizer's default token pattern finds it
+# Scripts written without spaces between words (Chinese, Japanese): each character of them
+# is counted as a word by the hand-crafted signals and the per-page threshold, so that a
+# sentence of them reads as one of many words, as it does in languages with spaces.
+_UNSPACED = "\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9d\U00020000-\U0003134f"
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
+COUNTED_WORD = re.compile(f"(?=\\w)[{_UNSPACED}]|[^\\W{_UNSPACED}]+")  # a word, for counts here and in the per-page threshold
 _SPLIT_ATTR = re.compile(r"[^a-z]+")
 
 BOXES = ("box1", "box2", "box3")  # the elements around a line's block, innermost first
@@ -223,13 +229,13 @@ def _later_copies(pages: np.ndarray, texts: pd.Series, repeats: np.ndarray) -> n
 
 # What the hand-crafted signals read of a character, one bit each, as the regular expressions
 # they stand for read it: \w (str.isalnum() or "_"), \s (str.isspace()), \d (str.isdecimal()).
-_WORD_CHAR, _SPACE, _DIGIT, _UPPER, _IS_UPPER, _SENTENCE_END, _BULLET = (1 << bit for bit in range(7))
-_NOT_SEEN = 1 << 7
+_WORD_CHAR, _SPACE, _DIGIT, _UPPER, _IS_UPPER, _SENTENCE_END, _BULLET, _UNSPACED_WORD = (1 << bit for bit in range(8))
+_NOT_SEEN = 1 << 8
 _UPPER_RANGES = (("A", "Z"), ("À", "Ý"))  # the upper case counted by upper_share
-_SENTENCE_END_CHARS = frozenset(".!?…:;\"'”’)")  # a line ending in one reads as a sentence
+_SENTENCE_END_CHARS = frozenset(".!?…:;\"'”’)。！？．｡」』）：；")  # a line ending in one reads as a sentence
 _BULLET_CHARS = frozenset("•·-*–—►▶✓✔")  # a line starting with one and a space is a list item
 # Each code point's bits, found the first time a page has it: most pages reuse a few hundred.
-_CHARACTER_BITS = np.full(sys.maxunicode + 1, _NOT_SEEN, dtype=np.uint8)
+_CHARACTER_BITS = np.full(sys.maxunicode + 1, _NOT_SEEN, dtype=np.uint16)
 # Characters per pass of character_counts (whole lines, one at least): its arrays take about
 # 20 bytes a character.
 CHARACTER_CHUNK = 500_000
@@ -247,6 +253,7 @@ def _character_bits(char: str) -> int:
         | char.isupper() * _IS_UPPER
         | (char in _SENTENCE_END_CHARS) * _SENTENCE_END
         | (char in _BULLET_CHARS) * _BULLET
+        | (char.isalnum() and bool(_UNSPACED_CHAR.match(char))) * _UNSPACED_WORD
     )
 
 
@@ -267,7 +274,7 @@ def _bits_of(codes: np.ndarray) -> np.ndarray:
 
 def character_counts(texts: list[str], stopwords: frozenset = frozenset()) -> np.ndarray:
     """Per line: words, characters in words and stopwords (of the lowercased line, words as
-    `WORD` finds them), punctuation (neither word nor space), digits and upper-case letters;
+    `COUNTED_WORD` finds them), punctuation (neither word nor space), digits and upper-case letters;
     whether it ends like a sentence, starts upper-case, starts like a bullet ("• ").
 
     Counted over the page's characters at once by array look-ups, not by regular
@@ -279,7 +286,7 @@ def character_counts(texts: list[str], stopwords: frozenset = frozenset()) -> np
 
 
 def word_counts(texts: list[str]) -> np.ndarray:
-    """How many words `WORD` finds in each line (of the line as it is, not lowercased)."""
+    """How many words `COUNTED_WORD` finds in each line (of the line as it is, not lowercased)."""
     counts = np.zeros(len(texts))
     for rows in _character_chunks(texts):
         page, lengths, line_of = _joined(texts[rows])
@@ -307,9 +314,14 @@ def _joined(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
 
 
 def _word_starts(bits: np.ndarray) -> np.ndarray:
-    """Whether each character starts a word: a run of word characters, as `WORD` finds them."""
+    """Whether each character starts a word, as `COUNTED_WORD` finds them: a run of word
+    characters, or one character of a script written without spaces."""
     in_word = (bits & _WORD_CHAR) > 0
-    return in_word & ~np.concatenate([[False], in_word[:-1]])
+    starts = in_word & ~np.concatenate([[False], in_word[:-1]])
+    unspaced = (bits & _UNSPACED_WORD) > 0
+    if unspaced.any():  # each such character is a word, and so is what follows one
+        starts |= unspaced | in_word & np.concatenate([[False], unspaced[:-1]])
+    return starts
 
 
 def _chunk_counts(texts: list[str], stopwords: frozenset) -> np.ndarray:
@@ -339,7 +351,8 @@ def _chunk_counts(texts: list[str], stopwords: frozenset) -> np.ndarray:
     line_of_word = lowered_line_of[_word_starts(lowered_bits)]
     counts["word_chars"] = np.bincount(lowered_line_of, weights=(lowered_bits & _WORD_CHAR) > 0, minlength=n)
     counts["words"] = np.bincount(line_of_word, minlength=n)
-    is_stopword = np.fromiter(map(stopwords.__contains__, WORD.findall(lowered)), bool, len(line_of_word))
+    words = (COUNTED_WORD if (lowered_bits & _UNSPACED_WORD).any() else WORD).findall(lowered)  # the same words; WORD is faster
+    is_stopword = np.fromiter(map(stopwords.__contains__, words), bool, len(line_of_word))
     counts["stopwords"] = np.bincount(line_of_word, weights=is_stopword, minlength=n)
     return counts
 

@@ -11,7 +11,7 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from features.lines import WORD, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts, word_counts
+from features.lines import COUNTED_WORD, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts, word_counts
 from features.model import block_scores, scaled_block, tfidf_scores
 
 LINES = [
@@ -154,11 +154,11 @@ def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
 
 
 def counts_by_regular_expressions(text: str, stopwords: frozenset) -> tuple:
-    words = WORD.findall(text.lower())
+    words = COUNTED_WORD.findall(text.lower())
     return (
         len(words), sum(map(len, words)), sum(word in stopwords for word in words),
         len(re.findall(r"[^\w\s]", text)), len(re.findall(r"\d", text)), len(re.findall(r"[A-ZÀ-Ý]", text)),
-        bool(re.search(r"[.!?…:;\"'”’)]$", text)), text[:1].isupper(), bool(re.match(r"^[•·\-*–—►▶✓✔]\s", text)),
+        bool(re.search(r"[.!?…:;\"'”’)。！？．｡」』）：；]$", text)), text[:1].isupper(), bool(re.match(r"^[•·\-*–—►▶✓✔]\s", text)),
     )
 
 
@@ -166,14 +166,25 @@ def test_character_counts_equal_the_regular_expressions_they_stand_for():
     rng = random.Random(3)
     # Cases, digits and spaces beyond ASCII; combining marks; letters whose lowercase is longer (İ)
     # or depends on the next letter (Σ); characters outside the BMP; replacement characters.
-    alphabet = list("aZ9_ .,!?;:'\")•·-*–—►▶✓✔ÀÝ×ßİΣσςẞ\u00a0\u2003\u0660١²½ⅷ\u0301\ufffd🎉𝔘ı") + [chr(rng.randrange(0x20, 0x3000)) for _ in range(300)]
+    # Chinese and Japanese, whose every character is a word, beside the punctuation they end sentences with.
+    alphabet = list("aZ9_ .,!?;:'\")•·-*–—►▶✓✔ÀÝ×ßİΣσςẞ\u00a0\u2003\u0660١²½ⅷ\u0301\ufffd🎉𝔘ı中文のテ々ー・ｶ。！」\U00020000") + [chr(rng.randrange(0x20, 0x3000)) for _ in range(300)]
     lines = LINES + [" ".join("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))).split()) for _ in range(5_000)]
     lines = [line for line in lines if "\n" not in line]  # a line never holds one: whitespace is collapsed
     stopwords = frozenset({"the", "and", "in", "σίσυφος", "i̇stanbul", "straße"})
     counts = character_counts(lines, stopwords)
     assert [tuple(row) for row in counts.tolist()] == [counts_by_regular_expressions(line, stopwords) for line in lines]
     assert character_counts([], stopwords).shape == (0,)
-    assert word_counts(lines).tolist() == [len(WORD.findall(line)) for line in lines]
+    assert word_counts(lines).tolist() == [len(COUNTED_WORD.findall(line)) for line in lines]
+
+
+def test_each_chinese_or_japanese_character_is_a_word_and_their_full_stop_ends_a_sentence():
+    # Written without spaces, a sentence would otherwise be one word of 40 letters: a line
+    # no prose in the training pages looks like.
+    lines = ["科学家在南极冰层下发现了新的微生物。", "今日は高尾山へ行きました！", "2024年3月 Hello世界", "中文 English 한국어"]
+    counts = character_counts(lines)
+    assert counts["words"].tolist() == [17, 12, 7, 4]
+    assert counts["ends_sentence"].tolist() == [True, True, False, False]
+    assert word_counts(lines).tolist() == [17, 12, 7, 4]
 
 
 def test_character_counts_in_chunks_equal_those_of_the_whole_page(monkeypatch):
@@ -181,4 +192,4 @@ def test_character_counts_in_chunks_equal_those_of_the_whole_page(monkeypatch):
     whole = character_counts(lines, frozenset({"the", "river"}))
     monkeypatch.setattr("features.lines.CHARACTER_CHUNK", 37)  # a few lines a chunk, one if it is longer
     assert np.array_equal(character_counts(lines, frozenset({"the", "river"})), whole)
-    assert word_counts(lines).tolist() == [len(WORD.findall(line)) for line in lines]
+    assert word_counts(lines).tolist() == [len(COUNTED_WORD.findall(line)) for line in lines]

@@ -150,6 +150,25 @@ def test_a_recipe_keeps_its_method_and_drops_its_navigation(model):
         assert boilerplate in dropped
 
 
+# Pages in scripts written without spaces between words, which WCXB dev has none of.
+UNSPACED_PAGES = {
+    "news_zh.html": (("据报道", "该团队由", "项目负责人", "专家指出", "研究成果"), ("首页", "我同意", "相关阅读", "北极海冰面积创历史新低")),
+    "blog_ja.html": (("先週の日曜日", "今回は六号路", "山頂では", "帰りは"), ("ホーム", "関連記事", "カテゴリー", "ツイート")),
+}
+
+
+@pytest.mark.parametrize("name", UNSPACED_PAGES)
+def test_a_chinese_or_japanese_article_keeps_its_paragraphs_surely_and_drops_its_menus(model, name):
+    lines = model.score_html(page(name))
+    paragraphs, boilerplate = UNSPACED_PAGES[name]
+    for start in paragraphs:
+        (line,) = [line for line in lines if line.text.startswith(start)]
+        # Read as one long word a sentence, a paragraph scored 0.49 to 0.78.
+        assert line.is_content and line.p_content > 0.75, (start, line.p_content)
+    for start in boilerplate:
+        assert startswith_any(dropped_lines(lines), start), start
+
+
 def test_a_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_footer(model):
     lines = model.score_text(page("article.txt"))
     kept, dropped = kept_lines(lines), dropped_lines(lines)
