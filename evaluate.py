@@ -46,7 +46,7 @@ from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_s
 from data.split import is_held_out
 from features import load_model, settings
 from features.model import content_text
-from features.segment import segment_text
+from features.segment import segment_html, segment_text
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
@@ -532,6 +532,23 @@ def interleaved_seconds(candidates: dict[str, tuple[Callable[[str], str], list[s
     return seconds
 
 
+def interleaved_pass_seconds(one_page: Callable[[str], str], all_pages: Callable[[list[str]], list[str]], inputs: list[str],
+                             runs: int = SPEED_RUNS) -> tuple[float, float]:
+    """Median seconds of a pass over `inputs` one page at a time, and of one call on them all
+    (a batch API), the passes in turn."""
+    all_pages(inputs[:1])
+    alone, together = [], []
+    for _ in tqdm(range(runs), desc="one page at a time against many at once", unit="pass"):
+        start = time.perf_counter()
+        for page in inputs:
+            one_page(page)
+        alone.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        all_pages(inputs)
+        together.append(time.perf_counter() - start)
+    return statistics.median(alone), statistics.median(together)
+
+
 def warm_up(function: Callable[[str], str], inputs: list[str]) -> None:
     """One untimed call: lazy imports and first-call caches are not page work."""
     run_safely(function, inputs[0])
@@ -909,8 +926,9 @@ def evaluate(args) -> None:
 
 def bench(args) -> None:
     """clean_html against trafilatura on the same held-out pages, and the text model's lines per
-    second on the same pages as plain text, the three timed page by page in turn; then the
-    peak memory of the model on 10 MB pages of four hard shapes (LARGE_PAGE_SHAPES)."""
+    second on the same pages as plain text, the three timed page by page in turn; both kinds
+    through clean_pages, many pages a call; then the peak memory of the model on 10 MB pages
+    of four hard shapes (LARGE_PAGE_SHAPES)."""
     pages = speed_sample(held_out_wcxb().pages, args.speed_pages)
     model = load_model(args.model)
     htmls = [page.html for page in pages]
@@ -929,6 +947,11 @@ def bench(args) -> None:
     line_count = sum(len(segment_text(text)) for text in texts)
     lines_per_second = line_count * speed.loc["clean_text", "pages_s"] / len(texts)
     print(f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages)")
+    for kind, inputs, one_page in (("html", htmls, model.clean_html), ("text", texts, model.clean_text)):
+        alone, together = interleaved_pass_seconds(one_page, lambda pages, kind=kind: list(model.clean_pages(pages, kind)), inputs)
+        lines = line_count if kind == "text" else sum(len(segment_html(html)) for html in inputs)
+        print(f"clean_pages({kind!r}): {lines / together:,.0f} lines/s against {lines / alone:,.0f} a page at a time "
+              f"({alone / together:.2f}x; the same pages, passes in turn, median of {SPEED_RUNS})")
     for shape, (kind, *_) in tqdm(LARGE_PAGE_SHAPES.items(), desc="10 MB pages, a fresh process each", unit="page"):
         peak = in_fresh_process(_large_page_peak_in_child, shape, args.model)
         print(f"clean_{kind} of a 10 MB page of {shape}: peak memory " + ("n/a" if peak is None else f"+{peak:.0f} MB over the loaded model"))

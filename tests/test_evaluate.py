@@ -271,6 +271,15 @@ def test_systems_are_timed_page_by_page_in_turn():
     assert calls == warm_ups + one_pass + one_pass
 
 
+def test_one_page_at_a_time_and_all_pages_at_once_are_timed_pass_by_pass_in_turn():
+    calls = []
+    alone, together = evaluate.interleaved_pass_seconds(
+        lambda page: calls.append(("one", page)), lambda pages: calls.append(("all", tuple(pages))), ["p1", "p2"], runs=2)
+    one_pass = [("one", "p1"), ("one", "p2"), ("all", ("p1", "p2"))]
+    assert calls == [("all", ("p1",))] + one_pass + one_pass
+    assert alone > 0 and together > 0
+
+
 def test_the_speed_sample_is_fixed(tiny_pages):
     assert evaluate.speed_sample(tiny_pages, 2) == evaluate.speed_sample(tiny_pages, 2)
     assert len(evaluate.speed_sample(tiny_pages, 10)) == 3

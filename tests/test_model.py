@@ -12,7 +12,7 @@ import pytest
 import sklearn
 
 import features.model
-from features import ModelError, load_model
+from features import ModelError, PageError, load_model, settings
 from features.model import FORMAT, FORMAT_VERSION, default_model_path, per_page_thresholds, predict_lines, probabilities
 from features.segment import segment_html, segment_text
 
@@ -283,3 +283,35 @@ def test_four_threads_scoring_at_once_get_exactly_the_serial_results(model):
     with ThreadPoolExecutor(max_workers=4) as pool:
         concurrent = list(pool.map(lambda job: job[0](job[1]), jobs))
     assert concurrent == serial
+
+
+# --- Many pages at once ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, names", [
+    ("html", ["article.html", "recipe.htm", "news_zh.html", "blog_ja.html"]),
+    ("text", ["article.txt", "article.html", "recipe.htm"]),  # HTML read as plain text: long, odd lines
+])
+@pytest.mark.parametrize("batch_lines", [1, 50, 100_000])  # a batch per page, a few pages a batch, one batch
+def test_many_pages_at_once_score_exactly_as_one_at_a_time(model, kind, names, batch_lines, monkeypatch):
+    monkeypatch.setattr(features.model, "BATCH_LINES", batch_lines)
+    pages = [page(name) for name in names] + [b""] + [page(names[0])]  # an empty page, and one page twice
+    score, clean = (model.score_html, model.clean_html) if kind == "html" else (model.score_text, model.clean_text)
+    assert list(model.score_pages(pages, kind)) == [score(content) for content in pages]
+    assert list(model.clean_pages(iter(pages), kind)) == [clean(content) for content in pages]
+    assert list(model.score_pages(pages, kind, threshold=0.3)) == [score(content, threshold=0.3) for content in pages]
+
+
+def test_a_page_that_cannot_be_scored_stops_many_pages_after_those_before_it(model, monkeypatch):
+    monkeypatch.setattr(features.model, "BATCH_LINES", 100_000)  # all pages in one batch: none scored when it fails
+    monkeypatch.setattr(settings, "MAX_PAGE_BYTES", 5_000)
+    pages = [page("recipe.htm"), b"<p>short page</p>", b"x" * 6_000, page("recipe.htm")]
+    scored = model.score_pages(pages, "html")
+    assert next(scored) == model.score_html(pages[0])
+    assert next(scored) == model.score_html(pages[1])
+    with pytest.raises(PageError, match="page 2: page is 6,000 bytes"):
+        next(scored)
+    with pytest.raises(TypeError, match="page 1: a page must be str or bytes"):
+        list(model.clean_pages(["<p>a page</p>", 42], "html"))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        list(model.clean_pages([], "pdf"))
