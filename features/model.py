@@ -340,13 +340,11 @@ class BoilerplateModel:
         same numbers; faster on many pages, whose lines are scored BATCH_LINES at a time.
         A page that cannot be scored raises its error, naming its place, once every page
         before it has been given."""
-        for decided in self._decide_pages(kind, pages, threshold):
-            yield scored_lines(*decided)
+        return (scored_lines(*decided) for decided in self._decide_pages(kind, pages, threshold))
 
     def clean_pages(self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None) -> Iterator[str]:
         """`clean_html` or `clean_text` of each page, in order (see `score_pages`)."""
-        for decided in self._decide_pages(kind, pages, threshold):
-            yield kept_text(*decided)
+        return (kept_text(*decided) for decided in self._decide_pages(kind, pages, threshold))
 
     def _decide(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Each line's text, P(content) and whether it is kept."""
@@ -360,12 +358,16 @@ class BoilerplateModel:
         return lines["text"].tolist(), probabilities, probabilities >= thresholds
 
     def _decide_pages(self, kind: str, pages: Iterable[str | bytes], threshold: float | None) -> Iterator[tuple]:
-        """`_decide` of each page, the lines of several pages scored in one call: a feature
-        block or one of the booster's trees costs about as much a call for ten lines as for
-        a few hundred. Every signal of a line is made within its own page (its `page`), so
-        the scores are those of the page alone."""
+        """`_decide` of each page, lazily; a wrong kind is said at the call, not at the first page."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        return self._decide_batches(kind, pages, threshold)
+
+    def _decide_batches(self, kind: str, pages: Iterable[str | bytes], threshold: float | None) -> Iterator[tuple]:
+        """The pages' lines scored several pages a call: a feature block or one of the
+        booster's trees costs about as much a call for ten lines as for a few hundred. Every
+        signal of a line is made within its own page (its `page`), so the scores are those
+        of the page alone."""
         segment = segment_html if kind == "html" else segment_text
         batch, batch_lines = [], 0
         for number, page in enumerate(pages):

@@ -314,4 +314,4 @@ def test_a_page_that_cannot_be_scored_stops_many_pages_after_those_before_it(mod
     with pytest.raises(TypeError, match="page 1: a page must be str or bytes"):
         list(model.clean_pages(["<p>a page</p>", 42], "html"))
     with pytest.raises(ValueError, match="kind must be one of"):
-        list(model.clean_pages([], "pdf"))
+        model.clean_pages([], "pdf")  # at the call, before any page is read
