@@ -237,7 +237,7 @@ def tfidf_scores(counts: sp.csr_matrix, tfidf: TfidfTransformer, weights: np.nda
 
 _THREADPOOLS = ThreadpoolController()
 # Lines scored together by `score_pages`/`clean_pages`: past a few thousand the per-call
-# costs are paid off (in `make bench`, the text model scored 34,600 lines/s so against
+# costs are paid off (in `make bench` the text model scored 34,600 lines/s this way, against
 # 22,600 a page at a time; the HTML model 21,400 against 16,200).
 BATCH_LINES = 4_096
 
