@@ -30,6 +30,11 @@ _SPLIT_ATTR = re.compile(r"[^a-z]+")
 
 BOXES = ("box1", "box2", "box3")  # the elements around a line's block, innermost first
 BLOCK_KINDS = ("h", "p", "li", "td", "div", "pre", "a", "button", "dt", "dd", "text")
+# HTML5 elements that say what a part of the page is, looked for among all of a line's
+# ancestors in its path: on WCXB dev, 3% of the words of lines inside a <nav> are content,
+# 0.5% inside a <footer>, 80% inside a <main> or an <article>; the structure tokens see only
+# the 4 nearest ancestors, and 72,000 of 90,000 lines inside a <nav> have it further out.
+SECTION_TAGS = ("nav", "footer", "aside", "header", "article", "main", "form")
 # The signals neighbours contribute (boilerpipe and jusText both judge a block by its neighbours).
 CONTEXT_COLUMNS = ("log_chars", "link_share", "ends_sentence", "stopword_share", "punct_share")
 # The signals other signals are made from (boxes, neighbours, windows), kept as float64.
@@ -86,6 +91,7 @@ class LineStats(TransformerMixin, BaseEstimator):
                "log_repeats", "later_copy", "log_page_lines", "blank_before", "pipe_count"]
         if self.html:
             own += ["link_share", "log_depth", "hidden", "in_main"] + [f"kind_{k}" for k in BLOCK_KINDS]
+            own += [f"inside_{tag}" for tag in SECTION_TAGS]
         context = [f"{c}_{o:+d}" for o in self._offsets() for c in self._context_columns()]
         boxes = [f"{box}_{name}" for box in self._boxes() for name in self._box_signal_names()]
         return own + context + ["window_log_chars", "window_ends_sentence"] + boxes
@@ -188,6 +194,11 @@ class LineStats(TransformerMixin, BaseEstimator):
             kinds = np.array([_kind(tag) for tag in X["tag"].tolist()], dtype=object)
             for kind in BLOCK_KINDS:
                 yield f"kind_{kind}", kinds == kind
+            # Per distinct path: the lines of a page share a few dozen.
+            path_of_line, paths = pd.factorize(X["path"].to_numpy())
+            ancestors = [frozenset(path.split()) for path in paths]
+            for tag in SECTION_TAGS:
+                yield f"inside_{tag}", np.array([tag in tags for tags in ancestors], dtype=bool)[path_of_line]
 
 def group_index(groups: np.ndarray) -> tuple[np.ndarray, int]:
     """Each row's group as a number from 0, and the number of groups. Hashing, not sorting:

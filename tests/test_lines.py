@@ -153,6 +153,29 @@ def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
     assert later.tolist() == [0, 0, 0, 1, 1, 0, 0]
 
 
+def test_lines_inside_html5_sections_are_marked_however_deep():
+    from features.lines import SECTION_TAGS, LineStats
+    from features.segment import segment_html
+
+    html = ("<body><header><nav><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></nav></header>"
+            "<main><article><div><div><div><div><p>The story itself, six elements down.</p></div></div></div></div></article>"
+            "<aside><p>Related reading</p></aside></main><form><label>Email</label></form>"
+            "<footer><p>© 2024 Example</p></footer><div><p>Outside every section</p></div></body>")
+    lines = segment_html(html).assign(page=0)
+    stats = LineStats().fit(lines)
+    rows, names = stats.transform(lines), list(stats.get_feature_names_out())
+    inside = {line: {tag for tag in SECTION_TAGS if rows[i, names.index(f"inside_{tag}")]} for i, line in enumerate(lines["text"])}
+    assert inside == {
+        "Home": {"header", "nav"},
+        "The story itself, six elements down.": {"main", "article"},
+        "Related reading": {"main", "aside"},
+        "Email": {"form"},
+        "© 2024 Example": {"footer"},
+        "Outside every section": set(),
+    }
+    assert not any(name.startswith("inside_") for name in LineStats(html=False).fit(lines).get_feature_names_out())
+
+
 def counts_by_regular_expressions(text: str, stopwords: frozenset) -> tuple:
     words = COUNTED_WORD.findall(text.lower())
     return (
