@@ -200,6 +200,7 @@ class LineStats(TransformerMixin, BaseEstimator):
             for tag in SECTION_TAGS:
                 yield f"inside_{tag}", np.array([tag in tags for tags in ancestors], dtype=bool)[path_of_line]
 
+
 def group_index(groups: np.ndarray) -> tuple[np.ndarray, int]:
     """Each row's group as a number from 0, and the number of groups. Hashing, not sorting:
     np.unique's sort held 50 MB more on a page of 1.4 million lines."""
