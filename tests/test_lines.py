@@ -176,6 +176,29 @@ def test_lines_inside_html5_sections_are_marked_however_deep():
     assert not any(name.startswith("inside_") for name in LineStats(html=False).fit(lines).get_feature_names_out())
 
 
+def test_lines_under_aria_roles_are_marked_however_deep():
+    from features.lines import ROLE_NAMES, LineStats
+    from features.segment import segment_html
+
+    html = ("<body><div role='banner'><div role='navigation'><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></div></div>"
+            "<div role='main'><div><div><div><div><p>The story itself, five elements down.</p></div></div></div></div>"
+            "<div role='dialog' aria-modal='true'><p>We use cookies.</p><button>Accept</button></div></div>"
+            "<div role='contentinfo'><div role='search'><input><button>Search</button></div></div><p>Outside every role</p></body>")
+    lines = segment_html(html).assign(page=0)
+    assert lines["roles"].tolist() == ["banner navigation", "main", "main dialog", "main dialog", "contentinfo search", ""]
+    stats = LineStats().fit(lines)
+    rows, names = stats.transform(lines), list(stats.get_feature_names_out())
+    under = {line: {role for role in ROLE_NAMES if rows[i, names.index(f"role_{role}")]} for i, line in enumerate(lines["text"])}
+    assert under == {
+        "Home": {"banner", "navigation"},
+        "The story itself, five elements down.": {"main"},
+        "We use cookies.": {"main", "dialog"},
+        "Accept": {"main", "dialog"},
+        "Search": {"contentinfo", "search"},
+        "Outside every role": set(),
+    }
+
+
 def counts_by_regular_expressions(text: str, stopwords: frozenset) -> tuple:
     words = COUNTED_WORD.findall(text.lower())
     return (
