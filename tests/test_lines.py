@@ -153,6 +153,15 @@ def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
     assert later.tolist() == [0, 0, 0, 1, 1, 0, 0]
 
 
+def flags_by_line(lines: pd.DataFrame, prefix: str, names: tuple) -> dict[str, set]:
+    """For each line's text, which of the hand-crafted signals `prefix + name` are set."""
+    from features.lines import LineStats
+
+    stats = LineStats().fit(lines)
+    rows, columns = stats.transform(lines), list(stats.get_feature_names_out())
+    return {text: {name for name in names if rows[i, columns.index(prefix + name)]} for i, text in enumerate(lines["text"])}
+
+
 def test_lines_inside_html5_sections_are_marked_however_deep():
     from features.lines import SECTION_TAGS, LineStats
     from features.segment import segment_html
@@ -162,10 +171,7 @@ def test_lines_inside_html5_sections_are_marked_however_deep():
             "<aside><p>Related reading</p></aside></main><form><label>Email</label></form>"
             "<footer><p>© 2024 Example</p></footer><div><p>Outside every section</p></div></body>")
     lines = segment_html(html).assign(page=0)
-    stats = LineStats().fit(lines)
-    rows, names = stats.transform(lines), list(stats.get_feature_names_out())
-    inside = {line: {tag for tag in SECTION_TAGS if rows[i, names.index(f"inside_{tag}")]} for i, line in enumerate(lines["text"])}
-    assert inside == {
+    assert flags_by_line(lines, "inside_", SECTION_TAGS) == {
         "Home": {"header", "nav"},
         "The story itself, six elements down.": {"main", "article"},
         "Related reading": {"main", "aside"},
@@ -177,7 +183,7 @@ def test_lines_inside_html5_sections_are_marked_however_deep():
 
 
 def test_lines_under_aria_roles_are_marked_however_deep():
-    from features.lines import ROLE_NAMES, LineStats
+    from features.lines import ROLE_NAMES
     from features.segment import segment_html
 
     html = ("<body><div role='banner'><div role='navigation'><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></div></div>"
@@ -186,10 +192,7 @@ def test_lines_under_aria_roles_are_marked_however_deep():
             "<div role='contentinfo'><div role='search'><input><button>Search</button></div></div><p>Outside every role</p></body>")
     lines = segment_html(html).assign(page=0)
     assert lines["roles"].tolist() == ["banner navigation", "main", "main dialog", "main dialog", "contentinfo search", ""]
-    stats = LineStats().fit(lines)
-    rows, names = stats.transform(lines), list(stats.get_feature_names_out())
-    under = {line: {role for role in ROLE_NAMES if rows[i, names.index(f"role_{role}")]} for i, line in enumerate(lines["text"])}
-    assert under == {
+    assert flags_by_line(lines, "role_", ROLE_NAMES) == {
         "Home": {"banner", "navigation"},
         "The story itself, five elements down.": {"main"},
         "We use cookies.": {"main", "dialog"},
