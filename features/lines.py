@@ -198,15 +198,17 @@ class LineStats(TransformerMixin, BaseEstimator):
             kinds = np.array([_kind(tag) for tag in X["tag"].tolist()], dtype=object)
             for kind in BLOCK_KINDS:
                 yield f"kind_{kind}", kinds == kind
-            # Per distinct path: the lines of a page share a few dozen.
-            path_of_line, paths = pd.factorize(X["path"].to_numpy())
-            ancestors = [frozenset(path.split()) for path in paths]
-            for tag in SECTION_TAGS:
-                yield f"inside_{tag}", np.array([tag in tags for tags in ancestors], dtype=bool)[path_of_line]
-            roles_of_line, role_lists = pd.factorize(X["roles"].to_numpy())
-            ancestor_roles = [frozenset(roles.split()) for roles in role_lists]
-            for role in ROLE_NAMES:
-                yield f"role_{role}", np.array([role in roles for roles in ancestor_roles], dtype=bool)[roles_of_line]
+            yield from _word_flags(X["path"], SECTION_TAGS, "inside_")
+            yield from _word_flags(X["roles"], ROLE_NAMES, "role_")
+
+
+def _word_flags(column: pd.Series, words: tuple, prefix: str):
+    """(prefix + word, whether the line's space-separated `column` holds the word) for each
+    word; worked out once per distinct value, as the lines of a page share a few dozen."""
+    value_of_line, values = pd.factorize(column.to_numpy())
+    held = [frozenset(value.split()) for value in values]
+    for word in words:
+        yield prefix + word, np.array([word in value for value in held], dtype=bool)[value_of_line]
 
 
 def group_index(groups: np.ndarray) -> tuple[np.ndarray, int]:
