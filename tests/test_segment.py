@@ -4,9 +4,13 @@ import codecs
 import random
 import time
 
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
+import features.segment
 from features import settings
 from features.segment import COLUMN_TYPES, LINE_COLUMNS, PageError, _collapse_spaces, _collapsed, decode_page, segment_html, segment_text
 
@@ -156,6 +160,17 @@ def test_a_10mb_one_line_text_page_is_quick_and_bounded():
     frame = segment_text("word " * 2_000_000)
     assert time.perf_counter() - start < QUICK_SECONDS
     assert frame["text"].str.len().tolist() == [settings.MAX_LINE_CHARS]
+
+
+@pytest.mark.parametrize("page", [
+    (Path(__file__).parent / "fixtures" / "pages" / "article.html").read_bytes(),
+    "<html><body><script>" + "x = 1;" * 1_000 + "</script></body></html>",  # no line at all
+])
+def test_a_large_page_gives_the_lines_a_small_one_gives(page, monkeypatch):
+    # Pages over LARGE_PAGE_CHARS copy their lines' texts and hand freed memory back.
+    small = segment_html(page)
+    monkeypatch.setattr(features.segment, "LARGE_PAGE_CHARS", 0)
+    pd.testing.assert_frame_equal(segment_html(page), small)
 
 
 @pytest.mark.parametrize("tag", ["div", "span"])
