@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
+import lightgbm
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import sklearn
+from lightgbm import LGBMClassifier
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import SGDClassifier
@@ -110,10 +111,16 @@ def new_linear() -> SGDClassifier:
     return SGDClassifier(loss="log_loss", alpha=1e-5, penalty="l2", max_iter=20, tol=1e-4, average=True, random_state=settings.SEED)
 
 
-def new_booster() -> HistGradientBoostingClassifier:
-    # No early stopping: it holds out a random 10% of lines, so two lines more or less in the
-    # data changed held-out F1 by 0.01; it never stopped before 200 iterations anyway.
-    return HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, max_leaf_nodes=48, l2_regularization=1.0, early_stopping=False, random_state=settings.SEED)
+def new_booster() -> LGBMClassifier:
+    # LightGBM, not scikit-learn's HistGradientBoostingClassifier with the same settings
+    # (which it was until format 9): the same kind of trees, equally good (out of fold
+    # 0.8763 against 0.8761, held-out 0.866 against 0.864, ScrapingHub 0.936 against 0.934),
+    # but scored in one call for all 200 trees, where scikit-learn calls each tree from
+    # Python: 2.1 ms a page of 252 lines instead of 2.9. No early stopping: held out at
+    # random, two lines more or less in the data changed held-out F1 by 0.01. One thread and
+    # deterministic, so that the same lines make the same model on any machine.
+    return LGBMClassifier(n_estimators=200, learning_rate=0.1, num_leaves=48, reg_lambda=1.0, min_child_samples=20, min_child_weight=1e-3,
+                          max_bin=255, n_jobs=1, deterministic=True, force_row_wise=True, random_state=settings.SEED, verbose=-1)
 
 
 def fit_linear(X, y) -> SGDClassifier:
@@ -151,7 +158,7 @@ class StackedModel:
     """
 
     linear: SGDClassifier
-    booster: HistGradientBoostingClassifier | None
+    booster: LGBMClassifier | None
 
     @classmethod
     def fit(cls, boosted: bool, X, y, weights, lines: pd.DataFrame, n_stats: int) -> "StackedModel":
@@ -345,7 +352,7 @@ def main() -> None:
     lines, extra = training_lines()
     gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
     stop = stopwords()
-    report, artifact = {}, {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__}
+    report, artifact = {}, {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__, "lightgbm_version": lightgbm.__version__}
     for kind, renderings in (("html", ("html",)), ("text", TEXT_INPUTS)):
         subset = lines[lines["rendering"].isin(renderings)]
         artifact[kind] = train_kind(kind, subset[~subset["held_out"]], subset[subset["held_out"]], gold, stop, report)
@@ -356,7 +363,7 @@ def main() -> None:
                  "held_out_pages": int(lines.loc[lines["held_out"], "page_id"].nunique()),
                  "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}"}
                 | ({} if extra is None else {"train_extra": settings.TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique())}),
-        "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__, "pandas": pd.__version__},
+        "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "lightgbm": lightgbm.__version__, "numpy": np.__version__, "pandas": pd.__version__},
         "features": {kind: list(map(str, artifact[kind]["linear"].named_steps["features"].get_feature_names_out()[:artifact[kind]["n_stats"]])) for kind in ("html", "text")},
         "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES},
         "results": report,

@@ -1,10 +1,10 @@
 """Load a saved model and score pages line by line: the only code a scraper needs.
 
-The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn objects and
-metadata, one entry per kind of input:
+The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn estimators (the
+booster is LightGBM's scikit-learn classifier) and metadata, one entry per kind of input:
 
-    {"format": "boilerline", "format_version": 8, "sklearn_version": "1.9.1",
-     "html": {"linear": Pipeline, "booster": HistGradientBoostingClassifier | None,
+    {"format": "boilerline", "format_version": 9, "sklearn_version": "1.9.1", "lightgbm_version": "4.7.0",
+     "html": {"linear": Pipeline, "booster": lightgbm.LGBMClassifier | None,
               "threshold": float, "rule": "global" | "per_page"},
      "text": {...same keys...},
      "card": {...what models/boilerplate.json says...}}
@@ -22,6 +22,7 @@ from itertools import compress
 from pathlib import Path
 
 import joblib
+import lightgbm
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -30,14 +31,13 @@ from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import ThreadpoolController
 
 from . import settings
 from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
 from .segment import PageError, segment_html, segment_text
 
 FORMAT = "boilerline"
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}
@@ -102,6 +102,12 @@ def _check_artifact(artifact, path: Path, caught_warnings) -> None:
             f"{path} was saved with scikit-learn {saved}, this environment has {sklearn.__version__}: "
             f"install scikit-learn=={saved} or retrain with `make train`"
         )
+    saved = str(artifact.get("lightgbm_version", "?"))
+    if saved.split(".")[0] != lightgbm.__version__.split(".")[0]:
+        raise ModelError(
+            f"{path} was saved with LightGBM {saved}, this environment has {lightgbm.__version__}: "
+            f"install lightgbm=={saved} or retrain with `make train`"
+        )
     missing = [kind for kind in KINDS if not isinstance(artifact.get(kind), dict) or not PART_KEYS <= artifact[kind].keys()]
     if missing:
         raise ModelError(f"{path} lacks the {', '.join(missing)} model(s); retrain with `make train`")
@@ -148,7 +154,16 @@ def probabilities(classifier, booster, features, lines: pd.DataFrame, n_stats: i
     linear = classifier.decision_function(features)
     if booster is None:
         return expit(linear)
-    return booster.predict_proba(booster_input(hand_crafted(features, n_stats), neighbour_scores(linear, lines)))[:, 1]
+    return booster_probabilities(booster, booster_input(hand_crafted(features, n_stats), neighbour_scores(linear, lines)))
+
+
+def booster_probabilities(booster: lightgbm.LGBMClassifier, X: np.ndarray) -> np.ndarray:
+    """P(content) by the booster, what its predict_proba gives for the content class.
+
+    From its fitted Booster itself: the classifier first checks its input, 0.3 ms a call.
+    One thread: a page is a few hundred rows, and threads for them cost more than they save
+    (300 rows on a busy two-core machine: 2.6 ms on one thread, 5.5 ms on two)."""
+    return booster.booster_.predict(X, num_threads=1)
 
 
 # Rows per call of the row-wise steps (the TF-IDF blocks, the booster): scores of a row never
@@ -235,10 +250,9 @@ def tfidf_scores(counts: sp.csr_matrix, tfidf: TfidfTransformer, weights: np.nda
     return np.divide(total, norm, out=np.zeros(n), where=norm > 0)
 
 
-_THREADPOOLS = ThreadpoolController()
 # Lines scored together by `score_pages`/`clean_pages`: past a few thousand the per-call
-# costs are paid off (in `make bench` the text model scored 34,600 lines/s this way, against
-# 22,600 a page at a time; the HTML model 21,400 against 16,200).
+# costs are paid off (in `make bench` the text model scored 34,100 lines/s this way, against
+# 27,100 a page at a time; the HTML model 22,200 against 18,200).
 BATCH_LINES = 4_096
 
 
@@ -252,14 +266,11 @@ def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
     if booster is None:
         return expit(linear)
     chunks = row_chunks(len(lines))
-    # One page is a few hundred rows: starting OpenMP threads per tree costs far more than
-    # it saves (0.5 s a page instead of 10 ms on a busy machine).
-    with _THREADPOOLS.limit(limits=1, user_api="openmp"):
-        # Into one array as they come: the chunks' own outputs held twice as much (22 MB on 1.4 million lines).
-        p = np.empty(len(lines))
-        for rows, neighbours in zip(chunks, neighbour_score_chunks(linear, lines, chunks)):
-            p[rows] = booster.predict_proba(booster_input(stats[rows], neighbours))[:, 1]
-        return p
+    # Into one array as they come: the chunks' own outputs held twice as much (22 MB on 1.4 million lines).
+    p = np.empty(len(lines))
+    for rows, neighbours in zip(chunks, neighbour_score_chunks(linear, lines, chunks)):
+        p[rows] = booster_probabilities(booster, booster_input(stats[rows], neighbours))
+    return p
 
 
 def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
@@ -364,8 +375,8 @@ class BoilerplateModel:
         return self._decide_batches(kind, pages, threshold)
 
     def _decide_batches(self, kind: str, pages: Iterable[str | bytes], threshold: float | None) -> Iterator[tuple]:
-        """The pages' lines scored several pages a call: a feature block or one of the
-        booster's trees costs about as much a call for ten lines as for a few hundred. Every
+        """The pages' lines scored several pages a call: a feature block costs about as much
+        a call for ten lines as for a few hundred. Every
         signal of a line is made within its own page (its `page`), so the scores are those
         of the page alone."""
         segment = segment_html if kind == "html" else segment_text

@@ -119,6 +119,14 @@ def test_a_model_saved_by_another_scikit_learn_says_which_to_install(tmp_path):
         load_model(path)
 
 
+def test_a_model_saved_by_another_lightgbm_major_version_says_which_to_install(tmp_path):
+    path = tmp_path / "old.joblib"
+    versions = {"sklearn_version": sklearn.__version__, "lightgbm_version": "3.3.5"}
+    joblib.dump({"format": FORMAT, "format_version": FORMAT_VERSION, **versions, "html": {}, "text": {}}, path)
+    with pytest.raises(ModelError, match=r"LightGBM 3\.3\.5.*install lightgbm==3\.3\.5 or retrain"):
+        load_model(path)
+
+
 def test_a_copy_of_the_default_model_loads_from_anywhere(tmp_path):
     copy = tmp_path / "copy.joblib"
     shutil.copy(default_model_path(), copy)
