@@ -58,7 +58,7 @@ from features.model import (
 # plain-text pages as they were given (rendering "text").
 TEXT_INPUTS = (*RENDERINGS, "text")
 STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Russian", "Swedish")
-STAT_COLUMNS = ["text", "page", "tag", "path", "roles", "link_chars", "depth", "hidden", "blank_before", "in_main", "position", "repeats", "box1", "box2", "box3"]
+STAT_COLUMNS = ["text", "page", "tag", "roles", "sections", "link_chars", "depth", "hidden", "blank_before", "in_main", "position", "repeats", "box1", "box2", "box3"]
 
 
 def stopwords() -> frozenset:

@@ -19,6 +19,8 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
+from .segment import SECTION_TAGS
+
 WORD = re.compile(r"\w+")  # a word, as CountVectorizer's default token pattern finds it
 # Scripts written without spaces between words (Chinese, Japanese): each character of them
 # is counted as a word by the hand-crafted signals and the per-page threshold, so that a
@@ -30,11 +32,6 @@ _SPLIT_ATTR = re.compile(r"[^a-z]+")
 
 BOXES = ("box1", "box2", "box3")  # the elements around a line's block, innermost first
 BLOCK_KINDS = ("h", "p", "li", "td", "div", "pre", "a", "button", "dt", "dd", "text")
-# HTML5 elements that say what a part of the page is, looked for among all of a line's
-# ancestors in its path: on WCXB dev, 3% of the words of lines inside a <nav> are content,
-# 0.5% inside a <footer>, 80% inside a <main> or an <article>; the structure tokens see only
-# the 4 nearest ancestors, and 72,000 of 90,000 lines inside a <nav> have it further out.
-SECTION_TAGS = ("nav", "footer", "aside", "header", "article", "main", "form")
 # The ARIA roles that say the same of any element (`<div role="navigation">`), and of modals
 # (`dialog`: cookie banners, sign-up boxes), search boxes and menus, which no HTML5 tag marks
 # on most pages. On WCXB dev, 398 pages use role="navigation", 289 role="dialog".
@@ -198,7 +195,9 @@ class LineStats(TransformerMixin, BaseEstimator):
             kinds = np.array([_kind(tag) for tag in X["tag"].tolist()], dtype=object)
             for kind in BLOCK_KINDS:
                 yield f"kind_{kind}", kinds == kind
-            yield from _word_flags(X["path"], SECTION_TAGS, "inside_")
+            # The structure tokens see only the 4 nearest ancestors: 72,000 of the 90,000 lines
+            # inside a <nav> on WCXB dev have it further out.
+            yield from _word_flags(X["sections"], SECTION_TAGS, "inside_")
             yield from _word_flags(X["roles"], ROLE_NAMES, "role_")
 
 

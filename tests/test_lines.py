@@ -166,14 +166,17 @@ def test_lines_inside_html5_sections_are_marked_however_deep():
     from features.lines import SECTION_TAGS, LineStats
     from features.segment import segment_html
 
+    deep = "<div>" * 20 + "<p>A paragraph twenty elements further down.</p>" + "</div>" * 20
     html = ("<body><header><nav><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></nav></header>"
-            "<main><article><div><div><div><div><p>The story itself, six elements down.</p></div></div></div></div></article>"
-            "<aside><p>Related reading</p></aside></main><form><label>Email</label></form>"
+            "<main><article><div><div><div><div><p>The story itself, six elements down.</p></div></div></div></div>"
+            f"{deep}</article><aside><p>Related reading</p></aside></main><form><label>Email</label></form>"
             "<footer><p>© 2024 Example</p></footer><div><p>Outside every section</p></div></body>")
     lines = segment_html(html).assign(page=0)
+    assert lines["sections"].tolist() == ["header nav", "main article", "main article", "main aside", "form", "footer", ""]
     assert flags_by_line(lines, "inside_", SECTION_TAGS) == {
         "Home": {"header", "nav"},
         "The story itself, six elements down.": {"main", "article"},
+        "A paragraph twenty elements further down.": {"main", "article"},
         "Related reading": {"main", "aside"},
         "Email": {"form"},
         "© 2024 Example": {"footer"},
