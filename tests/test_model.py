@@ -13,7 +13,7 @@ import sklearn
 
 import features.model
 from features import ModelError, PageError, load_model, settings
-from features.model import FORMAT, FORMAT_VERSION, default_model_path, per_page_thresholds, predict_lines, probabilities
+from features.model import FORMAT, FORMAT_VERSION, booster_probabilities, default_model_path, per_page_thresholds, predict_lines, probabilities
 from features.segment import segment_html, segment_text
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -226,6 +226,13 @@ def test_scoring_block_by_block_gives_the_stacked_matrix_scores(model, kind):
     stacked = part["linear"][0].transform(lines)
     expected = probabilities(part["linear"][-1], part["booster"], stacked, lines, part["n_stats"])
     assert predict_lines(part, lines) == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_the_booster_is_read_from_its_lightgbm_booster_as_predict_proba_would(model, kind):
+    booster = model.artifact[kind]["booster"]
+    rows = np.random.default_rng(0).normal(size=(300, booster.n_features_in_))
+    assert np.array_equal(booster_probabilities(booster, rows), booster.predict_proba(rows)[:, 1])
 
 
 @pytest.mark.parametrize("kind", ["html", "text"])
