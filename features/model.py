@@ -95,22 +95,24 @@ def _check_artifact(artifact, path: Path, caught_warnings) -> None:
             f"{path} has model format {artifact.get('format_version')}, this code reads {FORMAT_VERSION}: "
             "retrain with `make train` or install the project version that wrote it"
         )
-    saved = str(artifact.get("sklearn_version", "?"))
-    version_warnings = [w for w in caught_warnings if "InconsistentVersion" in type(w.message).__name__]
-    if version_warnings or saved.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-        raise ModelError(
-            f"{path} was saved with scikit-learn {saved}, this environment has {sklearn.__version__}: "
-            f"install scikit-learn=={saved} or retrain with `make train`"
-        )
-    saved = str(artifact.get("lightgbm_version", "?"))
-    if saved.split(".")[0] != lightgbm.__version__.split(".")[0]:
-        raise ModelError(
-            f"{path} was saved with LightGBM {saved}, this environment has {lightgbm.__version__}: "
-            f"install lightgbm=={saved} or retrain with `make train`"
-        )
+    unpickling_warned = any("InconsistentVersion" in type(w.message).__name__ for w in caught_warnings)
+    _check_saved_version(path, "scikit-learn", artifact.get("sklearn_version"), sklearn.__version__, 2, unpickling_warned)
+    # LightGBM keeps its trees as its own text format, which holds within a major version.
+    _check_saved_version(path, "LightGBM", artifact.get("lightgbm_version"), lightgbm.__version__, 1)
     missing = [kind for kind in KINDS if not isinstance(artifact.get(kind), dict) or not PART_KEYS <= artifact[kind].keys()]
     if missing:
         raise ModelError(f"{path} lacks the {', '.join(missing)} model(s); retrain with `make train`")
+
+
+def _check_saved_version(path: Path, library: str, saved, installed: str, parts: int, warned: bool = False) -> None:
+    """A ModelError unless the model was saved with the installed `library`'s first `parts`
+    version numbers (and unpickling it gave no version warning)."""
+    saved = str(saved or "?")
+    if warned or saved.split(".")[:parts] != installed.split(".")[:parts]:
+        raise ModelError(
+            f"{path} was saved with {library} {saved}, this environment has {installed}: "
+            f"install {library.lower()}=={saved} or retrain with `make train`"
+        )
 
 
 def neighbour_scores(linear: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
