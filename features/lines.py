@@ -29,6 +29,14 @@ _UNSPACED = "\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\u
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 COUNTED_WORD = re.compile(f"(?=\\w)[{_UNSPACED}]|[^\\W{_UNSPACED}]+")  # a word, for counts here and in the per-page threshold
 _SPLIT_ATTR = re.compile(r"[^a-z]+")
+# Phrases of legal notices, consent banners and disclaimers, which read like prose: of the
+# WCXB dev lines that hold one, 1-15% are content (2-7% of those of 12 words or more),
+# against 33% of all lines. Phrases that are content as often as other lines ("liability",
+# "terms and conditions", "automatically generated") are left out.
+NOTICE_PHRASES = ("cookie", "privacy policy", "privacy statement", "terms of use", "terms of service", "all rights reserved",
+                  "©", "you agree", "by continuing", "consent", "opt out", "opt-out", "accept all", "your browser",
+                  "not responsible", "disclaimer", "we may earn", "legal notice", "opinions expressed", "views expressed",
+                  "for informational purposes")
 
 BOXES = ("box1", "box2", "box3")  # the elements around a line's block, innermost first
 BLOCK_KINDS = ("h", "p", "li", "td", "div", "pre", "a", "button", "dt", "dd", "text")
@@ -93,6 +101,8 @@ class LineStats(TransformerMixin, BaseEstimator):
         if self.html:
             own += ["link_share", "log_depth", "hidden", "in_main"] + [f"kind_{k}" for k in BLOCK_KINDS]
             own += [f"inside_{tag}" for tag in SECTION_TAGS] + [f"role_{role}" for role in ROLE_NAMES]
+        else:
+            own += ["notice_phrases"]
         context = [f"{c}_{o:+d}" for o in self._offsets() for c in self._context_columns()]
         boxes = [f"{box}_{name}" for box in self._boxes() for name in self._box_signal_names()]
         return own + context + ["window_log_chars", "window_ends_sentence"] + boxes
@@ -187,6 +197,10 @@ class LineStats(TransformerMixin, BaseEstimator):
         yield "digit_share", counts["digits"] / np.maximum(chars, 1)
         yield "upper_share", counts["upper"] / np.maximum(chars, 1)
         yield "pipe_count", np.fromiter((t.count("|") for t in texts), float, n)
+        if not self.html:
+            # Plain text only: the HTML model's structure tokens already name consent banners
+            # and footers, and these phrases made it no better (out of fold 0.8756 against 0.8773).
+            yield "notice_phrases", notice_counts(texts)
         if self.html:
             yield "link_share", X["link_chars"].to_numpy(float) / np.maximum(chars, 1)
             yield "log_depth", np.log1p(X["depth"].to_numpy(float))
@@ -304,6 +318,27 @@ def character_counts(texts: list[str], stopwords: frozenset = frozenset()) -> np
     for rows in _character_chunks(texts):
         counts[rows] = _chunk_counts(texts[rows], stopwords)
     return counts
+
+
+def notice_counts(texts: list[str]) -> np.ndarray:
+    """How many NOTICE_PHRASES each line holds, in any case. Each phrase is looked for in
+    the whole lowercased page at once: a third of the time of one regular expression of all."""
+    counts = np.zeros(len(texts))
+    for rows in _character_chunks(texts):
+        lowered = "\n".join(texts[rows]).lower()
+        starts = [at for phrase in NOTICE_PHRASES for at in _places(lowered, phrase)]
+        if starts:  # a line's number is the number of line breaks before it
+            line_breaks = np.flatnonzero(_code_points(lowered) == 10)
+            counts[rows] = np.bincount(np.searchsorted(line_breaks, starts), minlength=rows.stop - rows.start)
+    return counts
+
+
+def _places(text: str, phrase: str) -> Iterator[int]:
+    """Where `phrase` starts in `text`, copies not overlapping."""
+    at = text.find(phrase)
+    while at >= 0:
+        yield at
+        at = text.find(phrase, at + len(phrase))
 
 
 def word_counts(texts: list[str]) -> np.ndarray:

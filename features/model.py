@@ -3,7 +3,7 @@
 The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn estimators (the
 booster is LightGBM's scikit-learn classifier) and metadata, one entry per kind of input:
 
-    {"format": "boilerline", "format_version": 10, "sklearn_version": "1.9.1", "lightgbm_version": "4.7.0",
+    {"format": "boilerline", "format_version": 11, "sklearn_version": "1.9.1", "lightgbm_version": "4.7.0",
      "html": {"linear": Pipeline, "booster": lightgbm.LGBMClassifier | None,
               "threshold": float, "rule": "global" | "per_page"},
      "text": {...same keys...},
@@ -37,7 +37,7 @@ from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_
 from .segment import PageError, segment_html, segment_text
 
 FORMAT = "boilerline"
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}

@@ -11,7 +11,9 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.pipeline import Pipeline
 
-from features.lines import COUNTED_WORD, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts, word_counts
+from features.lines import (
+    COUNTED_WORD, NOTICE_PHRASES, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts, notice_counts, word_counts,
+)
 from features.model import block_scores, scaled_block, tfidf_scores
 
 LINES = [
@@ -237,6 +239,34 @@ def test_each_chinese_or_japanese_character_is_a_word_and_their_full_stop_ends_a
     assert counts["words"].tolist() == [17, 12, 7, 4]
     assert counts["ends_sentence"].tolist() == [True, True, False, False]
     assert word_counts(lines).tolist() == [17, 12, 7, 4]
+
+
+NOTICES = ["By continuing to browse you AGREE to our use of Cookies and our Privacy Policy.",
+           "Content is automatically generated. CGTN is not responsible for any of the translations.",
+           "© 2024 Example. All rights reserved.", "The river rose by a foot overnight.", "Cookie", "s and cream", ""]
+
+
+def test_notice_phrases_are_counted_in_any_case_and_only_within_their_line():
+    assert notice_counts(NOTICES).tolist() == [4, 1, 2, 0, 1, 0, 0]
+    assert notice_counts([]).shape == (0,)
+
+
+def test_notice_counts_in_chunks_equal_the_regular_expression_line_by_line(monkeypatch):
+    phrases = re.compile("|".join(map(re.escape, NOTICE_PHRASES)))
+    lines = NOTICES * 30 + [line.upper() for line in LINES if "\n" not in line]
+    monkeypatch.setattr("features.lines.CHARACTER_CHUNK", 50)
+    assert notice_counts(lines).tolist() == [len(phrases.findall(line.lower())) for line in lines]
+
+
+def test_only_the_text_model_reads_notice_phrases():
+    from features.lines import LineStats
+    from features.segment import segment_text
+
+    lines = segment_text("\n".join(NOTICES)).assign(page=0)
+    text_stats, html_stats = LineStats(html=False).fit(lines), LineStats(html=True).fit(lines)
+    notices = text_stats.transform(lines)[:, list(text_stats.get_feature_names_out()).index("notice_phrases")]
+    assert notices.tolist() == [4, 1, 2, 0, 1, 0]
+    assert "notice_phrases" not in html_stats.get_feature_names_out()
 
 
 def test_character_counts_in_chunks_equal_those_of_the_whole_page(monkeypatch):

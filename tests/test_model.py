@@ -187,6 +187,20 @@ def test_a_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_footer(mo
     assert model.clean_text(page("article.txt")) == "\n".join(kept)
 
 
+# The page a scraper saved (../shared/datasets/seed/page.txt), read where DATA_MIRROR points.
+SEED_PAGE = settings.REPO / settings.DATA_MIRROR / "seed" / "page.txt" if settings.DATA_MIRROR else None
+
+
+@pytest.mark.skipif(SEED_PAGE is None or not SEED_PAGE.is_file(), reason=f"no seed page in DATA_MIRROR={settings.DATA_MIRROR!r}")
+def test_the_seed_page_keeps_its_story_and_drops_its_banner_notices_and_trends(model):
+    lines = model.score_text(SEED_PAGE.read_bytes())
+    kept = kept_lines(lines)
+    notices = ("Our Privacy Statement", "By continuing", "I agree", "Translating...", "Content is automatically generated", "Search Trends")
+    assert not [line for line in kept if line.startswith(notices)]
+    paragraphs = [line.text for line in lines if len(line.text.split()) >= 8 and line.text.endswith(".") and not line.text.startswith(notices)]
+    assert len(paragraphs) == 8 and set(paragraphs) <= set(kept)
+
+
 @pytest.mark.parametrize("name, kind", [("article.html", "html"), ("recipe.htm", "html"), ("article.txt", "text")])
 def test_probabilities_are_in_0_1_and_labels_follow_the_threshold(model, name, kind):
     score = model.score_html if kind == "html" else model.score_text
