@@ -49,7 +49,7 @@ from data.metrics import words
 from data.render import RENDERINGS
 from data.sources import read_wcxb
 from features import settings
-from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, word_counts
+from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
 from features.model import (
     FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, neighbour_scores, per_page_thresholds, probabilities,
 )
@@ -81,9 +81,8 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
         structure_counts = CountVectorizer(analyzer=str.split, token_pattern=None, lowercase=False, min_df=5, max_features=40_000, dtype=np.float32)
         structure = tfidf(UniqueRows(TokenCounts(structure_counts)), ("tokens", StructureTokens()))
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
-    else:
-        counts = WordCharNgrams(CountVectorizer(analyzer="char_wb", ngram_range=(3, 4), min_df=5, max_features=30_000, dtype=np.float32))
-        transformers.append(("chars", tfidf(counts), "text"))
+    # No character n-grams: the text model had them until format 11, and scored the same
+    # without (out of fold 0.8381 against 0.8371) in two thirds of the time.
     return ColumnTransformer(transformers, sparse_threshold=1.0)
 
 

@@ -3,9 +3,8 @@
 The frame is what `features.segment` returns, with a `page` column added so that
 neighbouring lines are looked up within their own page only (rows of a page are
 contiguous and in page order). Nothing is learned in these transformers' `fit` beyond
-the shape checks scikit-learn expects, except in the FastCounts (TokenCounts and
-WordCharNgrams): faster stand-ins for a CountVectorizer, which they fit and whose
-vocabulary they keep, in front of a TF-IDF step.
+the shape checks scikit-learn expects, except in TokenCounts: a faster stand-in for a
+CountVectorizer, which it fits and whose vocabulary it keeps, in front of a TF-IDF step.
 """
 
 import re
@@ -492,13 +491,15 @@ class UniqueRows(TransformerMixin, BaseEstimator):
         return self.transformer_.get_feature_names_out(input_features)
 
 
-class FastCounts(TransformerMixin, BaseEstimator):
-    """A faster stand-in for `vectorizer`, a fitted CountVectorizer, at transform time.
+class TokenCounts(TransformerMixin, BaseEstimator):
+    """The counts of `vectorizer`, a CountVectorizer of single words, with its vocabulary
+    looked up once per distinct token of the input instead of once per token.
 
     Fitting is the vectorizer's own, so the vocabulary (min_df, max_features) is exactly
     the one it learns alone; fitting returns its counts (each row's terms in first-seen
-    order), which is what a TfidfVectorizer trains on. Subclasses say which vectorizers
-    they stand in for (`_check`) and make the same counts faster (`transform`).
+    order), which is what a TfidfVectorizer trains on. A page of 340 lines has 2,300 words
+    but 840 distinct ones. CountVectorizer runs five Python calls per line and a dictionary
+    look-up per token (4-5 ms a page with TF-IDF); this makes the same counts in 2.
     """
 
     def __init__(self, vectorizer):
@@ -515,16 +516,6 @@ class FastCounts(TransformerMixin, BaseEstimator):
 
     def get_feature_names_out(self, input_features=None):
         return self.vectorizer_.get_feature_names_out()
-
-
-class TokenCounts(FastCounts):
-    """The counts of a CountVectorizer of single words, with its vocabulary looked up once
-    per distinct token of the input instead of once per token.
-
-    A page of 340 lines has 2,300 words but 840 distinct ones. CountVectorizer runs five
-    Python calls per line and a dictionary look-up per token (4-5 ms a page with TF-IDF);
-    this makes the same counts in 2.
-    """
 
     @staticmethod
     def _check(vectorizer):
@@ -561,85 +552,3 @@ def token_counts(tokens_of_rows: list[list[str]], vocabulary: dict[str, int], dt
     keys, counts = np.unique(rows[known] * len(vocabulary) + columns[known], return_counts=True)
     indptr = np.searchsorted(keys, np.arange(len(tokens_of_rows) + 1) * len(vocabulary))
     return sp.csr_matrix((counts.astype(dtype), keys % len(vocabulary), indptr), shape=(len(tokens_of_rows), len(vocabulary)))
-
-
-_CODE_POINT_BITS = 21  # every Unicode code point is below 2**21
-
-
-class WordCharNgrams(FastCounts):
-    """The counts of a CountVectorizer(analyzer="char_wb"), cut once per distinct word.
-
-    char_wb n-grams never cross whitespace, so a line's counts are the sum of its words'
-    counts, and a page repeats its words: 340 lines of 2,300 words have 840 distinct ones.
-    Each distinct word is cut into n-grams by array look-ups, one character at a time, in
-    tables of the vocabulary's prefixes, instead of one Python string per n-gram (11 ms a
-    page in CountVectorizer).
-    """
-
-    @staticmethod
-    def _check(vectorizer):
-        # A word with its two padding spaces has at least 3 characters; below 3 n-grams long,
-        # sklearn would also count words shorter than the shortest n-gram whole.
-        if vectorizer.analyzer != "char_wb" or vectorizer.ngram_range[0] > 3:
-            raise ValueError(f"WordCharNgrams needs analyzer='char_wb' and ngram_range[0] <= 3, not {vectorizer!r}")
-
-    def fit_transform(self, X, y=None):
-        counts = super().fit_transform(X)
-        self.prefix_keys_, self.prefix_columns_ = _prefix_tables(self.vectorizer_.vocabulary_)
-        return counts
-
-    def transform(self, X):
-        preprocess = self.vectorizer_.build_preprocessor()
-        words_of_lines = [preprocess(line).split() for line in X]
-        words_per_line = np.fromiter(map(len, words_of_lines), np.int64, len(words_of_lines))
-        word_index, words = pd.factorize(np.array(list(chain.from_iterable(words_of_lines)), dtype=object))
-        occurrences = sp.csr_matrix(
-            (np.ones(len(word_index), self.vectorizer_.dtype), word_index, np.concatenate([[0], np.cumsum(words_per_line)])),
-            shape=(len(words_of_lines), len(words)),
-        )
-        counts = occurrences @ self._word_counts(list(words))
-        counts.sort_indices()  # CountVectorizer's order: TF-IDF sums each row in it
-        return counts
-
-    def _word_counts(self, words: list[str]) -> sp.csr_matrix:
-        """(words x vocabulary) n-gram counts of distinct words."""
-        padded = [f" {word} " for word in words]
-        lengths = np.fromiter(map(len, padded), np.int64, len(padded))
-        ends = np.repeat(np.cumsum(lengths), lengths)  # where each character's word ends
-        word_of_char = np.repeat(np.arange(len(words)), lengths)
-        starts = np.arange(len(word_of_char))
-        # Zeros after the last word: windows running past it are dropped by `ends`.
-        codes = np.frombuffer("".join(padded).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        codes = np.concatenate([codes, np.zeros(len(self.prefix_keys_), np.int64)])
-        min_n = self.vectorizer_.ngram_range[0]
-        places = np.zeros(len(starts), np.int64)
-        rows, columns = [], []
-        for n, (keys, columns_of_prefix) in enumerate(zip(self.prefix_keys_, self.prefix_columns_), 1):
-            # An unknown prefix has place -1, so every longer window from it gets a negative
-            # key: unknown too.
-            places = keys.get_indexer((places << _CODE_POINT_BITS) | codes[starts + n - 1])
-            if n >= min_n:
-                column = np.where((places >= 0) & (starts + n <= ends), columns_of_prefix[places], -1)
-                rows.append(word_of_char[column >= 0])
-                columns.append(column[column >= 0])
-        rows, columns = np.concatenate(rows), np.concatenate(columns)
-        return sp.csr_matrix(
-            (np.ones(len(rows), self.vectorizer_.dtype), (rows, columns)),
-            shape=(len(words), len(self.vectorizer_.vocabulary_)),
-        )
-
-
-def _prefix_tables(vocabulary: dict[str, int]) -> tuple[list[pd.Index], list[np.ndarray]]:
-    """For each length n, the keys of the vocabulary's n-character prefixes (a hash index:
-    7 times faster than binary search here) and the column of each prefix that is itself a
-    term (-1 if none). A prefix's key is its (n-1)-prefix's place in the keys before, then
-    its last character's code point."""
-    keys, columns = [], []
-    place = {"": 0}
-    for n in range(1, max(map(len, vocabulary)) + 1):
-        key_of = {p: (place[p[:-1]] << _CODE_POINT_BITS) | ord(p[-1]) for p in {t[:n] for t in vocabulary if len(t) >= n}}
-        ordered = sorted(key_of, key=key_of.get)
-        place = {p: i for i, p in enumerate(ordered)}
-        keys.append(pd.Index(np.array([key_of[p] for p in ordered], dtype=np.int64)))
-        columns.append(np.array([vocabulary.get(p, -1) for p in ordered], dtype=np.int64))
-    return keys, columns

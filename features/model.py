@@ -3,7 +3,7 @@
 The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn estimators (the
 booster is LightGBM's scikit-learn classifier) and metadata, one entry per kind of input:
 
-    {"format": "boilerline", "format_version": 11, "sklearn_version": "1.9.1", "lightgbm_version": "4.7.0",
+    {"format": "boilerline", "format_version": 12, "sklearn_version": "1.9.1", "lightgbm_version": "4.7.0",
      "html": {"linear": Pipeline, "booster": lightgbm.LGBMClassifier | None,
               "threshold": float, "rule": "global" | "per_page"},
      "text": {...same keys...},
@@ -37,7 +37,7 @@ from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_
 from .segment import PageError, segment_html, segment_text
 
 FORMAT = "boilerline"
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}
@@ -79,6 +79,11 @@ def load_model(path: str | Path | None = None) -> "BoilerplateModel":
         try:
             artifact = joblib.load(path)
         except Exception as error:  # truncated, corrupted or foreign pickles fail in many ways
+            if isinstance(error, AttributeError) and str(error).startswith("Can't get attribute"):  # a class this code lacks
+                raise ModelError(
+                    f"{path} was written by another version of this project ({error}): "
+                    "retrain with `make train` or install the project version that wrote it"
+                ) from None
             raise ModelError(
                 f"{path} is not a readable model ({type(error).__name__}: {error}); "
                 "it may be truncated or corrupted: retrain with `make train` or copy it again"
@@ -170,7 +175,7 @@ def booster_probabilities(booster: lightgbm.LGBMClassifier, X: np.ndarray) -> np
 
 # Rows per call of the row-wise steps (the TF-IDF blocks, the booster): scores of a row never
 # depend on the other rows of its chunk, so chunks change no score, and a page of a million
-# lines never holds all its character n-grams (1.4 GB) or booster input (0.5 GB) at once.
+# lines never holds all its TF-IDF terms or booster input (0.5 GB) at once.
 # The booster runs each tree over all rows of a call: chunks of 4,096 rows stay in the CPU's
 # caches, and scored the 10 MB pages of `make bench` 1.4-2.8 times faster than 20,000 did.
 CHUNK_ROWS = 4_096

@@ -174,8 +174,8 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     """One row per non-blank line of a plain-text page; `blank_before` remembers paragraph breaks.
     The columns that are the same on every line (tag, path, attrs, link_chars, depth, hidden,
     box2, box3, in_main) are read-only: `copy()` the frame to edit them in place."""
-    # Lone surrogates cannot be encoded, and the text model's character n-grams encode its
-    # words; the HTML parser drops them itself, so only plain text pays for the check.
+    # Lone surrogates cannot be encoded: the cleaned text could not be written out as UTF-8.
+    # The HTML parser drops them itself, so only plain text pays for the check.
     text = _without_lone_surrogates(decode_page(page))
     # Column by column: a tuple per line took 190 MB on a page of 1.3 million short lines.
     texts, blank_before, paragraphs = [], [], []

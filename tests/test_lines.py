@@ -1,6 +1,6 @@
-"""The fast counters (TokenCounts, WordCharNgrams) give exactly what scikit-learn's vectorizers
-give, TF-IDF blocks scored from their counts give what their matrices give, and the
-character counts give what the regular expressions they stand for find."""
+"""The fast counter (TokenCounts) gives exactly what scikit-learn's vectorizer gives, TF-IDF
+blocks scored from their counts give what their matrices give, and the character counts give
+what the regular expressions they stand for find."""
 
 import random
 import re
@@ -8,11 +8,11 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.pipeline import Pipeline
 
 from features.lines import (
-    COUNTED_WORD, NOTICE_PHRASES, StructureTokens, TokenCounts, UniqueRows, WordCharNgrams, character_counts, notice_counts, word_counts,
+    COUNTED_WORD, NOTICE_PHRASES, StructureTokens, TokenCounts, UniqueRows, character_counts, notice_counts, word_counts,
 )
 from features.model import block_scores, scaled_block, tfidf_scores
 
@@ -40,43 +40,6 @@ def same_matrix(a, b) -> bool:
     a, b = a.tocsr(), b.tocsr()
     return (a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a.indptr, b.indptr)
             and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data))
-
-
-@pytest.mark.parametrize("ngram_range", [(3, 4), (1, 3), (2, 5), (3, 3)])
-@pytest.mark.parametrize("min_df", [1, 2])
-def test_char_ngrams_cut_per_word_equal_countvectorizer_char_wb(ngram_range, min_df):
-    vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=ngram_range, min_df=min_df, dtype=np.float32)
-    fast = WordCharNgrams(vectorizer).fit(pd.Series(LINES))
-    reference = vectorizer.fit(LINES)
-    assert list(fast.get_feature_names_out()) == list(reference.get_feature_names_out())
-    for lines in (LINES, UNSEEN, [], [""]):
-        assert same_matrix(fast.transform(pd.Series(lines, dtype=object)), reference.transform(lines))
-
-
-def test_char_ngrams_keep_the_vocabulary_limits():
-    vectorizer = CountVectorizer(analyzer="char_wb", ngram_range=(3, 4), max_features=25, dtype=np.float32)
-    fast = WordCharNgrams(vectorizer).fit(LINES)
-    reference = vectorizer.fit(LINES)
-    assert len(fast.get_feature_names_out()) == 25
-    assert same_matrix(fast.transform(LINES + UNSEEN), reference.transform(LINES + UNSEEN))
-
-
-def test_char_ngrams_then_tfidf_equal_tfidfvectorizer():
-    parameters = dict(analyzer="char_wb", ngram_range=(3, 4), dtype=np.float32)
-    fast = Pipeline([("counts", WordCharNgrams(CountVectorizer(**parameters))), ("tfidf", TfidfTransformer(sublinear_tf=True))])
-    reference = TfidfVectorizer(sublinear_tf=True, **parameters)
-    # Compared after fit, as training uses them: CountVectorizer.fit_transform leaves each
-    # row's terms in first-seen order, so its TF-IDF norms may differ in the last bit.
-    fast.fit(LINES)
-    reference.fit(LINES)
-    assert np.array_equal(fast.named_steps["tfidf"].idf_, reference.idf_)
-    for lines in (LINES, UNSEEN):
-        assert same_matrix(fast.transform(lines), reference.transform(lines))
-
-
-def test_char_ngrams_refuse_other_analyzers():
-    with pytest.raises(ValueError, match="char_wb"):
-        WordCharNgrams(CountVectorizer(analyzer="char", ngram_range=(3, 4))).fit(LINES)
 
 
 @pytest.mark.parametrize("parameters", [

@@ -97,6 +97,14 @@ def test_random_bytes_are_a_model_error(tmp_path):
         load_model(junk)
 
 
+def test_a_model_naming_a_class_this_code_lacks_says_to_retrain(tmp_path):
+    # A pickle of an instance of features.lines.WordCharNgrams, which models of format 10 held.
+    old = tmp_path / "old.joblib"
+    old.write_bytes(b"\x80\x04cfeatures.lines\nWordCharNgrams\n)\x81.")
+    with pytest.raises(ModelError, match="written by another version of this project.*WordCharNgrams.*make train"):
+        load_model(old)
+
+
 @pytest.mark.parametrize("not_a_model", [{"weights": [1, 2, 3]}, [1, 2, 3], "boilerline"])
 def test_a_joblib_file_that_is_not_a_model_is_a_model_error(tmp_path, not_a_model):
     path = tmp_path / "other.joblib"
