@@ -195,6 +195,15 @@ def test_a_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_footer(mo
     assert model.clean_text(page("article.txt")) == "\n".join(kept)
 
 
+def test_a_russian_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_footer(model):
+    lines = model.score_text(page("article_ru.txt"))
+    kept, dropped = kept_lines(lines), dropped_lines(lines)
+    for paragraph in ("Группа исследователей", "Специалисты подчеркивают", "Ранее аналогичные"):
+        assert startswith_any(kept, paragraph), paragraph
+    for boilerplate in ("Главная", "Новости", "Войти", "Поделиться", "© 2024", "Политика конфиденциальности"):
+        assert startswith_any(dropped, boilerplate), boilerplate
+
+
 # The page a scraper saved (../shared/datasets/seed/page.txt), read where DATA_MIRROR points.
 SEED_PAGE = settings.REPO / settings.DATA_MIRROR / "seed" / "page.txt" if settings.DATA_MIRROR else None
 
