@@ -365,8 +365,10 @@ class BoilerplateModel:
         return (kept_text(*decided) for decided in self._decide_pages(kind, pages, threshold))
 
     def _decide(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Each line's text, P(content) and whether it is kept."""
-        return self._decide_lines(kind, lines.assign(page=0), threshold)
+        """Each line's text, P(content) and whether it is kept, of the lines of one page, a
+        frame just segmented: its `page` column is added in place, not to a copy."""
+        lines["page"] = 0
+        return self._decide_lines(kind, lines, threshold)
 
     def _decide_lines(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """`_decide` of a frame of one or more pages (its `page` column)."""
@@ -405,7 +407,10 @@ class BoilerplateModel:
         """`_decide` of each of the pages' line frames, scored in one call."""
         if not frames:
             return
-        lines = pd.concat([frame.assign(page=number) for number, frame in enumerate(frames)], ignore_index=True)
+        # The page numbers added after joining: a copy of each frame with its number took
+        # as long as the rest of the joining (0.7 µs a line).
+        lines = pd.concat(frames, ignore_index=True)
+        lines["page"] = np.repeat(np.arange(len(frames)), [len(frame) for frame in frames])
         texts, probabilities, keep = self._decide_lines(kind, lines, threshold)
         start = 0
         for frame in frames:
