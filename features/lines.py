@@ -196,10 +196,6 @@ class LineStats(TransformerMixin, BaseEstimator):
         yield "digit_share", counts["digits"] / np.maximum(chars, 1)
         yield "upper_share", counts["upper"] / np.maximum(chars, 1)
         yield "pipe_count", np.fromiter((t.count("|") for t in texts), float, n)
-        if not self.html:
-            # Plain text only: the HTML model's structure tokens already name consent banners
-            # and footers, and these phrases made it no better (out of fold 0.8756 against 0.8773).
-            yield "notice_phrases", notice_counts(texts)
         if self.html:
             yield "link_share", X["link_chars"].to_numpy(float) / np.maximum(chars, 1)
             yield "log_depth", np.log1p(X["depth"].to_numpy(float))
@@ -212,6 +208,10 @@ class LineStats(TransformerMixin, BaseEstimator):
             # inside a <nav> on WCXB dev have it further out.
             yield from _word_flags(X["sections"], SECTION_TAGS, "inside_")
             yield from _word_flags(X["roles"], ROLE_NAMES, "role_")
+        else:
+            # Plain text only: the HTML model's structure tokens already name consent banners
+            # and footers, and these phrases made it no better (out of fold 0.8756 against 0.8773).
+            yield "notice_phrases", notice_counts(texts)
 
 
 def _word_flags(column: pd.Series, words: tuple, prefix: str):
