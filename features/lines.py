@@ -29,8 +29,9 @@ _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 COUNTED_WORD = re.compile(f"(?=\\w)[{_UNSPACED}]|[^\\W{_UNSPACED}]+")  # a word, for counts here and in the per-page threshold
 _SPLIT_ATTR = re.compile(r"[^a-z]+")
 # Phrases of legal notices, consent banners and disclaimers, which read like prose: of the
-# WCXB dev lines that hold one, 0-15% are content, against 33% of all lines. Phrases that are content as often as other lines ("liability",
-# "terms and conditions", "automatically generated") are left out.
+# WCXB dev lines that hold one, 0-15% are content, against 33% of all lines. Phrases that
+# are content as often as other lines ("liability", "terms and conditions", "automatically
+# generated") are left out.
 NOTICE_PHRASES = ("cookie", "privacy policy", "privacy statement", "terms of use", "terms of service", "all rights reserved",
                   "©", "you agree", "by continuing", "consent", "opt out", "opt-out", "accept all", "your browser",
                   "not responsible", "disclaimer", "we may earn", "legal notice", "opinions expressed", "views expressed",
