@@ -39,7 +39,7 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 from tqdm import tqdm
 
 from data.align import label_lines
-from data.fetch import raw_dir
+from data.fetch import raw_dir, seed_page
 from data.metrics import bootstrap_std, f1_of, shingle_counts, shingle_scores, snippet_rate, word_prf
 from data.render import RENDERINGS
 from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_spec, read_wcxb
@@ -893,6 +893,18 @@ def report_sections(results: list[Evaluated], speed: pd.DataFrame, speed_pages: 
     return sections
 
 
+def seed_page_section(model, path: Path) -> str:
+    """The text model's decision on each line of the seed page, a plain-text page a scraper saved."""
+    lines = model.score_text(path.read_text(encoding="utf-8", errors="replace"))
+    table = pd.DataFrame(
+        {"p_content": [line.p_content for line in lines], "decision": ["kept" if line.is_content else "dropped" for line in lines]},
+        index=[_glimpse(line.text) for line in lines],
+    )
+    return ("## The seed page\n\n`seed/page.txt` of DATA_MIRROR, a page a scraper saved as plain text, "
+            "scored by the text model line by line.\n\n"
+            + markdown_table(table, {"p_content": ".2f", "decision": ""}, "line"))
+
+
 def write_plots(results: list[Evaluated], speed: pd.DataFrame, threshold: float, folder: Path) -> None:
     """F1 by page type and speed against F1 on the first dataset; PR curves on every dataset."""
     first = results[0]
@@ -914,7 +926,10 @@ def evaluate(args) -> None:
     folder = settings.REPORT_DIR
     peer_list = ", ".join(f"{peer} {version.rsplit('-', 1)[0]}" for peer, version in peers.items())
     header = f"# Evaluation report\n\nModel: `{getattr(model, 'path', args.model)}`. Peers: {peer_list}."
-    report = write_report(folder, report_sections(results, speed, len(sample), header))
+    sections = report_sections(results, speed, len(sample), header)
+    if (seed := seed_page()) is not None:
+        sections.insert(-1, seed_page_section(model, seed))  # before the plots
+    report = write_report(folder, sections)
     write_plots(results, speed, model.threshold, folder)
     benchmarks = {r.dataset.name: r for r in results}
     if {WCXB_NAME, SCRAPINGHUB_NAME} <= benchmarks.keys():

@@ -32,6 +32,16 @@ def raw_dir() -> Path:
     return settings.DATA_DIR / "raw"
 
 
+def seed_page() -> Path | None:
+    """The plain-text page a scraper saved, `seed/page.txt` in the DATA_MIRROR folder (a
+    relative mirror is read from the repository root), or None where there is none. It
+    is not a public dataset, so nothing downloads it; the report and a test read it."""
+    if not settings.DATA_MIRROR:
+        return None
+    path = settings.REPO / settings.DATA_MIRROR / "seed" / "page.txt"
+    return path if path.is_file() else None
+
+
 WCXB_DEV_PAGES = 1358
 SCRAPINGHUB_PAGES = 181
 # GitHub's documented tarball endpoint: without a ref it serves the default branch.

@@ -303,6 +303,18 @@ def test_a_readme_without_markers_gets_them_appended():
     assert evaluate.replace_section("# Title\n", "t") == "# Title\n\n<!-- eval:start -->\nt\n<!-- eval:end -->\n"
 
 
+def test_the_seed_page_is_shown_line_by_line_where_the_mirror_has_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(evaluate.settings, "DATA_MIRROR", "")
+    assert evaluate.seed_page() is None
+    monkeypatch.setattr(evaluate.settings, "DATA_MIRROR", str(tmp_path))  # a mirror without the page
+    assert evaluate.seed_page() is None
+    (tmp_path / "seed").mkdir()
+    (tmp_path / "seed" / "page.txt").write_text("Accept all cookies\n\nThe content | of the story.\n", encoding="utf-8")
+    section = evaluate.seed_page_section(FakeModel(), evaluate.seed_page())
+    assert section.startswith("## The seed page") and section.endswith(
+        "| `Accept all cookies` | 0.20 | dropped |\n| `The content \\| of the story.` | 0.90 | kept |")
+
+
 def test_a_bad_dataset_spec_is_a_clear_error():
     with pytest.raises(SystemExit, match="FORMAT:PATH"):
         evaluate.user_dataset("csv:somewhere")

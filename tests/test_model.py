@@ -12,6 +12,7 @@ import pytest
 import sklearn
 
 import features.model
+from data.fetch import seed_page
 from features import ModelError, PageError, load_model, settings
 from features.model import FORMAT, FORMAT_VERSION, booster_probabilities, default_model_path, per_page_thresholds, predict_lines, probabilities
 from features.segment import segment_html, segment_text
@@ -204,13 +205,9 @@ def test_a_russian_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_f
         assert startswith_any(dropped, boilerplate), boilerplate
 
 
-# The page a scraper saved (../shared/datasets/seed/page.txt), read where DATA_MIRROR points.
-SEED_PAGE = settings.REPO / settings.DATA_MIRROR / "seed" / "page.txt" if settings.DATA_MIRROR else None
-
-
-@pytest.mark.skipif(SEED_PAGE is None or not SEED_PAGE.is_file(), reason=f"no seed page in DATA_MIRROR={settings.DATA_MIRROR!r}")
+@pytest.mark.skipif(seed_page() is None, reason=f"no seed/page.txt in DATA_MIRROR={settings.DATA_MIRROR!r}")
 def test_the_seed_page_keeps_its_story_and_drops_its_banner_notices_and_trends(model):
-    lines = model.score_text(SEED_PAGE.read_bytes())
+    lines = model.score_text(seed_page().read_bytes())
     kept = kept_lines(lines)
     notices = ("Our Privacy Statement", "By continuing", "I agree", "Translating...", "Content is automatically generated", "Search Trends")
     assert not [line for line in kept if line.startswith(notices)]
