@@ -385,9 +385,8 @@ class BoilerplateModel:
 
     def _decide_batches(self, kind: str, pages: Iterable[str | bytes], threshold: float | None) -> Iterator[tuple]:
         """The pages' lines scored several pages a call: a feature block costs about as much
-        a call for ten lines as for a few hundred. Every
-        signal of a line is made within its own page (its `page`), so the scores are those
-        of the page alone."""
+        a call for ten lines as for a few hundred. Every signal of a line is made within its
+        own page (its `page`), so the scores are those of the page alone."""
         segment = segment_html if kind == "html" else segment_text
         batch, batch_lines = [], 0
         for number, page in enumerate(pages):

@@ -172,8 +172,8 @@ def _return_freed_memory() -> None:
 
 def segment_text(page: str | bytes) -> pd.DataFrame:
     """One row per non-blank line of a plain-text page; `blank_before` remembers paragraph breaks.
-    The columns that are the same on every line (tag, path, attrs, link_chars, depth, hidden,
-    box2, box3, in_main) are read-only: `copy()` the frame to edit them in place."""
+    The columns that are the same on every line (tag, path, attrs, roles, sections, link_chars,
+    depth, hidden, box2, box3, in_main) are read-only: `copy()` the frame to edit them in place."""
     # Lone surrogates cannot be encoded: the cleaned text could not be written out as UTF-8.
     # The HTML parser drops them itself, so only plain text pays for the check.
     text = _without_lone_surrogates(decode_page(page))
@@ -258,7 +258,6 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
     # positions of those that are block elements and hidden, `links` counts the open <a>.
     nodes, tags, tokens, serials, blocks, hidden, links = [], [], [], [], [], [], 0
     roles = []  # the open elements' ARIA roles ("" for none)
-    sections = []  # the open elements' tags where they are SECTION_TAGS ("" for others)
     serial = 0  # elements entered so far: the boxes' ids
     max_depth = settings.MAX_DEPTH
     # Text outside links in each element (its lines' blocks inside it), added to the element
@@ -270,7 +269,7 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
         nonlocal link_chars, hidden_chars
         # Hidden when most of it is; its length is only worth counting when some of it is.
         line_hidden = hidden_chars > 0 and hidden_chars * 2 > sum(len(part.strip()) for part in parts)
-        new_rows = _line_rows("".join(parts), tags, tokens, roles, sections, serials, blocks, link_chars, line_hidden)
+        new_rows = _line_rows("".join(parts), tags, tokens, roles, serials, blocks, link_chars, line_hidden)
         if new_rows and (box := new_rows[0][_BOX1]):  # 0: no element around the block
             text_mass[box] = text_mass.get(box, 0) + sum([len(row[_TEXT]) - row[_LINK_CHARS] for row in new_rows])
         rows.extend(new_rows)
@@ -302,7 +301,6 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
                     hidden.append(len(tags))
                 tokens.append(_tokens(attributes) if attributes else "")
                 roles.append((attributes.get("role") or "") if attributes else "")
-                sections.append(tag if tag in _SECTION_TAGS else "")
                 links += tag == "a"
                 tags.append(tag)
                 serials.append(serial)
@@ -332,7 +330,6 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
             tags.pop()
             tokens.pop()
             roles.pop()
-            sections.pop()
             closed = serials.pop()
             if closed in text_mass:  # only an element with text inside can be the main one
                 last_inside[closed] = serial
@@ -376,7 +373,7 @@ def _tokens(attributes: dict) -> str:
     return f"{classes} {ident}" if classes and ident else classes or ident or ""
 
 
-def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, hidden) -> list[tuple]:
+def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) -> list[tuple]:
     """The rows of one line: the text `raw` collected inside the open elements `tags`."""
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
     block = sys.intern(tags[at]) if tags else "body"
@@ -392,7 +389,7 @@ def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, 
     path = sys.intern(" ".join(tags[-PATH_ANCESTORS:]))
     attrs = sys.intern(" ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower())
     line_roles = sys.intern(" ".join(filter(None, roles)).lower())
-    line_sections = sys.intern(" ".join(filter(None, sections)))
+    line_sections = sys.intern(" ".join([tag for tag in tags if tag in _SECTION_TAGS]))
     depth = len(tags)
     # The elements around the block: text density of these is what boilerpipe judges by.
     box1 = serials[at - 1] if at >= 1 else 0
