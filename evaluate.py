@@ -44,7 +44,7 @@ from data.metrics import bootstrap_std, f1_of, shingle_counts, shingle_scores, s
 from data.render import RENDERINGS
 from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_spec, read_wcxb
 from data.split import is_held_out
-from features import load_model, settings
+from features import PageError, load_model, settings
 from features.model import content_text
 from features.segment import segment_html, segment_text
 
@@ -596,7 +596,7 @@ def peak_memory(inputs: list[str], description: tuple | None) -> float | None:
     return in_fresh_process(_peak_in_child, description, inputs)
 
 
-def in_fresh_process(target: Callable, *args) -> float | None:
+def in_fresh_process(target: Callable, *args):
     """What `target(*args, sender)` sends back from a fresh spawned process, or None if it dies."""
     context = multiprocessing.get_context("spawn")
     receiver, sender = context.Pipe(duplex=False)
@@ -617,14 +617,17 @@ LARGE_PAGE_SHAPES = {
     "one line": ("html", "word ", "<html><body><p>{}</p></body></html>"),
     "paragraphs": ("html", "<p>Paragraph {} says a few words, as a long article would.</p>", "<html><body>{}</body></html>"),
     "table cells": ("html", "<td>{}</td>", "<html><body><table><tr>{}</tr></table></body></html>"),
+    "lines of <br>": ("html", "a<br>", "<html><body>{}</body></html>"),
+    "text paragraphs": ("text", "Paragraph {} says a few words, as a long article would.\n", "{}"),
     "short text lines": ("text", "{}\n", "{}"),
 }
 
 
 def large_page(shape: str, chars: int = 10_000_000) -> str:
     """A page of about `chars` characters made of one shape that is hard on memory: one
-    endless line, ~150,000 paragraphs, ~700,000 table cells, or a plain-text page of
-    ~1,400,000 short lines. Pieces are numbered where they have a {} to number."""
+    endless line, ~150,000 paragraphs, ~700,000 table cells, 2,000,000 lines of `<br>`, or
+    a plain-text page of ~180,000 paragraphs or ~1,400,000 short lines. The last two are over
+    MAX_PAGE_ELEMENTS and MAX_PAGE_LINES. Pieces are numbered where they have a {} to number."""
     _, piece, page = LARGE_PAGE_SHAPES[shape]
     parts, size = [], 0
     while size < chars:
@@ -638,7 +641,16 @@ def _large_page_peak_in_child(shape: str, model_path: str | None, sender) -> Non
     clean = model.clean_html if LARGE_PAGE_SHAPES[shape][0] == "html" else model.clean_text
     clean("A first page, so that lazy imports are not counted.")
     page = large_page(shape)
-    sender.send(_peak_mb_of(lambda: clean(page)))  # no time limit: the whole page is measured
+    refused = []
+
+    def work():
+        try:
+            clean(page)
+        except PageError as error:
+            refused.append(str(error))
+
+    peak = _peak_mb_of(work)  # no time limit: the whole page is measured
+    sender.send((peak, refused[0] if refused else None))
 
 
 def system_function(kind: str, name: str, model_path: str | None = None) -> Callable[[str], str]:
@@ -943,7 +955,7 @@ def bench(args) -> None:
     """clean_html against trafilatura on the same held-out pages, and the text model's lines per
     second on the same pages as plain text, the three timed page by page in turn; both kinds
     through clean_pages, many pages a call; then the peak memory of the model on 10 MB pages
-    of four hard shapes (LARGE_PAGE_SHAPES)."""
+    of hard shapes (LARGE_PAGE_SHAPES), scored or refused."""
     pages = speed_sample(held_out_wcxb().pages, args.speed_pages)
     model = load_model(args.model)
     htmls = [page.html for page in pages]
@@ -968,8 +980,9 @@ def bench(args) -> None:
         print(f"clean_pages({kind!r}): {lines / together:,.0f} lines/s against {lines / alone:,.0f} a page at a time "
               f"({alone / together:.2f}x; the same pages, passes in turn, median of {SPEED_RUNS})")
     for shape, (kind, *_) in tqdm(LARGE_PAGE_SHAPES.items(), desc="10 MB pages, a fresh process each", unit="page"):
-        peak = in_fresh_process(_large_page_peak_in_child, shape, args.model)
-        print(f"clean_{kind} of a 10 MB page of {shape}: peak memory " + ("n/a" if peak is None else f"+{peak:.0f} MB over the loaded model"))
+        peak, refused = in_fresh_process(_large_page_peak_in_child, shape, args.model) or (None, None)
+        memory = "n/a" if peak is None else f"+{peak:.0f} MB over the loaded model"
+        print(f"clean_{kind} of a 10 MB page of {shape}: " + (f"refused ({refused}), peak memory {memory}" if refused else f"peak memory {memory}"))
 
 
 def parse_args(argv=None):

@@ -136,6 +136,7 @@ def _declared_encoding(raw: bytes) -> str:
 def segment_html(page: str | bytes) -> pd.DataFrame:
     """One row per block of visible text, in page order, with where it came from."""
     html = decode_page(page)
+    _check_elements(html)
     rows, (main_first, main_last) = _visible_rows(html)
     if len(html) > LARGE_PAGE_CHARS:
         _return_freed_memory()
@@ -150,6 +151,19 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
     box1 = columns["box1"] = np.asarray(columns["box1"], dtype=COLUMN_TYPES["box1"])
     columns["in_main"] = (box1 >= main_first) & (box1 <= main_last)
     return _finish(columns)
+
+
+def _check_elements(html: str) -> None:
+    """A PageError for a page of more elements than MAX_PAGE_ELEMENTS, before its tree is built.
+    Start tags are counted as "<" less "</" (comments and a "<" in text count too: an upper bound)."""
+    elements = html.count("<") - html.count("</")
+    if elements > settings.MAX_PAGE_ELEMENTS:
+        raise PageError(f"page has about {elements:,} elements, over the {settings.MAX_PAGE_ELEMENTS:,} limit (MAX_PAGE_ELEMENTS)")
+
+
+def _check_lines(count: int) -> None:
+    if count > settings.MAX_PAGE_LINES:
+        raise PageError(f"page has over {settings.MAX_PAGE_LINES:,} lines, the limit (MAX_PAGE_LINES)")
 
 
 def _visible_rows(html: str) -> tuple[list[tuple], tuple[int, int]]:
@@ -190,6 +204,7 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
         blank_before.append(blank)
         paragraphs.append(paragraph)
         blank = False
+    _check_lines(len(texts))
     constant = {"tag": "text", "path": "", "attrs": "", "roles": "", "sections": "", "link_chars": 0, "depth": 0, "hidden": False, "box2": 0, "box3": 0, "in_main": False}
     # A column that is the same on every line is its one value seen len(texts) times (a
     # read-only view, no copies): on a page of 1.4 million lines they took 57 MB.
@@ -273,6 +288,7 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
         if new_rows and (box := new_rows[0][_BOX1]):  # 0: no element around the block
             text_mass[box] = text_mass.get(box, 0) + sum([len(row[_TEXT]) - row[_LINK_CHARS] for row in new_rows])
         rows.extend(new_rows)
+        _check_lines(len(rows))
         parts.clear()
         link_chars = hidden_chars = 0
 

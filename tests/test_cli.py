@@ -234,6 +234,7 @@ def crawl(tmp_path) -> Path:
     (folder / "recipe.html.gz").write_bytes(gzip.compress((PAGES / "recipe.htm").read_bytes()))
     (folder / "not-gzip.html.gz").write_bytes(b"<html>plain, not gzip</html>")
     (folder / "binary.html").write_bytes(random.Random(0).randbytes(20_000))
+    (folder / "many-elements.html").write_text("a<br>" * (settings.MAX_PAGE_ELEMENTS + 1))  # refused before parsing
     (folder / "dangling.html").symlink_to(tmp_path / "gone.html")
     (folder / "ignored.css").write_text("body { color: red }")
     records = [
@@ -250,7 +251,7 @@ def crawl(tmp_path) -> Path:
 
 
 CRAWL_OK = {"article.html", "sub/article.txt", "recipe.html.gz", "binary.html", "rec-html", "rec-text"}
-CRAWL_ERRORS = {"not-gzip.html.gz", "dangling.html", "records.jsonl:2", "rec-none", "records.jsonl:7"}
+CRAWL_ERRORS = {"not-gzip.html.gz", "dangling.html", "many-elements.html", "records.jsonl:2", "rec-none", "records.jsonl:7"}
 
 
 def short_id(record: dict, crawl: Path) -> str:
@@ -275,23 +276,24 @@ def test_batch_gives_every_input_exactly_one_record_and_resumes(tmp_path, capsys
     assert "duplicate id" in errors["rec-html"]
     assert "cannot read it" in errors["not-gzip.html.gz"] and "cannot read it" in errors["dangling.html"]
     assert "bad JSON line" in errors["records.jsonl:2"]
+    assert "(MAX_PAGE_ELEMENTS)" in errors["many-elements.html"]
     assert all(set(r) == RECORD_KEYS for r in ok.values())
     assert ok["article.html"]["text"] == model.clean_html((PAGES / "article.html").read_bytes())
     assert ok["sub/article.txt"]["kind"] == ok["rec-text"]["kind"] == "text"
     assert ok["recipe.html.gz"]["text"] == ok["rec-html"]["text"] != ""
     assert ok["binary.html"]["kind"] == "html" and ok["binary.html"]["text"] == ""
-    assert summary.startswith("boilerline batch: 6 ok, 6 errors, 0 skipped")
+    assert summary.startswith("boilerline batch: 6 ok, 7 errors, 0 skipped")
 
     before = out.read_text()
     code, summary = run_batch(capsys, crawl, out)
     assert code == 0 and out.read_text() == before
-    assert summary.startswith("boilerline batch: 0 ok, 0 errors, 12 skipped")
+    assert summary.startswith("boilerline batch: 0 ok, 0 errors, 13 skipped")
 
     shutil.copy(PAGES / "recipe.htm", crawl / "new.htm")
     code, summary = run_batch(capsys, crawl, out, "--jobs", "1")
     added = read_records(out)[len(records) :]
     assert [short_id(r, crawl) for r in added] == ["new.htm"]
-    assert summary.startswith("boilerline batch: 1 ok, 0 errors, 12 skipped")
+    assert summary.startswith("boilerline batch: 1 ok, 0 errors, 13 skipped")
 
 
 def test_batch_redoes_the_record_an_interrupted_run_left_unfinished(tmp_path, capsys):

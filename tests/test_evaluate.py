@@ -253,7 +253,8 @@ def test_the_memory_benchmark_pages_have_their_size_and_shape(shape):
     page = evaluate.large_page(shape, chars=50_000)
     lines = segment_html(page) if evaluate.LARGE_PAGE_SHAPES[shape][0] == "html" else segment_text(page)
     assert 50_000 <= len(page) < 50_200
-    expected = {"one line": 1, "paragraphs": page.count("<p>"), "table cells": page.count("<td>"), "short text lines": page.count("\n")}[shape]
+    expected = {"one line": 1, "paragraphs": page.count("<p>"), "table cells": page.count("<td>"), "lines of <br>": page.count("<br>"),
+                "text paragraphs": page.count("\n"), "short text lines": page.count("\n")}[shape]
     assert len(lines) == expected and expected >= 1 and (shape == "one line" or expected > 500)
 
 

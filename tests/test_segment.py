@@ -91,6 +91,33 @@ def test_a_page_over_the_size_limit_is_a_page_error(monkeypatch, page):
         segment_text(page)
 
 
+def test_a_page_of_more_elements_than_the_limit_is_refused_before_it_is_parsed(monkeypatch):
+    monkeypatch.setattr(settings, "MAX_PAGE_ELEMENTS", 100)
+    assert len(segment_html("<p>a</p>" * 99)) == 99  # 99 elements and <html>, <head>, <body> the parser adds
+    with pytest.raises(PageError, match="about 101 elements, over the 100 limit \\(MAX_PAGE_ELEMENTS\\)"):
+        segment_html("<p>a</p>" * 101)
+    assert len(segment_text("<p>a</p>\n" * 101)) == 101  # plain text has no elements
+
+
+@pytest.mark.parametrize("page", [
+    "<pre>" + "line\n" * 101 + "</pre>",  # lines of one element
+    "a<br>" * 101,
+])
+def test_a_page_of_more_lines_than_the_limit_is_refused(monkeypatch, page):
+    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    with pytest.raises(PageError, match="over 100 lines, the limit \\(MAX_PAGE_LINES\\)"):
+        segment_html(page)
+    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 101)
+    assert len(segment_html(page)) == 101
+
+
+def test_a_text_page_of_more_lines_than_the_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    assert len(segment_text("line\n\n\n" * 100)) == 100  # blank lines are not lines
+    with pytest.raises(PageError, match="over 100 lines"):
+        segment_text("line\r" * 101)
+
+
 # --- Encodings --------------------------------------------------------------------------------
 
 
