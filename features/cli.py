@@ -633,7 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="clean many pages in parallel into a JSONL file, resumably",
         description='Clean pages (folders, globs, files, and JSONL files of {"id", "html" or "text"} records) into '
         'JSONL: {"id", "kind", "text", "lines", "kept", "seconds"} per page, or {"id", "error"} when a page '
-        "cannot be read, is too large, takes longer than --timeout or is a bad record. Records come in the "
+        "cannot be read, is too large (MAX_PAGE_BYTES, MAX_PAGE_ELEMENTS, MAX_PAGE_LINES), takes longer than --timeout "
+        "or is a bad record. Records come in the "
         "order pages finish. Ids already in --out are skipped and new records appended, so rerunning a "
         "command resumes it; delete a record to redo its page.",
         epilog=KIND_RULE + " File ids are their paths as found; a bad JSONL line's id is FILE:LINE.",
