@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 MAX_PAGE_BYTES = int(os.environ.get("MAX_PAGE_BYTES", 20_000_000))
 #: Pages with more elements than this are refused before they are parsed, and pages with more
 #: lines than this once they are cut into lines: memory grows with a page's elements and lines,
-#: not its bytes, and at these limits the hardest 10 MB pages measured peak at +430 to +475 MB
+#: not its bytes, and at these limits the hardest pages measured peak at +427 to +474 MB
 #: (750,000 table cells; 750,000 lines of a <pre>). The largest of WCXB dev's and ScrapingHub's
 #: 1,539 pages has 15,796 elements [MAX_PAGE_ELEMENTS, MAX_PAGE_LINES].
 MAX_PAGE_ELEMENTS = int(os.environ.get("MAX_PAGE_ELEMENTS", 750_000))
