@@ -626,8 +626,9 @@ LARGE_PAGE_SHAPES = {
 def large_page(shape: str, chars: int = 10_000_000) -> str:
     """A page of about `chars` characters made of one shape that is hard on memory: one
     endless line, ~150,000 paragraphs, ~700,000 table cells, 2,000,000 lines of `<br>`, or
-    a plain-text page of ~180,000 paragraphs or ~1,400,000 short lines. The last two are over
-    MAX_PAGE_ELEMENTS and MAX_PAGE_LINES. Pieces are numbered where they have a {} to number."""
+    a plain-text page of ~180,000 paragraphs or ~1,400,000 short lines. The `<br>` page is
+    over MAX_PAGE_ELEMENTS and the short lines over MAX_PAGE_LINES: they are refused. Pieces
+    are numbered where they have a {} to number."""
     _, piece, page = LARGE_PAGE_SHAPES[shape]
     parts, size = [], 0
     while size < chars:

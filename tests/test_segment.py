@@ -93,7 +93,7 @@ def test_a_page_over_the_size_limit_is_a_page_error(monkeypatch, page):
 
 def test_a_page_of_more_elements_than_the_limit_is_refused_before_it_is_parsed(monkeypatch):
     monkeypatch.setattr(settings, "MAX_PAGE_ELEMENTS", 100)
-    assert len(segment_html("<p>a</p>" * 99)) == 99  # 99 elements and <html>, <head>, <body> the parser adds
+    assert len(segment_html("<p>a</p>" * 99)) == 99  # counted in the page as written: the <html>, <body> the parser adds do not count
     with pytest.raises(PageError, match="about 101 elements, over the 100 limit \\(MAX_PAGE_ELEMENTS\\)"):
         segment_html("<p>a</p>" * 101)
     assert len(segment_text("<p>a</p>\n" * 101)) == 101  # plain text has no elements
