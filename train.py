@@ -1,6 +1,7 @@
 """Fit the line classifiers and write models/boilerplate.joblib and its card.
 
-Steps, for the HTML model and for the text-only model:
+Steps, for the HTML model and for the text-only model (side by side, a process each, when
+JOBS is 2 or more; each is the same model as when trained alone):
 1. Read the labelled lines (`make lines`), and the user's own pages named in TRAIN_EXTRA;
    WCXB dev pages of held-out domains are never touched here (data/split.py).
 2. Fit the features on the training pages; score every training line out of fold (3 folds
@@ -19,11 +20,14 @@ import argparse
 import copy
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import resource
 import time
 import warnings
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +61,10 @@ from features.model import (
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
 TEXT_INPUTS = (*RENDERINGS, "text")
+# The models trained, each on the lines of these renderings.
+KIND_INPUTS = {"html": ("html",), "text": TEXT_INPUTS}
+# Each model's progress bar has a row of its own: the two train side by side.
+BAR_ROW = {kind: row for row, kind in enumerate(KIND_INPUTS)}
 STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Russian", "Swedish")
 STAT_COLUMNS = ["text", "page", "tag", "roles", "sections", "link_chars", "depth", "hidden", "blank_before", "in_main", "position", "repeats", "box1", "box2", "box3"]
 
@@ -178,7 +186,7 @@ def out_of_fold_candidates(X, y, weights, lines: pd.DataFrame, n_stats: int, kin
     """P(content) of every training line from each candidate, linear and boosted, fit as the
     final model is but without the line's fold of sites."""
     predicted = {"linear": np.zeros(X.shape[0]), "boosted": np.zeros(X.shape[0])}
-    for others, rows in tqdm(domain_folds(lines), desc=f"[{kind}] candidates, out of fold"):
+    for others, rows in tqdm(domain_folds(lines), desc=f"[{kind}] candidates, out of fold", position=BAR_ROW.get(kind, 0)):
         model = StackedModel.fit(True, X[others], y[others], weights[others], lines.iloc[others], n_stats)
         predicted["linear"][rows] = probabilities(model.linear, None, X[rows], lines.iloc[rows], n_stats)
         predicted["boosted"][rows] = model.predict(X[rows], lines.iloc[rows], n_stats)
@@ -315,6 +323,80 @@ def timed(label: str, work):
     return result
 
 
+def peak_memory_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def memory_of_processes_mb(pids: list[int]) -> int:
+    """The memory these processes take together, shared pages counted once (their proportional
+    set sizes, Linux); 0 where the system does not say."""
+    total_kb = 0
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:  # not Linux, or the process has just ended
+            continue
+        total_kb += sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return total_kb // 1024
+
+
+# Each model's lines, the gold texts and the stopwords of a run, set before the training processes fork, so that
+# they inherit them instead of each receiving a pickled copy.
+_SHARED: dict = {}
+
+
+def kind_splits(lines: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Each model's (training lines, held-out lines): the lines of its renderings."""
+    splits = {}
+    for kind, renderings in KIND_INPUTS.items():
+        subset = lines[lines["rendering"].isin(renderings)]
+        splits[kind] = subset[~subset["held_out"]], subset[subset["held_out"]]
+    return splits
+
+
+def train_kinds(splits: dict[str, tuple[pd.DataFrame, pd.DataFrame]], gold: dict, stop: frozenset) -> tuple[dict[str, tuple[dict, dict]], int]:
+    """Each model's (part of the artifact, report), and the peak memory of training in MB.
+
+    With JOBS of 2 or more, the two models train side by side, one process each: every fit is
+    single-threaded and seeded, so each model is what it would be trained alone, and
+    training takes the time of the longer one instead of both. Their memory together is
+    sampled every second (the processes share the lines split before they forked)."""
+    _SHARED.update(splits=splits, gold=gold, stop=stop)
+    try:
+        if settings.JOBS < 2:
+            return {kind: train_kind_of_shared_lines(kind) for kind in KIND_INPUTS}, peak_memory_mb()
+        return train_kinds_side_by_side()
+    finally:
+        _SHARED.clear()
+
+
+def train_kinds_side_by_side() -> tuple[dict[str, tuple[dict, dict]], int]:
+    peak = 0
+    with ProcessPoolExecutor(len(KIND_INPUTS), mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {kind: pool.submit(train_kind_of_shared_lines, kind) for kind in KIND_INPUTS}
+        try:
+            pending = set(futures.values())
+            while pending:
+                done, pending = wait(pending, timeout=1.0, return_when=FIRST_EXCEPTION)
+                peak = max(peak, memory_of_processes_mb([os.getpid(), *(child.pid for child in multiprocessing.active_children())]))
+                for future in done:
+                    future.result()  # a failed model's error, at once
+            return {kind: future.result() for kind, future in futures.items()}, max(peak, peak_memory_mb())
+        except BaseException as error:
+            # The other model's process would otherwise train on for minutes before the error shows.
+            for child in multiprocessing.active_children():
+                child.terminate()
+            if isinstance(error, BrokenProcessPool):
+                raise SystemExit("a training process died (out of memory?): JOBS=1 trains one model at a time, in less memory") from None
+            raise
+
+
+def train_kind_of_shared_lines(kind: str) -> tuple[dict, dict]:
+    report = {}
+    part = train_kind(kind, *_SHARED["splits"][kind], _SHARED["gold"], _SHARED["stop"], report)
+    return part, report[kind]
+
+
 def data_hash(extra: pd.DataFrame | None) -> str:
     digest = hashlib.sha256()
     for path in sorted(LINES_DIR.rglob("*.arrow")):
@@ -351,15 +433,18 @@ def main() -> None:
     lines, extra = training_lines()
     gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
     stop = stopwords()
-    report, artifact = {}, {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__, "lightgbm_version": lightgbm.__version__}
-    for kind, renderings in (("html", ("html",)), ("text", TEXT_INPUTS)):
-        subset = lines[lines["rendering"].isin(renderings)]
-        artifact[kind] = train_kind(kind, subset[~subset["held_out"]], subset[subset["held_out"]], gold, stop, report)
+    artifact = {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__, "lightgbm_version": lightgbm.__version__}
+    pages = {"training_pages": int(lines.loc[~lines["held_out"], "page_id"].nunique()),
+             "held_out_pages": int(lines.loc[lines["held_out"], "page_id"].nunique())}
+    splits = kind_splits(lines)
+    del lines  # each model's lines are its own copies: the training processes need only those
+    trained, peak_mb = train_kinds(splits, gold, stop)
+    report = {kind: kind_report for kind, (_, kind_report) in trained.items()}
+    artifact |= {kind: part for kind, (part, _) in trained.items()}
 
     card = {
         "data": {"source": "WCXB dev (CC-BY-4.0, Murrough Foley)", "lines_hash": data_hash(extra),
-                 "training_pages": int(lines.loc[~lines["held_out"], "page_id"].nunique()),
-                 "held_out_pages": int(lines.loc[lines["held_out"], "page_id"].nunique()),
+                 **pages,
                  "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}"}
                 | ({} if extra is None else {"train_extra": settings.TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique())}),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "lightgbm": lightgbm.__version__, "numpy": np.__version__, "pandas": pd.__version__},
@@ -367,7 +452,7 @@ def main() -> None:
         "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES},
         "results": report,
         "training_seconds": round(time.perf_counter() - started, 1),
-        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_memory_mb": peak_mb,
     }
     artifact["card"] = card
     joblib.dump(artifact, out, compress=3)

@@ -48,5 +48,6 @@ MODEL_DIR = Path(os.environ.get("MODEL_DIR", REPO / "models"))
 TRAIN_EXTRA = os.environ.get("TRAIN_EXTRA", "").split()
 #: Where evaluate.py writes its report [REPORT_DIR].
 REPORT_DIR = Path(os.environ.get("REPORT_DIR", REPO / "reports"))
-#: Worker processes for dataset building and peer runs [JOBS].
+#: Worker processes for dataset building and peer runs; with 2 or more, the HTML and text
+#: models train side by side, one process each (each trains as it would alone) [JOBS].
 JOBS = int(os.environ.get("JOBS", os.cpu_count() or 1))

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import joblib
+import numpy as np
 import pytest
 
 from features import load_model
@@ -96,7 +98,8 @@ def trained(tmp_path_factory):
     env = os.environ | {"DATA_DIR": str(root / "data"), "MODEL_DIR": str(root / "models"), "JOBS": "2",
                         "DATA_MIRROR": "", "TRAIN_EXTRA": f"labelled:{root / 'mine'}"}
     run(["-m", "data", "build"], env)  # models/ is not made first: train.py makes it
-    run(["train.py"], env)
+    run(["train.py"], env)  # JOBS=2: the two models side by side, a process each
+    run(["train.py", "--out", str(root / "one_at_a_time" / "boilerplate.joblib")], env | {"JOBS": "1"})
     return root / "models"
 
 
@@ -105,6 +108,22 @@ def test_train_writes_a_model_and_a_card_that_count_the_users_pages(trained):
     assert card["data"]["train_extra_pages"] == 30
     assert card["data"]["training_pages"] > card["data"]["held_out_pages"] > 0
     assert set(card["results"]) == {"html", "text"}
+
+
+def trees(part: dict) -> str | None:
+    """A model part's booster as LightGBM writes it out; None if the linear model won."""
+    return None if part["booster"] is None else part["booster"].booster_.model_to_string()
+
+
+def test_models_trained_side_by_side_are_those_trained_one_at_a_time(trained):
+    side_by_side, one_at_a_time = (joblib.load(folder / "boilerplate.joblib") for folder in (trained, trained.parent / "one_at_a_time"))
+    for kind in ("html", "text"):
+        assert trees(side_by_side[kind]) == trees(one_at_a_time[kind])
+        assert np.array_equal(side_by_side[kind]["linear"][-1].coef_, one_at_a_time[kind]["linear"][-1].coef_)
+        assert side_by_side[kind]["threshold"] == one_at_a_time[kind]["threshold"]
+        assert side_by_side[kind]["rule"] == one_at_a_time[kind]["rule"]
+    assert side_by_side["card"]["results"] == one_at_a_time["card"]["results"]
+    assert side_by_side["card"]["peak_memory_mb"] > 0
 
 
 def test_the_trained_model_separates_the_benchmark_pages_content(trained):
