@@ -340,8 +340,8 @@ def memory_of_processes_mb(pids: list[int]) -> int:
     return total_kb // 1024
 
 
-# Each model's lines, the gold texts and the stopwords of a run, set before the training processes fork, so that
-# they inherit them instead of each receiving a pickled copy.
+# Each model's lines, the gold texts and the stopwords of a run, set before the training
+# processes fork, so that they inherit them instead of each receiving a pickled copy.
 _SHARED: dict = {}
 
 
