@@ -118,6 +118,18 @@ def test_a_text_page_of_more_lines_than_the_limit_is_refused(monkeypatch):
         segment_text("line\r" * 101)
 
 
+def test_a_text_page_is_counted_for_the_line_limit_as_its_lines_are(monkeypatch):
+    """A page is refused before its lines are made only when it has too many of them:
+    lines of spaces, tabs, no-break spaces or form feeds are blank, as they are when made."""
+    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    blank_looking = " \t \n\u00a0\n\x0c\n\n" * 300
+    assert len(segment_text(blank_looking + "  a line of text\n" * 100 + blank_looking)) == 100
+    with pytest.raises(PageError, match="over 100 lines"):
+        segment_text(blank_looking + "x\n" * 101)
+    with pytest.raises(PageError, match="over 100 lines"):  # a form feed ends a line too: 120 lines
+        segment_text("one\x0ctwo\n" * 60)
+
+
 # --- Encodings --------------------------------------------------------------------------------
 
 
