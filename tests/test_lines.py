@@ -2,6 +2,7 @@
 blocks scored from their counts give what their matrices give, and the character counts give
 what the regular expressions they stand for find."""
 
+import pickle
 import random
 import re
 
@@ -56,6 +57,28 @@ def test_token_counts_equal_countvectorizer(parameters):
     assert list(fast.get_feature_names_out()) == list(reference.get_feature_names_out())
     for lines in (LINES, UNSEEN, LINES[::-1] + LINES, [], [""]):
         assert same_matrix(fast.transform(pd.Series(lines, dtype=object)), reference.transform(lines))
+
+
+def test_word_counts_by_hash_equal_countvectorizer_on_random_unicode():
+    # The default token pattern is counted from hashes of the words' characters (counts_of_words):
+    # lines whose lowercase is longer (İ), with line breaks inside, in scripts without spaces.
+    rng = random.Random(5)
+    alphabet = list("aAbB zZ9_ .,'\n\tİΣσς中文のテー🎉𝔘\u0301\u00a0") + [chr(rng.randrange(0x20, 0x3000)) for _ in range(200)]
+    lines = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(3_000)]
+    vectorizer = CountVectorizer(token_pattern=r"(?u)\b\w+\b", dtype=np.float32, min_df=2)
+    fast = TokenCounts(vectorizer).fit(pd.Series(lines[:2_000]))
+    reference = vectorizer.fit(lines[:2_000])
+    assert fast._counts_words()
+    assert same_matrix(fast.transform(pd.Series(lines, dtype=object)), reference.transform(lines))
+
+
+def test_the_words_hashes_are_not_saved_with_the_model():
+    fast = TokenCounts(CountVectorizer(token_pattern=r"(?u)\b\w+\b", dtype=np.float32)).fit(pd.Series(LINES))
+    counts = fast.transform(pd.Series(UNSEEN))
+    assert hasattr(fast, "_vocabulary_hashes")
+    loaded = pickle.loads(pickle.dumps(fast))
+    assert not hasattr(loaded, "_vocabulary_hashes")
+    assert same_matrix(loaded.transform(pd.Series(UNSEEN)), counts)
 
 
 def test_token_counts_refuse_what_the_tokenizer_alone_does_not_do():
