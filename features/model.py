@@ -258,8 +258,8 @@ def tfidf_scores(counts: sp.csr_matrix, tfidf: TfidfTransformer, weights: np.nda
 
 
 # Lines scored together by `score_pages`/`clean_pages`: past a few thousand the per-call
-# costs are paid off (in `make bench` the text model scored 34,100 lines/s this way, against
-# 27,100 a page at a time; the HTML model 22,200 against 18,200).
+# costs are paid off (in `make bench` the text model scored 34,200 lines/s this way, against
+# 23,300 a page at a time; the HTML model 13,800 against 9,300, on a slower machine).
 BATCH_LINES = 4_096
 
 
