@@ -576,8 +576,23 @@ class TokenCounts(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X, y=None):
         self._check(self.vectorizer)
-        self.vectorizer_ = clone(self.vectorizer)
-        return self.vectorizer_.fit_transform(X)
+        # The max_features most frequent terms are kept here, not by the vectorizer: it ranks
+        # terms of equal frequency by an unstable sort, whose order differs between CPUs
+        # (numpy sorts with the vector instructions a CPU has), and so did the vocabulary and
+        # the model trained on two machines from the same lines. Ties go to the first term in
+        # alphabetical order.
+        self.vectorizer_ = clone(self.vectorizer).set_params(max_features=None)
+        counts = self.vectorizer_.fit_transform(X)
+        limit = self.vectorizer.max_features
+        if limit is not None and counts.shape[1] > limit:
+            frequencies = np.asarray(counts.sum(axis=0)).ravel()
+            kept = np.sort(np.lexsort((np.arange(len(frequencies)), -frequencies))[:limit])  # columns are in alphabetical order
+            terms = self.vectorizer_.get_feature_names_out()[kept]
+            self.vectorizer_.vocabulary_ = {term: column for column, term in enumerate(terms.tolist())}
+            counts = counts[:, kept]
+            counts.sort_indices()
+        self.vectorizer_.set_params(max_features=limit)
+        return counts
 
     def get_feature_names_out(self, input_features=None):
         return self.vectorizer_.get_feature_names_out()

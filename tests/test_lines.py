@@ -54,9 +54,26 @@ def test_token_counts_equal_countvectorizer(parameters):
     vectorizer = CountVectorizer(dtype=np.float32, **parameters)
     fast = TokenCounts(vectorizer).fit(pd.Series(LINES))
     reference = vectorizer.fit(LINES)
+    if vectorizer.max_features is not None:  # the same terms but for ties, which go to the first in alphabetical order
+        reference = CountVectorizer(dtype=np.float32, vocabulary=most_frequent_terms(vectorizer, LINES), **parameters).fit(LINES)
     assert list(fast.get_feature_names_out()) == list(reference.get_feature_names_out())
     for lines in (LINES, UNSEEN, LINES[::-1] + LINES, [], [""]):
         assert same_matrix(fast.transform(pd.Series(lines, dtype=object)), reference.transform(lines))
+
+
+def most_frequent_terms(vectorizer, lines) -> list[str]:
+    """The vectorizer's max_features most frequent terms, ties to the first in alphabetical order."""
+    counts = CountVectorizer(**(vectorizer.get_params() | {"max_features": None})).fit(lines)
+    frequency = dict(zip(counts.get_feature_names_out(), np.asarray(counts.transform(lines).sum(axis=0)).ravel()))
+    return sorted(sorted(frequency, key=lambda term: (-frequency[term], term))[: vectorizer.max_features])
+
+
+def test_the_most_frequent_terms_kept_do_not_depend_on_how_ties_are_sorted():
+    # 30 terms seen once each: which 10 are kept is decided by their order alone.
+    lines = [f"term{k:02d}" for k in range(30)][::-1] + ["common common", "common"]
+    fast = TokenCounts(CountVectorizer(token_pattern=r"(?u)\b\w+\b", max_features=11)).fit(pd.Series(lines))
+    assert list(fast.get_feature_names_out()) == ["common"] + [f"term{k:02d}" for k in range(10)]
+    assert fast.transform(pd.Series(["term03 common term29"])).toarray().tolist() == [[1, 0, 0, 0, 1] + [0] * 6]
 
 
 def test_word_counts_by_hash_equal_countvectorizer_on_random_unicode():
