@@ -12,6 +12,7 @@ import gzip
 import io
 import itertools
 import json
+import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -214,8 +215,16 @@ def _check_distinct_outputs(sources: list[Source], out: Path) -> None:
         earlier = seen.setdefault(source.out_name, source.name)
         if earlier != source.name:
             raise CliError(f"{earlier} and {source.name} would both be written to {out / source.out_name}: clean them apart")
-        if source.path is not None and (out / source.out_name).resolve() == source.path.resolve():
+        if source.path is not None and _resolved(out / source.out_name) == _resolved(source.path):
             raise CliError(f"cleaning {source.name} into {out} would overwrite it: pass another --out")
+
+
+def _resolved(path: Path) -> Path:
+    """The path with its links followed, as far as they lead (a link to itself leads nowhere)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return path.absolute()
 
 
 def _write_text(stream, text: str) -> None:
@@ -599,7 +608,7 @@ def run_batch(args) -> int:
             with WatchdogPool(min(args.jobs, total), args.timeout, args.model, args.threshold, args.text) as pool:
                 for record in pool.run(itertools.chain([first], tasks)):
                     output.write(record)
-    return 0
+    return 1 if output.errors else 0  # as clean and score: 1 when a page of this run failed
 
 
 # --- Command line ---------------------------------------------------------------------------------
@@ -645,10 +654,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--jobs", type=_positive_int, default=settings.JOBS, metavar="N", help="worker processes (default: %(default)s, JOBS)")
     batch.add_argument(
         "--timeout",
-        type=_positive_float,
-        default=settings.PAGE_TIMEOUT,
+        type=_page_timeout,
+        default=str(settings.PAGE_TIMEOUT),  # a string, so that PAGE_TIMEOUT is checked as --timeout is
         metavar="SECONDS",
-        help="time limit per page; its worker is then replaced (default: %(default)g, PAGE_TIMEOUT)",
+        help=f"time limit per page, up to {MAX_TIMEOUT:g}; its worker is then replaced (default: %(default)s, PAGE_TIMEOUT)",
     )
     return parser
 
@@ -662,7 +671,7 @@ def _add_model_options(parser: argparse.ArgumentParser, text_help: str = "read e
     parser.add_argument("--text", action="store_true", help=text_help)
     parser.add_argument(
         "--threshold",
-        type=float,
+        type=_threshold,
         metavar="P",
         help="keep lines with P(content) >= P: lower keeps more (recall), higher keeps less (precision); "
         "default: the model's tuned decision, one threshold or each page's own (see the model card's rule)",
@@ -677,10 +686,22 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _positive_float(value: str) -> float:
+# The longest wait the workers' pipes take (poll's milliseconds in 32 bits are 24 days): a
+# longer --timeout made `batch` fail with a traceback.
+MAX_TIMEOUT = 1e6
+
+
+def _page_timeout(value: str) -> float:
     number = float(value)
-    if not number > 0:
-        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    if not 0 < number <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"{value} is not a number of seconds above 0 and up to {MAX_TIMEOUT:g}")
+    return number
+
+
+def _threshold(value: str) -> float:
+    number = float(value)
+    if math.isnan(number):  # every comparison with it is false: every line would be dropped
+        raise argparse.ArgumentTypeError(f"{value} is not a number")
     return number
 
 

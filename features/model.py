@@ -372,6 +372,8 @@ class BoilerplateModel:
 
     def _decide_lines(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """`_decide` of a frame of one or more pages (its `page` column)."""
+        if threshold is not None and threshold != threshold:  # nan: every comparison false, every line dropped
+            raise ValueError("threshold is nan: pass a number (0 keeps every line, above 1 none) or None")
         part = self.artifact[kind]
         probabilities = predict_lines(part, lines)
         thresholds = decision_thresholds(part, probabilities, lines) if threshold is None else float(threshold)

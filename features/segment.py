@@ -155,11 +155,30 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
 
 
 def _check_elements(html: str) -> None:
-    """A PageError for a page of more elements than MAX_PAGE_ELEMENTS, before its tree is built.
-    Start tags are counted as "<" less "</" (comments and a "<" in text count too: an upper bound)."""
+    """A PageError for a page of more elements than MAX_PAGE_ELEMENTS, or nested deeper than
+    MAX_PAGE_NESTING, before its tree is built. Start tags are counted as "<" less "</"
+    (comments and a "<" in text count too: an upper bound)."""
     elements = html.count("<") - html.count("</")
     if elements > settings.MAX_PAGE_ELEMENTS:
         raise PageError(f"page has about {elements:,} elements, over the {settings.MAX_PAGE_ELEMENTS:,} limit (MAX_PAGE_ELEMENTS)")
+    if elements > settings.MAX_PAGE_NESTING and (depth := _nesting(html)) > settings.MAX_PAGE_NESTING:
+        raise PageError(f"page nests elements {depth:,} deep, over the {settings.MAX_PAGE_NESTING:,} limit (MAX_PAGE_NESTING)")
+
+
+# The elements whose start tag makes the parser look down its stack of open elements for a <p>
+# to close (HTML's "has a p element in button scope"): nested in each other, each costs the
+# depth, and 100,000 nested <div>s took the parser 40 s (20,000: 0.6 s; <span>s: 0.01 s).
+_SCOPE_CHECKING_TAG = re.compile(
+    r"<(/?)(?:address|article|aside|blockquote|center|details|dialog|dir|div|dl|fieldset|figcaption|figure|footer|"
+    r"header|hgroup|main|menu|nav|ol|search|section|summary|ul)(?=[\s/>])", re.IGNORECASE)
+
+
+def _nesting(html: str) -> int:
+    """How deep the page nests those elements, as their start and end tags say."""
+    steps = np.fromiter((1 - 2 * bool(match.group(1)) for match in _SCOPE_CHECKING_TAG.finditer(html)), np.int64)
+    depth = np.cumsum(steps)
+    # An end tag with nothing open closes nothing: the depth never falls below 0.
+    return int((depth - np.minimum(np.minimum.accumulate(depth), 0)).max(initial=0))
 
 
 def _check_lines(count: int) -> None:
@@ -167,17 +186,25 @@ def _check_lines(count: int) -> None:
         raise PageError(f"page has over {settings.MAX_PAGE_LINES:,} lines, the limit (MAX_PAGE_LINES)")
 
 
-# The start of a line ("\n"-ended) that holds a character other than whitespace. A page has at
-# least as many non-blank lines by str.splitlines, which ends lines at more characters.
-_TEXT_LINE_START = re.compile(r"^[ \t]*\S", re.MULTILINE)
+# Where str.splitlines ends a line, and a line holding a character other than whitespace.
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
-def _check_text_lines(text: str) -> None:
-    """Refuse a plain-text page of too many lines before its lines are made: 3.3 million of
-    them took 320 MB to count after making them. Only a page of as many "\n" as the limit
-    is counted (a page of 180,000 lines would have taken 170 ms); the count stops at the limit."""
-    if len(text) > settings.MAX_PAGE_LINES and text.count("\n") >= settings.MAX_PAGE_LINES:
-        _check_lines(sum(1 for _ in islice(_TEXT_LINE_START.finditer(text), settings.MAX_PAGE_LINES + 1)))
+def _text_lines_pattern(breaks: str) -> re.Pattern:
+    return re.compile(f"[^{breaks}]*?\\S[^{breaks}]*")
+
+
+_TEXT_LINE = {breaks: _text_lines_pattern(breaks) for breaks in (_LINE_BREAKS, "\n")}
+
+
+def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
+    """Refuse a text of too many lines (ended by any of `breaks`) before its lines are made:
+    3.3 million of them took 320 MB to count after making them. Only a text of as many line
+    breaks as the limit is counted (a page of 180,000 lines would have taken 170 ms); the
+    count stops at the limit."""
+    limit = settings.MAX_PAGE_LINES
+    if len(text) > limit and sum(map(text.count, breaks)) >= limit:
+        _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
 
 
 def _visible_rows(html: str) -> tuple[list[tuple], tuple[int, int]]:
@@ -410,6 +437,7 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     block = sys.intern(tags[at]) if tags else "body"
     limit = settings.MAX_LINE_CHARS
     if block == "pre":  # preformatted blocks (code) keep their own line breaks
+        _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
         texts = [text for piece in raw.split("\n") if (text := _collapsed(piece, limit))]
     else:
         texts = [text] if (text := _collapsed(raw, limit)) else []

@@ -269,7 +269,7 @@ def test_batch_gives_every_input_exactly_one_record_and_resumes(tmp_path, capsys
     records = read_records(out)
     ok = {short_id(r, crawl): r for r in records if "error" not in r}
     errors = {short_id(r, crawl): r["error"] for r in records if "error" in r}
-    assert code == 0
+    assert code == 1  # some pages failed, as clean and score say it
     assert set(ok) == CRAWL_OK
     # The duplicate id is the one input whose id repeats: its error record names the reason.
     assert set(errors) == CRAWL_ERRORS | {"rec-html"} and len(records) == len(CRAWL_OK) + len(CRAWL_ERRORS) + 1
@@ -294,6 +294,24 @@ def test_batch_gives_every_input_exactly_one_record_and_resumes(tmp_path, capsys
     added = read_records(out)[len(records) :]
     assert [short_id(r, crawl) for r in added] == ["new.htm"]
     assert summary.startswith("boilerline batch: 1 ok, 0 errors, 13 skipped")
+
+
+@pytest.mark.parametrize("option", [("--timeout", "inf"), ("--timeout", "1e7"), ("--timeout", "0"), ("--threshold", "nan")])
+def test_an_out_of_range_option_is_refused_as_the_command_starts(tmp_path, capsys, option):
+    with pytest.raises(SystemExit) as exit_:
+        main(["batch", str(PAGES / "article.html"), "--out", str(tmp_path / "out.jsonl"), *option])
+    assert exit_.value.code == 2 and f"argument {option[0]}: {option[1]} is not" in capsys.readouterr().err
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_symlink_loop_among_the_inputs_is_one_error_and_the_other_pages_are_cleaned(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(PAGES / "article.html", pages / "article.html")
+    (pages / "loop.html").symlink_to("loop.html")
+    code, _, err = run_main(capsys, "clean", pages, "--out", tmp_path / "out")
+    assert code == 1 and "loop.html" in err and "Traceback" not in err
+    assert (tmp_path / "out" / "article.txt").read_text(encoding="utf-8").strip()
 
 
 def test_batch_redoes_the_record_an_interrupted_run_left_unfinished(tmp_path, capsys):
@@ -328,7 +346,7 @@ def test_a_page_past_the_time_limit_is_a_timeout_record_and_its_worker_is_replac
     out = tmp_path / "out.jsonl"
     code, _, err = run_main(capsys, "batch", pages, "--out", out, "--jobs", "1", "--timeout", "1")
     records = {Path(r["id"]).name: r for r in read_records(out)}
-    assert code == 0 and "2 ok, 1 errors" in err
+    assert code == 1 and "2 ok, 1 errors" in err
     assert records["0-slow.html"]["error"].startswith("timed out after 1 s")
     assert PARAGRAPH in records["1-article.html"]["text"]
     assert RECIPE_PARAGRAPH in records["2-recipe.htm"]["text"]

@@ -130,6 +130,39 @@ def test_a_text_page_is_counted_for_the_line_limit_as_its_lines_are(monkeypatch)
         segment_text("one\x0ctwo\n" * 60)
 
 
+def test_a_pre_of_more_lines_than_the_limit_is_refused_before_its_lines_are_made(monkeypatch):
+    made = []
+    monkeypatch.setattr("features.segment._collapsed", lambda text, limit: made.append(text) or text)
+    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    with pytest.raises(PageError, match="over 100 lines"):
+        segment_html("<pre>" + "line of code\n" * 101 + "</pre>")
+    assert made == []
+    monkeypatch.undo()
+    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    assert len(segment_html("<pre>" + "line of code\n\n \n\x0c" * 100 + "</pre>")) == 100  # only "\n" ends a line of a <pre>
+
+
+@pytest.mark.parametrize("end", ["\n", "\r", "\x0c", "\u2028", "\x85", "\r\n"])
+def test_a_text_page_is_refused_before_its_lines_are_made_whatever_ends_them(monkeypatch, end):
+    made = []
+    monkeypatch.setattr("features.segment._collapsed", lambda text, limit: made.append(text) or text)
+    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    with pytest.raises(PageError, match="over 100 lines"):
+        segment_text(f"a line{end}" * 101)
+    assert made == []
+
+
+def test_a_page_of_elements_nested_deeper_than_the_limit_is_refused_before_it_is_parsed(monkeypatch):
+    monkeypatch.setattr(settings, "MAX_PAGE_NESTING", 50)
+    monkeypatch.setattr("features.segment.LexborHTMLParser", None)  # never reached
+    with pytest.raises(PageError, match="nests elements 51 deep, over the 50 limit \\(MAX_PAGE_NESTING\\)"):
+        segment_html("<div>" * 25 + "<SECTION class=a>" * 26 + "text")
+    monkeypatch.undo()
+    monkeypatch.setattr(settings, "MAX_PAGE_NESTING", 50)
+    # Closed elements, end tags with nothing open, and deep <span>s (cheap to parse) do not count.
+    assert len(segment_html("</div>" * 60 + "<div>a</div>" * 60 + "<span>" * 60 + "<div>" * 50 + "deep")) == 61
+
+
 # --- Encodings --------------------------------------------------------------------------------
 
 
@@ -213,7 +246,8 @@ def test_a_large_page_gives_the_lines_a_small_one_gives(page, monkeypatch):
 
 
 @pytest.mark.parametrize("tag", ["div", "span"])
-def test_50000_nested_tags_neither_recurse_nor_lose_the_innermost_text(tag):
+def test_50000_nested_tags_neither_recurse_nor_lose_the_innermost_text(tag, monkeypatch):
+    monkeypatch.setattr(settings, "MAX_PAGE_NESTING", 50_000)  # the <div>s are refused by default
     page = f"<{tag}>level " * 500 + f"<{tag}>" * 49_500 + "innermost" + f"</{tag}>" * 50_000
     start = time.perf_counter()
     frame = segment_html(page)
