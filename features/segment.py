@@ -186,15 +186,9 @@ def _check_lines(count: int) -> None:
         raise PageError(f"page has over {settings.MAX_PAGE_LINES:,} lines, the limit (MAX_PAGE_LINES)")
 
 
-# Where str.splitlines ends a line, and a line holding a character other than whitespace.
-_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-def _text_lines_pattern(breaks: str) -> re.Pattern:
-    return re.compile(f"[^{breaks}]*?\\S[^{breaks}]*")
-
-
-_TEXT_LINE = {breaks: _text_lines_pattern(breaks) for breaks in (_LINE_BREAKS, "\n")}
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines ends a line
+# A line holding a character other than whitespace, for the line ends of plain text and of a <pre>.
+_TEXT_LINE = {breaks: re.compile(f"[^{breaks}]*?\\S[^{breaks}]*") for breaks in (_LINE_BREAKS, "\n")}
 
 
 def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
