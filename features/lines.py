@@ -367,13 +367,14 @@ def _joined(texts: list[str]) -> tuple[str, np.ndarray, np.ndarray]:
     return "\n".join(texts) + "\n", lengths, np.repeat(np.arange(len(texts), dtype=np.int32), lengths + 1)
 
 
-def _word_starts(bits: np.ndarray) -> np.ndarray:
+def _word_starts(bits: np.ndarray, split_unspaced: bool = True) -> np.ndarray:
     """Whether each character starts a word, as `COUNTED_WORD` finds them: a run of word
-    characters, or one character of a script written without spaces."""
+    characters, or one character of a script written without spaces; with `split_unspaced`
+    False, as the regular expression `\\w+` does (runs of word characters only)."""
     in_word = (bits & _WORD_CHAR) > 0
     starts = in_word & ~np.concatenate([[False], in_word[:-1]])
     unspaced = (bits & _UNSPACED_WORD) > 0
-    if unspaced.any():  # each such character is a word, and so is what follows one
+    if split_unspaced and unspaced.any():  # each such character is a word, and so is what follows one
         starts |= unspaced | in_word & np.concatenate([[False], unspaced[:-1]])
     return starts
 
@@ -450,10 +451,9 @@ def _hashes_of_strings(strings: list[str]) -> np.ndarray:
 
 
 def _word_spans(bits: np.ndarray, split_unspaced: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Where each word starts and ends (exclusive): words as `COUNTED_WORD` finds them, or with
-    `split_unspaced` False, as the regular expression `\\w+` does."""
+    """Where each word (`_word_starts`) starts and ends (exclusive)."""
     in_word = (bits & _WORD_CHAR) > 0
-    starts = _word_starts(bits) if split_unspaced else in_word & ~np.concatenate([[False], in_word[:-1]])
+    starts = _word_starts(bits, split_unspaced)
     # A word ends before a character that is not in a word, or that starts the next word.
     ends = in_word & ~np.append(in_word[1:] & ~starts[1:], False)
     return np.flatnonzero(starts), np.flatnonzero(ends) + 1
@@ -467,11 +467,15 @@ def _stopword_hashes(stopwords: frozenset) -> np.ndarray:
 
 def _are_stopwords(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, stopwords: frozenset) -> np.ndarray:
     """Whether each word (of the lowercased characters `codes`) is one of the stopwords."""
-    known = _stopword_hashes(stopwords)
+    return _looked_up(_stopword_hashes(stopwords), word_hashes(codes, starts, ends))[1]
+
+
+def _looked_up(known: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `hashes`, its place in the sorted `known` hashes, and whether it is there."""
     if not len(known):
-        return np.zeros(len(starts), dtype=bool)
-    hashes = word_hashes(codes, starts, ends)
-    return known[np.minimum(np.searchsorted(known, hashes), len(known) - 1)] == hashes
+        return np.zeros(len(hashes), dtype=np.int64), np.zeros(len(hashes), dtype=bool)
+    at = np.minimum(np.searchsorted(known, hashes), len(known) - 1)
+    return at, known[at] == hashes
 
 
 class StructureTokens(TransformerMixin, BaseEstimator):
@@ -662,12 +666,9 @@ def counts_of_words(texts: list[str], hashes: np.ndarray, columns: np.ndarray, n
         joined, _, row_of = _joined(list(map(str.lower, texts[rows])))
         codes = _code_points(joined)
         starts, ends = _word_spans(_bits_of(codes), split_unspaced=False)
-        if len(hashes) and len(starts):
-            word = word_hashes(codes, starts, ends)
-            at = np.minimum(np.searchsorted(hashes, word), len(hashes) - 1)
-            known = hashes[at] == word
-            found_rows.append(row_of[starts[known]] + rows.start)
-            found_columns.append(columns[at[known]])
+        at, known = _looked_up(hashes, word_hashes(codes, starts, ends))
+        found_rows.append(row_of[starts[known]] + rows.start)
+        found_columns.append(columns[at[known]])
     return counts_matrix(np.concatenate(found_rows), np.concatenate(found_columns), len(texts), n_columns, dtype)
 
 
