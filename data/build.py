@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from features import settings
-from features.segment import PageError, segment_html, segment_text
+from features.segment import PageError, cut_for_scoring, segment_html, segment_text
 
 from .align import label_lines
 from .fetch import raw_dir
@@ -56,7 +56,8 @@ def label_page(page: Page) -> tuple[pd.DataFrame | None, list[dict], str | None]
         labels = page.labels if page.labels is not None else label_lines(texts, page.gold)
         if len(labels) != len(texts):
             return None, [], f"{len(labels)} labels for {len(texts)} lines"
-        labelled.append(frame.assign(rendering=rendering, label=np.asarray(labels, dtype=np.int8)))
+        # Labelled whole, kept as the model reads them.
+        labelled.append(cut_for_scoring(frame, texts).assign(rendering=rendering, label=np.asarray(labels, dtype=np.int8)))
         if page.gold is not None:
             kept = "\n".join(t for t, y in zip(texts, labels) if y)
             ceilings.append({

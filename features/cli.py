@@ -137,7 +137,8 @@ def page_kind(name: str, raw: bytes, force_text: bool) -> str:
 
 
 def read_page(source: Source) -> bytes:
-    """The bytes of a page (gunzipped when its name ends in .gz); PageError when it cannot be read."""
+    """The bytes of a page, gunzipped when its name ends in .gz or its bytes are gzip's (stdin,
+    a response saved still compressed); PageError when it cannot be read."""
     # One byte over the limit tells a page that is too large without reading all of it.
     limit = settings.MAX_PAGE_BYTES
     try:
@@ -146,6 +147,9 @@ def read_page(source: Source) -> bytes:
         else:
             with _open(source.path, "rb") as stream:
                 raw = stream.read(limit + 1)
+        if raw.startswith(GZIP_MAGIC):
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+                raw = stream.read(limit + 1)
     except READ_ERRORS as error:
         raise PageError(f"{source.name}: cannot read it ({_reason(error)})") from None
     if len(raw) > limit:
@@ -153,6 +157,7 @@ def read_page(source: Source) -> bytes:
     return raw
 
 
+GZIP_MAGIC = b"\x1f\x8b"  # no text or markup starts with these bytes
 READ_ERRORS = (OSError, EOFError, zlib.error)  # what a missing, unreadable or broken .gz file raises
 
 
@@ -303,18 +308,25 @@ def _open_records(path: str):
 
 
 def _count_records(path: str) -> int:
-    try:
-        with _open_records(path) as stream:
-            return sum(1 for line in stream if line.strip())
-    except READ_ERRORS as error:
-        raise CliError(f"cannot read the records of {path} ({_reason(error)})") from None
+    return sum(1 for _ in _record_lines(path))
 
 
 def _record_tasks(path: str) -> Iterator[Task | dict]:
-    with _open_records(path) as stream:
-        for number, line in enumerate(stream, 1):
-            if line.strip():
-                yield _record_task(line, f"{path}:{number}")
+    for where, line in _record_lines(path):
+        yield _record_task(line, where) if isinstance(line, str) else {"id": where, "error": f"cannot read the records from here on ({_reason(line)})"}
+
+
+def _record_lines(path: str) -> Iterator[tuple[str, str | Exception]]:
+    """Each non-blank line of a JSONL file with where it is; a file that breaks (a truncated
+    .gz) gives the lines before the break, then the error where it broke."""
+    number = 0
+    try:
+        with _open_records(path) as stream:
+            for number, line in enumerate(stream, 1):
+                if line.strip():
+                    yield f"{path}:{number}", line
+    except READ_ERRORS as error:
+        yield f"{path}:{number + 1}", error
 
 
 def _record_task(line: str, where: str) -> Task | dict:
@@ -323,7 +335,8 @@ def _record_task(line: str, where: str) -> Task | dict:
         record = json.loads(line)
     except json.JSONDecodeError as error:
         return {"id": where, "error": f"bad JSON line ({error})"}
-    if not isinstance(record, dict) or not isinstance(record.get("id"), (str, int)):
+    # JSON's true and false would be Python's 1 and 0, the same ids as those numbers.
+    if not isinstance(record, dict) or not isinstance(record.get("id"), (str, int)) or isinstance(record["id"], bool):
         return {"id": where, "error": 'not a record with an "id" (a string or an integer)'}
     pages = {kind: record[kind] for kind in ("html", "text") if kind in record}
     if len(pages) != 1 or not isinstance(next(iter(pages.values())), str):
@@ -663,7 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file (.html .htm .txt, or .gz of them), folder, glob, or - for stdin")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file (.html .htm .txt, or .gz of them), folder, glob, or - for stdin; gzip bytes are gunzipped whatever the name")
     _add_model_options(parser)
 
 

@@ -34,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import settings
 from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
-from .segment import PageError, segment_html, segment_text
+from .segment import PageError, cut_for_scoring, segment_html, segment_text
 
 FORMAT = "boilerline"
 FORMAT_VERSION = 12
@@ -375,14 +375,19 @@ class BoilerplateModel:
         if threshold is not None and threshold != threshold:  # nan: every comparison false, every line dropped
             raise ValueError("threshold is nan: pass a number (0 keeps every line, above 1 none) or None")
         part = self.artifact[kind]
+        texts = lines["text"].tolist()
+        lines = cut_for_scoring(lines, texts)
         probabilities = predict_lines(part, lines)
         thresholds = decision_thresholds(part, probabilities, lines) if threshold is None else float(threshold)
-        return lines["text"].tolist(), probabilities, probabilities >= thresholds
+        return texts, probabilities, probabilities >= thresholds
 
     def _decide_pages(self, kind: str, pages: Iterable[str | bytes], threshold: float | None) -> Iterator[tuple]:
-        """`_decide` of each page, lazily; a wrong kind is said at the call, not at the first page."""
+        """`_decide` of each page, lazily; a wrong kind, or one page given where an iterable of
+        pages is asked for, is said at the call, not at the first page."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        if isinstance(pages, (str, bytes, bytearray, memoryview)):  # iterating it would score each character
+            raise TypeError(f"pages must be an iterable of pages, not one page ({type(pages).__name__}): pass [page]")
         return self._decide_batches(kind, pages, threshold)
 
     def _decide_batches(self, kind: str, pages: Iterable[str | bytes], threshold: float | None) -> Iterator[tuple]:

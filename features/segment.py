@@ -69,11 +69,14 @@ SECTION_TAGS = ("nav", "footer", "aside", "header", "article", "main", "form")
 _SECTION_TAGS = frozenset(SECTION_TAGS)
 
 LARGE_PAGE_CHARS = 1_000_000  # pages above this give their parse tree's memory back at once
+LONG_TEXT_CHARS = 100_000  # texts above this have their spaces collapsed without listing their words
+_SPACES = re.compile(r"\s+")
 _MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform.startswith("linux") else None
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _JUNK = re.compile(r"[\ufffd\x01-\x08\x0e-\x1f\x7f-\x9f]")
 MAX_JUNK_SHARE = 0.3  # a page with more undecodable characters than this is binary
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 # Declared charsets that browsers read otherwise (WHATWG Encoding standard): latin-1 and ASCII
 # mean windows-1252, whose 0x80-0x9F are the curly quotes, dashes and euro signs such pages
@@ -92,14 +95,15 @@ class PageError(ValueError):
 
 
 def decode_page(page: str | bytes) -> str:
-    """Bytes to text: a BOM, then the charset the page declares, then UTF-8, never failing."""
+    """Bytes to text, never failing: a BOM, else the charset the page declares, else UTF-8, or
+    windows-1252 for text that is not UTF-8."""
     if isinstance(page, str):
         text = page
     elif isinstance(page, (bytes, bytearray, memoryview)):
         raw = bytes(page)
         if len(raw) > settings.MAX_PAGE_BYTES:
             raise PageError(f"page is {len(raw):,} bytes, over the {settings.MAX_PAGE_BYTES:,} limit")
-        text = raw.decode(_declared_encoding(raw), errors="replace")
+        text = _decoded(raw)
     else:
         raise TypeError(f"a page must be str or bytes, not {type(page).__name__}")
     if len(text) > settings.MAX_PAGE_BYTES:
@@ -120,7 +124,29 @@ def _without_lone_surrogates(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _declared_encoding(raw: bytes) -> str:
+def _decoded(raw: bytes) -> str:
+    encoding = _declared_encoding(raw)
+    if encoding is not None:
+        return raw.decode(encoding, errors="replace")
+    text = raw.decode("utf-8", errors="replace")
+    return raw.decode("cp1252", errors="replace") if _reads_as_windows_1252(raw, text) else text
+
+
+def _reads_as_windows_1252(raw: bytes, as_utf8: str) -> bool:
+    """Whether undeclared bytes that are not UTF-8 are text in windows-1252, as browsers read
+    them (WHATWG's default for Western locales): reading them so spoils fewer characters (the
+    valid non-ASCII ones) than the UTF-8 reading does (the invalid sequences), and they hold
+    hardly any control bytes (random bytes are 11% controls; the junk check then refuses
+    their U+FFFDs)."""
+    bad = as_utf8.count("\ufffd")
+    if not bad:
+        return False
+    valid = len(as_utf8) - len(as_utf8.encode("ascii", "ignore")) - bad
+    controls = len(raw) - len(raw.translate(None, _CONTROL_BYTES))
+    return bad > valid and controls * 100 <= len(raw)
+
+
+def _declared_encoding(raw: bytes) -> str | None:
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if raw.startswith(bom):
             return encoding
@@ -129,9 +155,9 @@ def _declared_encoding(raw: bytes) -> str:
         try:
             name = codecs.lookup(match.group(1).decode("ascii")).name
             return _AS_BROWSERS_READ.get(name, name)
-        except LookupError:
+        except LookupError:  # an unknown name is no declaration
             pass
-    return "utf-8"
+    return None
 
 
 def segment_html(page: str | bytes) -> pd.DataFrame:
@@ -231,7 +257,7 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     texts, blank_before, paragraphs = [], [], []
     blank, paragraph = False, 1
     for raw in text.splitlines():
-        line = _collapsed(raw, settings.MAX_LINE_CHARS)
+        line = _collapse_spaces(raw)
         if not line:
             blank = True
             continue
@@ -337,8 +363,11 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
         elif tag in INVISIBLE_TAGS or tag.startswith("-"):
             pass
         elif len(tags) >= max_depth:
-            # Below MAX_DEPTH an element is flattened into its ancestor's line, text and all.
+            # Below MAX_DEPTH an element is flattened into its ancestor's line, text and all;
+            # a block element's text is a separate word there, as it was a separate line.
             text = node.text(separator=" ") or ""
+            if tag in BLOCK_TAGS:
+                text = f" {text} "
         else:
             is_block = tag in BLOCK_TAGS
             if is_block and parts:
@@ -429,12 +458,11 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     """The rows of one line: the text `raw` collected inside the open elements `tags`."""
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
     block = sys.intern(tags[at]) if tags else "body"
-    limit = settings.MAX_LINE_CHARS
     if block == "pre":  # preformatted blocks (code) keep their own line breaks
         _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
-        texts = [text for piece in raw.split("\n") if (text := _collapsed(piece, limit))]
+        texts = [text for piece in raw.split("\n") if (text := _collapse_spaces(piece))]
     else:
-        texts = [text] if (text := _collapsed(raw, limit)) else []
+        texts = [text] if (text := _collapse_spaces(raw)) else []
     if not texts:
         return []
     # Interned here (block above too): the cells of one table share a path and classes, and
@@ -460,20 +488,20 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     ]
 
 
-def _collapsed(text: str, limit: int) -> str:
-    """`_collapse_spaces(text)[:limit]`, without cutting all of a 10 MB line into words
-    (110 MB): the collapsed start of a text is the start of the collapsed text, so a start
-    that collapses to `limit` characters or more is enough."""
-    size = 2 * limit
-    while size < len(text):
-        start = _collapse_spaces(text[:size])
-        if len(start) >= limit:
-            return start[:limit]
-        size *= 4
-    return _collapse_spaces(text)[:limit]
-
-
 def _collapse_spaces(text: str) -> str:
-    """Runs of whitespace as one space, none at the ends: what `re.sub(r"\\s+", " ", text).strip()`
-    gives (str.split and \\s take the same characters for whitespace), in a third of the time."""
+    """Runs of whitespace as one space, none at the ends. `str.split` takes the same characters
+    for whitespace as `\\s`, in a third of the regular expression's time, but a list of every
+    word of a 10 MB line takes 110 MB: long texts take the regular expression."""
+    if len(text) > LONG_TEXT_CHARS:
+        return _SPACES.sub(" ", text).strip()
     return " ".join(text.split())
+
+
+def cut_for_scoring(lines: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
+    """`lines` (whose texts are `texts`) with each text cut to MAX_LINE_CHARS, as the model
+    reads them: a 10 MB line costs no more to score than a long paragraph. The cleaned text
+    keeps each line whole."""
+    limit = settings.MAX_LINE_CHARS
+    if max(map(len, texts), default=0) <= limit:
+        return lines
+    return lines.assign(text=[text[:limit] for text in texts], link_chars=np.minimum(lines["link_chars"].to_numpy(), limit))

@@ -113,6 +113,18 @@ def test_clean_stdin_sniffs_plain_text(monkeypatch, capsys):
     assert out.splitlines() == [line for line in (PAGES / "article.txt").read_text().splitlines() if line.strip()]
 
 
+def test_gzip_bytes_on_stdin_or_in_a_file_not_named_gz_are_gunzipped(tmp_path, monkeypatch, capsys, model):
+    compressed = gzip.compress((PAGES / "article.html").read_bytes())
+    fake_stdin(monkeypatch, compressed)
+    code, out, _ = run_main(capsys, "clean", "-")
+    assert code == 0 and out == model.clean_html((PAGES / "article.html").read_bytes()) + "\n"
+    (tmp_path / "saved.html").write_bytes(compressed)  # a response saved without its Content-Encoding undone
+    assert run_main(capsys, "clean", tmp_path / "saved.html")[1] == out
+    fake_stdin(monkeypatch, compressed[:200])
+    code, out, err = run_main(capsys, "clean", "-")
+    assert code == 1 and out == "" and "-: cannot read it (Compressed file ended" in one_error_line(err)
+
+
 def test_clean_threshold_is_the_precision_recall_knob(capsys):
     _, everything, _ = run_main(capsys, "clean", PAGES / "article.html", "--threshold", "0")
     _, default, _ = run_main(capsys, "clean", PAGES / "article.html")
@@ -326,6 +338,29 @@ def test_batch_redoes_the_record_an_interrupted_run_left_unfinished(tmp_path, ca
     assert code == 0 and "1 ok, 0 errors, 1 skipped" in err
     assert [r["id"] for r in records] == [str(pages / "a.html"), str(pages / "b.html")]
     assert PARAGRAPH in records[1]["text"]
+
+
+def test_a_truncated_jsonl_gz_keeps_its_records_before_the_break_and_says_where_it_broke(tmp_path, capsys):
+    records = [json.dumps({"id": f"page-{number}", "text": f"Page {number} has a paragraph of plain words."}) for number in range(2000)]
+    whole = gzip.compress(("\n".join(records) + "\n").encode(), mtime=0)
+    (tmp_path / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])
+    out = tmp_path / "out.jsonl"
+    code, _, err = run_main(capsys, "batch", tmp_path / "cut.jsonl.gz", "--out", out)
+    written = read_records(out)
+    (broken,) = [r for r in written if "error" in r]
+    kept = {r["id"] for r in written if "error" not in r}
+    assert code == 1 and "Traceback" not in err
+    assert 0 < len(kept) < 2000 and kept == {f"page-{number}" for number in range(len(kept))}
+    assert broken["id"] == f"{tmp_path / 'cut.jsonl.gz'}:{len(kept) + 1}" and "cannot read the records from here on" in broken["error"]
+
+
+def test_batch_refuses_a_true_or_false_id_which_would_be_the_number_1_or_0(tmp_path, capsys):
+    records = [{"id": 1, "text": "A page of words."}, {"id": True, "text": "Another page of words."}]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
+    code, _, _ = run_main(capsys, "batch", tmp_path / "in.jsonl", "--out", tmp_path / "out.jsonl")
+    written = {r["id"]: r for r in read_records(tmp_path / "out.jsonl")}
+    assert code == 1 and len(written) == 2 and "error" not in written[1]
+    assert 'not a record with an "id"' in written[f"{tmp_path / 'in.jsonl'}:2"]["error"]
 
 
 def test_batch_refuses_to_append_to_a_file_that_is_not_its_output(tmp_path, capsys):

@@ -282,6 +282,21 @@ def test_threshold_zero_keeps_every_line_and_above_one_keeps_none(model):
     assert model.clean_text(page("article.txt"), threshold=1.01) == ""
 
 
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_a_line_longer_than_max_line_chars_is_scored_cut_and_given_back_whole(model, kind, monkeypatch):
+    monkeypatch.setattr(settings, "MAX_LINE_CHARS", 300)
+    source = page("article.html" if kind == "html" else "article.txt").decode()
+    long = "A paragraph that goes on " + "and on " * 100 + "to its end."
+    cut = long[: settings.MAX_LINE_CHARS]
+    score = model.score_html if kind == "html" else model.score_text
+    before = ("<p>{}</p><p>" if kind == "html" else "{}\n\n") + ARTICLE_PARAGRAPHS[2]  # a paragraph of its own
+    whole = score(source.replace(ARTICLE_PARAGRAPHS[2], before.format(long)))
+    as_cut = score(source.replace(ARTICLE_PARAGRAPHS[2], before.format(cut)))
+    assert [line.text for line in whole] == [line.text.replace(cut, long) for line in as_cut]
+    assert long in [line.text for line in whole]
+    assert [line.p_content for line in whole] == [line.p_content for line in as_cut]
+
+
 @pytest.mark.parametrize("empty", ["", b"", "   \n\n  ", b"\x00\x00"])
 def test_an_empty_page_gives_no_lines(model, empty):
     assert model.score_html(empty) == []
@@ -358,3 +373,6 @@ def test_a_page_that_cannot_be_scored_stops_many_pages_after_those_before_it(mod
         list(model.clean_pages(["<p>a page</p>", 42], "html"))
     with pytest.raises(ValueError, match="kind must be one of"):
         model.clean_pages([], "pdf")  # at the call, before any page is read
+    for one_page in ("<p>a page</p>", b"<p>a page</p>"):
+        with pytest.raises(TypeError, match="not one page"):
+            model.score_pages(one_page, "html")

@@ -12,7 +12,7 @@ import pytest
 
 import features.segment
 from features import settings
-from features.segment import COLUMN_TYPES, LINE_COLUMNS, PageError, _collapse_spaces, _collapsed, decode_page, segment_html, segment_text
+from features.segment import COLUMN_TYPES, LINE_COLUMNS, PageError, _collapse_spaces, cut_for_scoring, decode_page, segment_html, segment_text
 
 # "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
 QUICK_SECONDS = 15
@@ -63,7 +63,10 @@ def test_binary_junk_is_segmented_without_error_and_without_nul():
 
 
 def test_invalid_utf8_is_replaced_and_the_valid_text_kept():
-    assert texts(b"<p>caf\xc3 na\xefve \xff\xfe ok \xc3\xa9</p>") == ["caf\ufffd na\ufffdve \ufffd\ufffd ok \u00e9"]
+    # More valid UTF-8 characters than broken bytes: UTF-8, whose reading spoils fewer of them.
+    assert texts(b"<p>caf\xc3 na\xefve \xff ok \xc3\xa9 \xc3\xa0 \xc3\xbc \xe2\x82\xac</p>") == ["caf\ufffd na\ufffdve \ufffd ok \u00e9 \u00e0 \u00fc \u20ac"]
+    # More broken bytes than valid characters: windows-1252, which spoils the one valid character.
+    assert texts(b"<p>caf\xe9 na\xefve \xff ok \xc3\xa9</p>") == ["caf\u00e9 na\u00efve \u00ff ok \u00c3\u00a9"]
 
 
 def test_decode_page_drops_nul_and_leaves_str_as_it_is():
@@ -132,7 +135,7 @@ def test_a_text_page_is_counted_for_the_line_limit_as_its_lines_are(monkeypatch)
 
 def test_a_pre_of_more_lines_than_the_limit_is_refused_before_its_lines_are_made(monkeypatch):
     made = []
-    monkeypatch.setattr("features.segment._collapsed", lambda text, limit: made.append(text) or text)
+    monkeypatch.setattr("features.segment._collapse_spaces", lambda text: made.append(text) or text)
     monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
     with pytest.raises(PageError, match="over 100 lines"):
         segment_html("<pre>" + "line of code\n" * 101 + "</pre>")
@@ -145,7 +148,7 @@ def test_a_pre_of_more_lines_than_the_limit_is_refused_before_its_lines_are_made
 @pytest.mark.parametrize("end", ["\n", "\r", "\x0c", "\u2028", "\x85", "\r\n"])
 def test_a_text_page_is_refused_before_its_lines_are_made_whatever_ends_them(monkeypatch, end):
     made = []
-    monkeypatch.setattr("features.segment._collapsed", lambda text, limit: made.append(text) or text)
+    monkeypatch.setattr("features.segment._collapse_spaces", lambda text: made.append(text) or text)
     monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
     with pytest.raises(PageError, match="over 100 lines"):
         segment_text(f"a line{end}" * 101)
@@ -206,32 +209,46 @@ def test_a_utf16_declaration_in_an_ascii_readable_page_means_utf8():
 
 def test_an_unknown_charset_falls_back_to_utf8():
     assert texts(declaring("no-such-charset", "caf\u00e9").encode("utf-8")) == ["caf\u00e9"]
+    assert texts(declaring("no-such-charset", "caf\u00e9").encode("cp1252")) == ["caf\u00e9"]
+
+
+def test_undeclared_bytes_that_are_not_utf8_are_read_as_windows_1252():
+    body = "\u201cGr\u00fc\u00dfe\u201d, caf\u00e9 \u2013 5 \u20ac"
+    assert texts(f"<p>{body}</p>".encode("cp1252")) == [body]
+    assert segment_text(f"{body}\nna\u00efve".encode("cp1252"))["text"].tolist() == [body, "na\u00efve"]
+
+
+def test_undeclared_utf8_with_a_broken_byte_stays_utf8():
+    page = "<p>caf\u00e9 na\u00efve \u65e5\u672c</p>".encode("utf-8").replace(b"</p>", b" \xff</p>")
+    assert texts(page) == ["caf\u00e9 na\u00efve \u65e5\u672c \ufffd"]
 
 
 # --- Size and depth ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "page",
+    "page, words",
     [
-        "<html><body><p>" + "word " * 2_000_000 + "</p></body></html>",  # 10 MB of text, one line
-        "<p>" + "x" * 10_000_000,  # one 10 MB word, never closed
-        "<p>" + '<a href="#">link</a> ' * 500_000,  # 10 MB of inline markup on one line
+        ("<html><body><p>" + "word " * 2_000_000 + "</p></body></html>", ["word"] * 2_000_000),  # 10 MB of text, one line
+        ("<p>" + "x" * 10_000_000, ["x" * 10_000_000]),  # one 10 MB word, never closed
+        ("<p>" + '<a href="#">link</a> ' * 500_000, ["link"] * 500_000),  # 10 MB of inline markup on one line
     ],
 )
-def test_a_10mb_one_line_page_is_quick_and_its_lines_bounded(page):
+def test_a_10mb_one_line_page_is_quick_and_whole_and_cut_for_scoring(page, words):
     start = time.perf_counter()
     frame = segment_html(page.encode())
     assert time.perf_counter() - start < QUICK_SECONDS
-    assert 1 <= len(frame) and frame["text"].str.len().max() <= settings.MAX_LINE_CHARS
-    assert (frame["link_chars"] <= frame["text"].str.len()).all()
+    assert len(frame) == 1 and frame["text"].iloc[0] == " ".join(words)
+    scored = cut_for_scoring(frame, frame["text"].tolist())
+    assert scored["text"].str.len().max() == settings.MAX_LINE_CHARS
+    assert (scored["link_chars"] <= scored["text"].str.len()).all()
 
 
-def test_a_10mb_one_line_text_page_is_quick_and_bounded():
+def test_a_10mb_one_line_text_page_is_quick_and_whole():
     start = time.perf_counter()
     frame = segment_text("word " * 2_000_000)
     assert time.perf_counter() - start < QUICK_SECONDS
-    assert frame["text"].str.len().tolist() == [settings.MAX_LINE_CHARS]
+    assert frame["text"].tolist() == [("word " * 2_000_000).strip()]
 
 
 @pytest.mark.parametrize("page", [
@@ -257,6 +274,12 @@ def test_50000_nested_tags_neither_recurse_nor_lose_the_innermost_text(tag, monk
     assert frame["text"].str.len().max() <= settings.MAX_LINE_CHARS
     # Below MAX_DEPTH the elements are flattened into their ancestor's line, text and all.
     assert frame["text"].iloc[-1].endswith("level innermost")
+
+
+@pytest.mark.parametrize("max_depth", range(2, 9))
+def test_at_max_depth_a_flattened_block_is_a_word_of_its_own(max_depth, monkeypatch):
+    monkeypatch.setattr(settings, "MAX_DEPTH", max_depth)
+    assert " ".join(texts("<div>" * 4 + "first<div>second<p>third</p></div>fourth")) == "first second third fourth"
 
 
 # --- Malformed HTML ---------------------------------------------------------------------------
@@ -392,13 +415,13 @@ def test_segment_text_counts_repeats_and_decodes_bytes():
     assert frame["text"].iloc[-1] == "\ufffd caf\u00e9"
 
 
-def test_a_long_line_is_cut_as_if_all_of_it_were_collapsed_first():
+def test_long_texts_have_their_spaces_collapsed_as_short_ones(monkeypatch):
     rng = random.Random(7)
-    pieces = ["a", "bc", " ", "   ", "\n", "\t", "\u00a0", "\u2003", "word"]
-    for _ in range(5_000):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 300)))
-        limit = rng.randint(1, 40)
-        assert _collapsed(text, limit) == _collapse_spaces(text)[:limit]
+    pieces = ["a", "bc", " ", "   ", "\n", "\t", "\u00a0", "\u2003", "\x1c", "\u200b", "\u3000", "word"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 300))) for _ in range(5_000)]
+    short = [_collapse_spaces(text) for text in texts]
+    monkeypatch.setattr(features.segment, "LONG_TEXT_CHARS", 0)
+    assert [_collapse_spaces(text) for text in texts] == short == [" ".join(text.split()) for text in texts]
 
 
 # --- The main element -----------------------------------------------------------------------------
