@@ -194,7 +194,7 @@ class LineStats(TransformerMixin, BaseEstimator):
         yield "punct_share", counts["punct"] / np.maximum(chars, 1)
         yield "digit_share", counts["digits"] / np.maximum(chars, 1)
         yield "upper_share", counts["upper"] / np.maximum(chars, 1)
-        yield "pipe_count", np.fromiter((t.count("|") for t in texts), float, n)
+        yield "pipe_count", counts["pipes"].astype(float)
         if self.html:
             yield "link_share", X["link_chars"].to_numpy(float) / np.maximum(chars, 1)
             yield "log_depth", np.log1p(X["depth"].to_numpy(float))
@@ -272,7 +272,7 @@ _CHARACTER_BITS = np.full(sys.maxunicode + 1, _NOT_SEEN, dtype=np.uint16)
 # Characters per pass of character_counts (whole lines, one at least): its arrays take about
 # 20 bytes a character.
 CHARACTER_CHUNK = 500_000
-_COUNTS = np.dtype([(name, np.int32) for name in ("words", "word_chars", "stopwords", "punct", "digits", "upper")]
+_COUNTS = np.dtype([(name, np.int32) for name in ("words", "word_chars", "stopwords", "punct", "digits", "upper", "pipes")]
                    + [(name, bool) for name in ("ends_sentence", "starts_upper", "bullet")])
 
 
@@ -307,7 +307,8 @@ def _bits_of(codes: np.ndarray) -> np.ndarray:
 
 def character_counts(texts: list[str], stopwords: frozenset = frozenset()) -> np.ndarray:
     """Per line: words, characters in words and stopwords (of the lowercased line, words as
-    `COUNTED_WORD` finds them), punctuation (neither word nor space), digits and upper-case letters;
+    `COUNTED_WORD` finds them), punctuation (neither word nor space), digits, upper-case letters
+    and pipes ("|");
     whether it ends like a sentence, starts upper-case, starts like a bullet ("• ").
 
     Counted over the page's characters at once by array look-ups, not by regular
@@ -386,7 +387,9 @@ def _chunk_counts(texts: list[str], stopwords: frozenset) -> np.ndarray:
     counts = np.zeros(n, dtype=_COUNTS)
     if not n:
         return counts
-    bits = _bits_of(_code_points(page))
+    codes = _code_points(page)
+    bits = _bits_of(codes)
+    counts["pipes"] = np.bincount(line_of, weights=codes == 124, minlength=n)  # "|", which menus and breadcrumbs split by
     counts["punct"] = np.bincount(line_of, weights=(bits & (_WORD_CHAR | _SPACE)) == 0, minlength=n)
     counts["digits"] = np.bincount(line_of, weights=(bits & _DIGIT) > 0, minlength=n)
     counts["upper"] = np.bincount(line_of, weights=(bits & _UPPER) > 0, minlength=n)

@@ -10,7 +10,7 @@ import ctypes
 import re
 import sys
 from collections import Counter
-from itertools import islice
+from itertools import chain, islice
 
 import numpy as np
 import pandas as pd
@@ -69,6 +69,7 @@ SECTION_TAGS = ("nav", "footer", "aside", "header", "article", "main", "form")
 _SECTION_TAGS = frozenset(SECTION_TAGS)
 
 LARGE_PAGE_CHARS = 1_000_000  # pages above this give their parse tree's memory back at once
+LARGE_FRAME_LINES = 100_000  # frames above this give their columns' lists back once made
 LONG_TEXT_CHARS = 100_000  # texts above this have their spaces collapsed without listing their words
 _SPACES = re.compile(r"\s+")
 _MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform.startswith("linux") else None
@@ -162,6 +163,12 @@ def _declared_encoding(raw: bytes) -> str | None:
 
 def segment_html(page: str | bytes) -> pd.DataFrame:
     """One row per block of visible text, in page order, with where it came from."""
+    return lines_frame([html_columns(page)])
+
+
+def html_columns(page: str | bytes) -> dict:
+    """The columns of `segment_html(page)`, as lists and arrays: `lines_frame` makes the frame
+    of many pages at once (a frame costs about 0.7 ms however few its lines)."""
     html = decode_page(page)
     _check_elements(html)
     rows, (main_first, main_last) = _visible_rows(html)
@@ -177,7 +184,7 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
     # Inside the main element when the element around the line's block is it or inside it.
     box1 = columns["box1"] = np.asarray(columns["box1"], dtype=COLUMN_TYPES["box1"])
     columns["in_main"] = (box1 >= main_first) & (box1 <= main_last)
-    return _finish(columns)
+    return _with_page_columns(columns)
 
 
 def _check_elements(html: str) -> None:
@@ -239,7 +246,7 @@ def _return_freed_memory() -> None:
 
     The tree of a 10 MB page of 570,000 table cells takes 200 MB. Freed, glibc kept it in
     the heap, while the arrays made next mostly came from new mappings: the process's peak
-    held both. Trimming costs milliseconds, so only pages over LARGE_PAGE_CHARS pay it.
+    held both. Trimming costs milliseconds, so only large pages and frames pay it.
     """
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
@@ -249,6 +256,11 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     """One row per non-blank line of a plain-text page; `blank_before` remembers paragraph breaks.
     The columns that are the same on every line (tag, path, attrs, roles, sections, link_chars,
     depth, hidden, box2, box3, in_main) are read-only: `copy()` the frame to edit them in place."""
+    return lines_frame([text_columns(page)])
+
+
+def text_columns(page: str | bytes) -> dict:
+    """The columns of `segment_text(page)`, as lists and arrays (see `html_columns`)."""
     # Lone surrogates cannot be encoded: the cleaned text could not be written out as UTF-8.
     # The HTML parser drops them itself, so only plain text pays for the check.
     text = _without_lone_surrogates(decode_page(page))
@@ -270,38 +282,38 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     constant = {"tag": "text", "path": "", "attrs": "", "roles": "", "sections": "", "link_chars": 0, "depth": 0, "hidden": False, "box2": 0, "box3": 0, "in_main": False}
     # A column that is the same on every line is its one value seen len(texts) times (a
     # read-only view, no copies): on a page of 1.4 million lines they took 57 MB.
-    lines = _finish({"text": texts, "blank_before": blank_before, "box1": paragraphs} | {
+    return _with_page_columns({"text": texts, "blank_before": blank_before, "box1": paragraphs} | {
         name: np.broadcast_to(np.array(value, dtype=COLUMN_TYPES[name]), len(texts)) for name, value in constant.items()})
-    if len(text) > LARGE_PAGE_CHARS:
-        _return_freed_memory()  # the lists the frame was made from: the peak of 1.4 million lines fell 13 MB
-    return lines
 
 
-def _finish(columns: dict[str, list]) -> pd.DataFrame:
-    """The frame of a page's columns (all of LINE_COLUMNS but position and repeats): undecodable
-    lines dropped, and the page-level columns added that need all lines (position, repeats).
-    Empties `columns`, each as soon as its typed copy is made."""
+def _with_page_columns(columns: dict[str, list]) -> dict:
+    """A page's columns (all of LINE_COLUMNS but position and repeats) with undecodable lines
+    dropped, and the columns added that need all of its lines (position, repeats)."""
     columns = _without_junk(columns)
     n = len(columns["text"])
     copies = Counter(columns["text"])
     columns["position"] = np.arange(n) / max(n - 1, 1)
     columns["repeats"] = [copies[text] - 1 for text in columns["text"]]
+    return columns
+
+
+def lines_frame(pages: list[dict]) -> pd.DataFrame:
+    """One frame of the lines of one or more pages' columns (`html_columns`, `text_columns`),
+    in order. Empties each page's columns, each as soon as its typed copy is made."""
+    n = sum(len(columns["text"]) for columns in pages)
+    index = pd.RangeIndex(n)
     # Typed arrays from the start: converting a frame with `astype` costs more than making it.
     # Text columns are object Series, as a list of str alone would become pandas' str dtype.
-    index = pd.RangeIndex(n)
-    typed = {
-        name: pd.Series(values, index=index, dtype=object, copy=False) if COLUMN_TYPES[name] is object
-        else np.asarray(values, dtype=COLUMN_TYPES[name])
-        for name, values in _popped(columns)
-    }
-    return pd.DataFrame(typed, index=index, columns=LINE_COLUMNS, copy=False)
-
-
-def _popped(columns: dict):
-    """The (name, values) pairs of `columns`, each dropped from it as it is handed out."""
-    while columns:
-        name = next(iter(columns))
-        yield name, columns.pop(name)
+    typed = {}
+    for name in LINE_COLUMNS:
+        parts = [columns.pop(name) for columns in pages]
+        values = parts[0] if len(parts) == 1 else list(chain.from_iterable(parts)) if COLUMN_TYPES[name] is object else np.concatenate(parts)
+        del parts
+        typed[name] = pd.Series(values, index=index, dtype=object, copy=False) if COLUMN_TYPES[name] is object else np.asarray(values, dtype=COLUMN_TYPES[name])
+    lines = pd.DataFrame(typed, index=index, columns=LINE_COLUMNS, copy=False)
+    if n > LARGE_FRAME_LINES:
+        _return_freed_memory()  # the lists the frame was made from: a text page of 1.4 million lines peaked 13 MB lower
+    return lines
 
 
 def _without_junk(columns: dict[str, list]) -> dict[str, list]:

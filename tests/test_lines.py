@@ -214,7 +214,7 @@ def counts_by_regular_expressions(text: str, stopwords: frozenset) -> tuple:
     words = COUNTED_WORD.findall(text.lower())
     return (
         len(words), sum(map(len, words)), sum(word in stopwords for word in words),
-        len(re.findall(r"[^\w\s]", text)), len(re.findall(r"\d", text)), len(re.findall(r"[A-ZÀ-Ý]", text)),
+        len(re.findall(r"[^\w\s]", text)), len(re.findall(r"\d", text)), len(re.findall(r"[A-ZÀ-Ý]", text)), text.count("|"),
         bool(re.search(r"[.!?…:;\"'”’)。！？．｡」』）：；]$", text)), text[:1].isupper(), bool(re.match(r"^[•·\-*–—►▶✓✔]\s", text)),
     )
 
@@ -224,7 +224,7 @@ def test_character_counts_equal_the_regular_expressions_they_stand_for():
     # Cases, digits and spaces beyond ASCII; combining marks; letters whose lowercase is longer (İ)
     # or depends on the next letter (Σ); characters outside the BMP; replacement characters.
     # Chinese and Japanese, whose every character is a word, beside the punctuation they end sentences with.
-    alphabet = list("aZ9_ .,!?;:'\")•·-*–—►▶✓✔ÀÝ×ßİΣσςẞ\u00a0\u2003\u0660١²½ⅷ\u0301\ufffd🎉𝔘ı中文のテ々ー・ｶ。！」\U00020000") + [chr(rng.randrange(0x20, 0x3000)) for _ in range(300)]
+    alphabet = list("aZ9_ .,!?;:'\"|)•·-*–—►▶✓✔ÀÝ×ßİΣσςẞ\u00a0\u2003\u0660١²½ⅷ\u0301\ufffd🎉𝔘ı中文のテ々ー・ｶ。！」\U00020000") + [chr(rng.randrange(0x20, 0x3000)) for _ in range(300)]
     lines = LINES + [" ".join("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))).split()) for _ in range(5_000)]
     lines = [line for line in lines if "\n" not in line]  # a line never holds one: whitespace is collapsed
     stopwords = frozenset({"the", "and", "in", "σίσυφος", "i̇stanbul", "straße"})
