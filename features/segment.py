@@ -70,8 +70,8 @@ _SECTION_TAGS = frozenset(SECTION_TAGS)
 
 LARGE_PAGE_CHARS = 1_000_000  # pages above this give their parse tree's memory back at once
 LARGE_FRAME_LINES = 100_000  # frames above this give their columns' lists back once made
-LONG_TEXT_CHARS = 100_000  # texts above this have their spaces collapsed without listing their words
-_SPACES = re.compile(r"\s+")
+LONG_TEXT_CHARS = 100_000  # texts above this have their spaces collapsed a piece at a time,
+COLLAPSE_PIECE_CHARS = 1_000_000  # of this many characters, not listing all their words at once
 _MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform.startswith("linux") else None
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -306,14 +306,19 @@ def lines_frame(pages: list[dict]) -> pd.DataFrame:
     # Text columns are object Series, as a list of str alone would become pandas' str dtype.
     typed = {}
     for name in LINE_COLUMNS:
-        parts = [columns.pop(name) for columns in pages]
-        values = parts[0] if len(parts) == 1 else list(chain.from_iterable(parts)) if COLUMN_TYPES[name] is object else np.concatenate(parts)
-        del parts
+        values = _joined_column(name, [columns.pop(name) for columns in pages])
         typed[name] = pd.Series(values, index=index, dtype=object, copy=False) if COLUMN_TYPES[name] is object else np.asarray(values, dtype=COLUMN_TYPES[name])
     lines = pd.DataFrame(typed, index=index, columns=LINE_COLUMNS, copy=False)
     if n > LARGE_FRAME_LINES:
         _return_freed_memory()  # the lists the frame was made from: a text page of 1.4 million lines peaked 13 MB lower
     return lines
+
+
+def _joined_column(name: str, parts: list):
+    """One column of several pages' values, one after another; a single page's as it is."""
+    if len(parts) == 1:
+        return parts[0]
+    return list(chain.from_iterable(parts)) if COLUMN_TYPES[name] is object else np.concatenate(parts)
 
 
 def _without_junk(columns: dict[str, list]) -> dict[str, list]:
@@ -502,11 +507,20 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
 
 def _collapse_spaces(text: str) -> str:
     """Runs of whitespace as one space, none at the ends. `str.split` takes the same characters
-    for whitespace as `\\s`, in a third of the regular expression's time, but a list of every
-    word of a 10 MB line takes 110 MB: long texts take the regular expression."""
-    if len(text) > LONG_TEXT_CHARS:
-        return _SPACES.sub(" ", text).strip()
-    return " ".join(text.split())
+    for whitespace as `\\s`, in a third of the regular expression's time (which lists the
+    pieces it joins too), but a list of every word of a 10 MB line takes 110 MB: long texts
+    are collapsed a piece at a time."""
+    if len(text) <= LONG_TEXT_CHARS:
+        return " ".join(text.split())
+    # Piece by piece; a word cut between two pieces is joined again without a space.
+    collapsed, space_before = [], False
+    for start in range(0, len(text), COLLAPSE_PIECE_CHARS):
+        piece = text[start : start + COLLAPSE_PIECE_CHARS]
+        words = " ".join(piece.split())
+        if words:
+            collapsed.append(" " + words if collapsed and (space_before or piece[0].isspace()) else words)
+        space_before = piece[-1].isspace() or (space_before and not words)
+    return "".join(collapsed)
 
 
 def cut_for_scoring(lines: pd.DataFrame, texts: list[str]) -> pd.DataFrame:

@@ -22,7 +22,8 @@ MAX_PAGE_ELEMENTS = int(os.environ.get("MAX_PAGE_ELEMENTS", 750_000))
 #: parsed: the parser's time grows with the square of their depth (20,000: 0.6 s, 100,000: 40 s).
 MAX_PAGE_NESTING = int(os.environ.get("MAX_PAGE_NESTING", 10_000))
 MAX_PAGE_LINES = int(os.environ.get("MAX_PAGE_LINES", 750_000))
-#: Lines longer than this are cut before scoring (a 10 MB single-line page stays cheap).
+#: Lines longer than this are cut where the model reads them (a 10 MB single-line page stays
+#: cheap to score); the cleaned text keeps them whole.
 MAX_LINE_CHARS = int(os.environ.get("MAX_LINE_CHARS", 20_000))
 #: Elements nested deeper than this are flattened into their ancestor's line, a space between
 #: any two of their texts (a line's cost grows with its depth; the deepest benchmark line is 49).

@@ -420,8 +420,11 @@ def test_long_texts_have_their_spaces_collapsed_as_short_ones(monkeypatch):
     pieces = ["a", "bc", " ", "   ", "\n", "\t", "\u00a0", "\u2003", "\x1c", "\u200b", "\u3000", "word"]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 300))) for _ in range(5_000)]
     short = [_collapse_spaces(text) for text in texts]
+    assert short == [" ".join(text.split()) for text in texts]
     monkeypatch.setattr(features.segment, "LONG_TEXT_CHARS", 0)
-    assert [_collapse_spaces(text) for text in texts] == short == [" ".join(text.split()) for text in texts]
+    for piece in (1, 2, 3, 7, 50):  # the pieces' ends fall inside words, spaces and runs of spaces
+        monkeypatch.setattr(features.segment, "COLLAPSE_PIECE_CHARS", piece)
+        assert [_collapse_spaces(text) for text in texts] == short
 
 
 # --- The main element -----------------------------------------------------------------------------
