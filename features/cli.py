@@ -20,7 +20,6 @@ import re
 import signal
 import sys
 import time
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -29,7 +28,7 @@ from tqdm import tqdm
 
 from . import settings
 from .model import BoilerplateModel, ModelError, ScoredLine, content_text, load_model
-from .segment import PageError, decode_page
+from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped
 
 PROG = "boilerline"
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text"}
@@ -147,9 +146,7 @@ def read_page(source: Source) -> bytes:
         else:
             with _open(source.path, "rb") as stream:
                 raw = stream.read(limit + 1)
-        if raw.startswith(GZIP_MAGIC):
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
-                raw = stream.read(limit + 1)
+        raw = gunzipped(raw, limit)
     except READ_ERRORS as error:
         raise PageError(f"{source.name}: cannot read it ({_reason(error)})") from None
     if len(raw) > limit:
@@ -157,8 +154,7 @@ def read_page(source: Source) -> bytes:
     return raw
 
 
-GZIP_MAGIC = b"\x1f\x8b"  # no text or markup starts with these bytes
-READ_ERRORS = (OSError, EOFError, zlib.error)  # what a missing, unreadable or broken .gz file raises
+READ_ERRORS = GZIP_ERRORS  # what a missing, unreadable or broken .gz file raises
 
 
 def _open(path: str | Path, mode: str, **options):

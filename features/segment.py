@@ -7,8 +7,11 @@ per line and the columns in `LINE_COLUMNS`, in page order.
 
 import codecs
 import ctypes
+import gzip
+import io
 import re
 import sys
+import zlib
 from collections import Counter
 from itertools import chain, islice
 
@@ -96,12 +99,15 @@ class PageError(ValueError):
 
 
 def decode_page(page: str | bytes) -> str:
-    """Bytes to text, never failing: a BOM, else the charset the page declares, else UTF-8, or
-    windows-1252 for text that is not UTF-8."""
+    """Bytes (gunzipped if they are gzip's) to text: a BOM, else the charset the page declares,
+    else UTF-8, or windows-1252 for text that is not UTF-8."""
     if isinstance(page, str):
         text = page
     elif isinstance(page, (bytes, bytearray, memoryview)):
-        raw = bytes(page)
+        try:
+            raw = gunzipped(bytes(page), settings.MAX_PAGE_BYTES)
+        except GZIP_ERRORS as error:
+            raise PageError(f"page is gzip bytes that do not decompress ({error or type(error).__name__})") from None
         if len(raw) > settings.MAX_PAGE_BYTES:
             raise PageError(f"page is {len(raw):,} bytes, over the {settings.MAX_PAGE_BYTES:,} limit")
         text = _decoded(raw)
@@ -111,6 +117,19 @@ def decode_page(page: str | bytes) -> str:
         raise PageError(f"page is {len(text):,} characters, over the {settings.MAX_PAGE_BYTES:,} limit")
     # NUL and other control characters are what binary junk decodes to; they are never text.
     return text.replace("\x00", "")
+
+
+GZIP_MAGIC = b"\x1f\x8b"  # no text or markup starts with these bytes
+GZIP_ERRORS = (OSError, EOFError, zlib.error)  # what a broken gzip stream raises
+
+
+def gunzipped(raw: bytes, limit: int) -> bytes:
+    """`raw`, or, when it is gzip's (a response saved still compressed), its first `limit` + 1
+    bytes uncompressed: one more than the limit tells a page too large without making all of it."""
+    if not raw.startswith(GZIP_MAGIC):
+        return raw
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+        return stream.read(limit + 1)
 
 
 def _without_lone_surrogates(text: str) -> str:

@@ -1,5 +1,6 @@
 """load_model's checks, and the default model's behaviour on small hand-written pages."""
 
+import gzip
 import random
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -306,6 +307,14 @@ def test_an_empty_page_gives_no_lines(model, empty):
 
 def test_markup_without_visible_text_gives_no_lines(model):
     assert model.score_html("<html><head><title>t</title></head><body><div><script>x()</script></div></body></html>") == []
+
+
+def test_gzip_bytes_are_gunzipped_and_a_broken_stream_is_a_page_error(model):
+    html = page("article.html")
+    assert model.clean_html(gzip.compress(html)) == model.clean_html(html) != ""
+    assert model.clean_text(gzip.compress(page("article.txt"))) == model.clean_text(page("article.txt")) != ""
+    with pytest.raises(PageError, match="gzip bytes that do not decompress"):
+        model.clean_html(gzip.compress(html)[:200])
 
 
 def test_binary_junk_gives_no_content(model):
