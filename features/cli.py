@@ -309,7 +309,10 @@ def _count_records(path: str) -> int:
 
 def _record_tasks(path: str) -> Iterator[Task | dict]:
     for where, line in _record_lines(path):
-        yield _record_task(line, where) if isinstance(line, str) else {"id": where, "error": f"cannot read the records from here on ({_reason(line)})"}
+        if isinstance(line, Exception):
+            yield {"id": where, "error": f"cannot read the records from here on ({_reason(line)})"}
+        else:
+            yield _record_task(line, where)
 
 
 def _record_lines(path: str) -> Iterator[tuple[str, str | Exception]]:
