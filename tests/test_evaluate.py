@@ -207,6 +207,29 @@ def test_an_empty_gold_scores_one_only_for_empty_output():
     assert rows.loc["quiet", "f1"] == 1.0 and rows.loc["chatty", "f1"] == 0.0
 
 
+def test_snippet_pages_without_gold_score_recall_and_the_share_kept_but_no_f1():
+    pages = [
+        html_page("s1", [], None, must_have=["The harbour reopened on Monday."]),
+        html_page("s2", [], None, must_have=["Boats returned at dawn today"]),
+    ]
+    outputs = {"all": {"s1": Output("Menu\nThe harbour reopened on Monday.\nFooter"), "s2": Output("Boats returned at dawn")},
+               "none": {"s1": Output(""), "s2": Output("")}}
+    dataset = evaluate.Dataset("goose", "snippet", pages)
+    summary = evaluate.summarise(evaluate.score_rows(dataset, outputs), "snippet")
+    assert summary.index.tolist() == ["all", "none"]
+    assert summary.loc["all", "with"] == 0.5  # s2 lost its last word, so its snippet is not there verbatim
+    assert summary.loc["all", "recall"] == pytest.approx((1 + 4 / 5) / 2)
+    assert summary["f1"].isna().all() and summary["precision"].isna().all()
+    section = evaluate.quality_section(dataset, summary)
+    assert "no precision" in section and "| all | 0.900 | 50.0% ± " in section
+
+
+@pytest.mark.parametrize("spec, metric", [("goose:g", "snippet"), ("scrapinghub:h", "shingle"), ("newspaper:n", "word"), ("wcxb:w", "word")])
+def test_a_user_dataset_is_measured_as_its_format_is(monkeypatch, spec, metric):
+    monkeypatch.setattr(evaluate, "read_spec", lambda spec: [])
+    assert evaluate.user_dataset(spec).metric == metric
+
+
 def test_line_labelled_pages_use_the_text_model_and_their_own_labels():
     page = Page(source="labelled", page_id="t", text="a content line\n\nfooter links\nmore content", labels=[1, 0, 1])
     assert evaluate.gold_text(page) == "a content line\nmore content"
@@ -324,7 +347,9 @@ def test_a_bad_dataset_spec_is_a_clear_error():
 def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_peer):
     """End to end with the stand-in model and one peer: report, plots and README section."""
     hub_pages = [html_page("h", ["article content one two three", "share this"], "article content one two three")]
-    datasets = [evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages), evaluate.Dataset(evaluate.SCRAPINGHUB_NAME, "shingle", hub_pages)]
+    snippet_pages = [html_page("g", ["the content starts here", "menu"], None, must_have=["content starts here"])]
+    datasets = [evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages), evaluate.Dataset(evaluate.SCRAPINGHUB_NAME, "shingle", hub_pages),
+                evaluate.Dataset("goose:tiny", "snippet", snippet_pages)]
     monkeypatch.setattr(evaluate, "load_datasets", lambda specs: datasets)
     monkeypatch.setattr(evaluate, "load_model", lambda path=None: FakeModel())
     monkeypatch.setattr(evaluate, "available_peers", lambda: fake_peer)
@@ -340,6 +365,7 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
 
     report = (tmp_path / "reports" / "report.md").read_text()
     assert "| boilerline (HTML) | 0.833 ± " in report and "## The 2 pages where the model does worst" in report
+    assert "### goose:tiny (recall" in report and "| boilerline (HTML) | 1.000 | 100.0% ± 0.0% | 1 | 0 |" in report
     for plot in ("f1_by_page_type.png", "pr_curve.png", "speed_vs_f1.png"):
         assert (tmp_path / "reports" / plot).stat().st_size > 0
     readme = (tmp_path / "README.md").read_text()

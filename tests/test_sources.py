@@ -10,10 +10,12 @@ import pytest
 from data.sources import (
     DatasetMissing,
     Page,
+    read_goose,
     read_gzip_html,
     read_hf_lines,
     read_labelled_folder,
     read_labelled_text,
+    read_newspaper,
     read_scrapinghub,
     read_wcxb,
 )
@@ -127,6 +129,56 @@ def test_a_scrapinghub_page_without_its_html_is_an_incomplete_dataset(tmp_path):
 def test_a_missing_scrapinghub_folder_says_what_to_run(tmp_path):
     with pytest.raises(DatasetMissing, match=r"ScrapingHub dataset not found: .*DATA_MIRROR"):
         read_scrapinghub(tmp_path / "nowhere")
+
+
+# --- Goose's test pages ------------------------------------------------------------------------
+
+
+def test_read_goose_reads_the_expected_start_as_a_must_have_snippet_without_gold():
+    pages = read_goose(FIXTURES / "goose")
+
+    assert [page.page_id for page in pages] == ["test_harbour"]  # test_title_only expects no text
+    harbour = pages[0]
+    assert harbour.source == "goose" and harbour.page_type == "article"
+    assert harbour.gold is None and harbour.labels is None
+    assert harbour.must_have == ["The harbour reopened on Monday after three weeks of repairs. Fishing"]
+    assert harbour.domain == "portnews.example"
+    assert "Fishing boats" in harbour.html
+
+
+def test_a_goose_page_without_its_html_is_an_incomplete_dataset(tmp_path):
+    folder = shutil.copytree(FIXTURES / "goose", tmp_path / "goose")
+    (folder / "test_harbour.html").unlink()
+    with pytest.raises(DatasetMissing, match="incomplete: test_harbour.html is missing"):
+        read_goose(folder)
+
+
+def test_a_folder_without_goose_pages_expecting_text_is_missing(tmp_path):
+    folder = shutil.copytree(FIXTURES / "goose", tmp_path / "goose")
+    (folder / "test_harbour.json").unlink()
+    with pytest.raises(DatasetMissing, match="no Goose test pages"):
+        read_goose(folder)
+
+
+# --- newspaper4k's test pages ---------------------------------------------------------------------
+
+
+def test_read_newspaper_pairs_each_page_with_its_text_and_skips_texts_without_a_page():
+    pages = read_newspaper(FIXTURES / "newspaper")
+
+    assert [page.page_id for page in pages] == ["ferry_001", "market_002"]  # cnn_summary has no page
+    ferry, market = pages
+    assert ferry.source == "newspaper" and ferry.page_type == "article"
+    assert ferry.gold.startswith("The island ferry will sail") and "evening crossing" in ferry.gold
+    assert "Share this story" in ferry.html
+    assert ferry.domain == "islandnews.example"
+    assert market.gold == "Früh am Samstag öffnet der Markt wieder.\n"
+    assert market.domain == "newspaper:market_002"  # no metadata, so no URL
+
+
+def test_a_folder_without_newspaper_pages_is_missing(tmp_path):
+    with pytest.raises(DatasetMissing, match="no newspaper4k test pages"):
+        read_newspaper(tmp_path)
 
 
 def test_a_page_without_url_has_a_domain_of_its_own():
