@@ -922,7 +922,7 @@ def report_sections(results: list[Evaluated], speed: pd.DataFrame, speed_pages: 
     sections = [header, "## Quality"]
     for result in results:
         sections.append(quality_section(result.dataset, result.summary))
-        if result.dataset.metric == "word":
+        if result.dataset.metric == "word" and result.rows["page_type"].nunique() > 1:
             by_type = f1_by_page_type(result.rows)
             sections.append("F1 by page type:\n\n" + markdown_table(by_type, {column: ".3f" for column in by_type.columns}))
     line_rows = pd.DataFrame({r.dataset.name: line_metrics(list(r.lines.values())) for r in results if r.lines}).T
