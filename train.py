@@ -51,7 +51,7 @@ from data.build import LINES_DIR, load_lines, page_groups, user_lines
 from data.fetch import raw_dir
 from data.metrics import words
 from data.render import RENDERINGS
-from data.sources import read_wcxb
+from data.sources import DatasetMissing, read_wcxb
 from features import settings
 from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
 from features.model import (
@@ -430,8 +430,11 @@ def main() -> None:
         parser.error(f"cannot write the model to {out}: {error}")
     started = time.perf_counter()
 
-    lines, extra = training_lines()
-    gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
+    try:
+        lines, extra = training_lines()
+        gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
+    except DatasetMissing as missing:  # a user's next step, not a traceback
+        parser.exit(1, f"error: {missing}\n")
     stop = stopwords()
     artifact = {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__, "lightgbm_version": lightgbm.__version__}
     pages = {"training_pages": int(lines.loc[~lines["held_out"], "page_id"].nunique()),

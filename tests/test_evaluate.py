@@ -344,6 +344,17 @@ def test_a_bad_dataset_spec_is_a_clear_error():
         evaluate.user_dataset("csv:somewhere")
 
 
+def test_a_dataset_folder_that_is_not_there_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match=r"--dataset: no Goose test pages .* in .*nowhere"):
+        evaluate.user_dataset(f"goose:{tmp_path / 'nowhere'}")
+
+
+def test_unseen_pages_not_fetched_are_skipped_with_what_gets_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(evaluate, "raw_dir", lambda: tmp_path)
+    assert evaluate.unseen_datasets() == []
+    assert capsys.readouterr().err.count("`python -m data fetch-unseen` gets them") == 2
+
+
 def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_peer):
     """End to end with the stand-in model and one peer: report, plots and README section."""
     hub_pages = [html_page("h", ["article content one two three", "share this"], "article content one two three")]

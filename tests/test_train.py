@@ -105,3 +105,24 @@ def test_out_of_fold_scores_never_come_from_a_model_that_saw_the_site():
     assert roc_auc_score(y, StackedModel.fit(True, X, y, weights, lines, n_stats=1).linear.decision_function(X)) > 0.99
     for name, p in out_of_fold_candidates(X, y, weights, lines, n_stats=1, kind="test").items():
         assert roc_auc_score(y, p) < 0.65, name
+
+
+@pytest.mark.parametrize("missing", ["lines", "train_extra"])
+def test_a_missing_dataset_stops_training_with_one_line_saying_what_to_do(tmp_path, monkeypatch, capsys, missing):
+    import data.build
+    import train
+    from features import settings
+
+    if missing == "lines":
+        monkeypatch.setattr(data.build, "LINES_DIR", tmp_path / "no-lines")
+    else:  # the benchmark's lines are there, the user's pages are not
+        monkeypatch.setattr(train, "load_lines", lambda name: pd.DataFrame())
+        monkeypatch.setattr(settings, "TRAIN_EXTRA", [f"labelled:{tmp_path / 'nowhere'}"])
+    monkeypatch.setattr("sys.argv", ["train.py", "--out", str(tmp_path / "model.joblib")])
+    with pytest.raises(SystemExit) as stopped:
+        train.main()
+    assert stopped.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert ("run `make lines`" if missing == "lines" else "no hand-labelled pages (*.tsv)") in err
+    assert not (tmp_path / "model.joblib").exists()
