@@ -68,7 +68,8 @@ def text_system(rendering: str) -> str:
 class Dataset:
     name: str
     # "word" (WCXB's word F1), "shingle" (ScrapingHub's shingle F1) or "snippet" (no gold
-    # text, only must-have snippets: the share kept, as for Goose's pages)
+    # text, only must-have snippets: their words' recall and the share kept verbatim, as
+    # for Goose's pages)
     metric: str
     pages: list[Page]
 
