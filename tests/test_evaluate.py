@@ -360,7 +360,7 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
     hub_pages = [html_page("h", ["article content one two three", "share this"], "article content one two three")]
     snippet_pages = [html_page("g", ["the content starts here", "menu"], None, must_have=["content starts here"])]
     datasets = [evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages), evaluate.Dataset(evaluate.SCRAPINGHUB_NAME, "shingle", hub_pages),
-                evaluate.Dataset("goose:tiny", "snippet", snippet_pages)]
+                evaluate.Dataset("Goose's test pages, unseen", "snippet", snippet_pages)]
     monkeypatch.setattr(evaluate, "load_datasets", lambda specs: datasets)
     monkeypatch.setattr(evaluate, "load_model", lambda path=None: FakeModel())
     monkeypatch.setattr(evaluate, "available_peers", lambda: fake_peer)
@@ -376,9 +376,10 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
 
     report = (tmp_path / "reports" / "report.md").read_text()
     assert "| boilerline (HTML) | 0.833 ± " in report and "## The 2 pages where the model does worst" in report
-    assert "### goose:tiny (recall" in report and "| boilerline (HTML) | 1.000 | 100.0% ± 0.0% | 1 | 0 |" in report
+    assert "### Goose's test pages, unseen (recall" in report and "| boilerline (HTML) | 1.000 | 100.0% ± 0.0% | 1 | 0 |" in report
     for plot in ("f1_by_page_type.png", "pr_curve.png", "speed_vs_f1.png"):
         assert (tmp_path / "reports" / plot).stat().st_size > 0
     readme = (tmp_path / "README.md").read_text()
     assert readme.startswith("# Project\n\n<!-- eval:start -->") and readme.endswith("<!-- eval:end -->\n\nUsage.\n")
     assert "| boilerline (HTML) |" in readme and "(reports/f1_by_page_type.png)" in readme
+    assert "| Goose kept |" in readme and "Goose kept: 1 pages" in readme
