@@ -98,8 +98,8 @@ def fetch_all(dest: Path, mirror: str) -> dict:
 
 def fetch_unseen(dest: Path, mirror: str) -> dict[str, str | None]:
     """Make each of UNSEEN_SOURCES complete under `dest`, from the mirror where it has the
-    folder, else downloaded; returns {folder name: None, or why it could not be had}, for
-    these are extra checks that a run without them can go on from."""
+    folder, else downloaded; returns {folder name: None, or why it could not be had}. A set
+    that cannot be had raises nothing: these pages are an extra check, not the benchmarks."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     problems = {}
