@@ -50,11 +50,13 @@ from features.segment import segment_html, segment_text
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
-# The pages in neither benchmark (data.fetch.UNSEEN_SOURCES): folder -> (name, FORMAT).
-UNSEEN = {"goose": ("Goose's test pages, unseen", "goose"), "newspaper": ("newspaper4k's test pages, unseen", "newspaper")}
-# Their column in the README's table: the share of Goose's pages whose start is kept
-# verbatim (its words' recall is near 1 for every system), newspaper4k's word F1.
-UNSEEN_COLUMNS = {"Goose's test pages, unseen": ("Goose kept", "with"), "newspaper4k's test pages, unseen": ("newspaper4k F1", "f1")}
+# The pages in neither benchmark (data.fetch.UNSEEN_SOURCES): dataset name -> (folder, FORMAT,
+# README column, summary score). The column of Goose's pages is the share whose start is kept
+# verbatim (its words' recall is near 1 for every system); newspaper4k's is its word F1.
+UNSEEN = {
+    "Goose's test pages, unseen": ("goose", "goose", "Goose kept", "with"),
+    "newspaper4k's test pages, unseen": ("newspaper", "newspaper", "newspaper4k F1", "f1"),
+}
 SPEED_PAGES = 100  # held-out pages timed per system: a stable median in about two minutes on 2 cores
 SPEED_RUNS = 3
 WORST_PAGES = 10
@@ -104,7 +106,7 @@ def user_dataset(spec: str) -> Dataset:
 def unseen_datasets() -> list[Dataset]:
     """The pages in neither benchmark that `python -m data fetch-unseen` got, those it got."""
     datasets = []
-    for folder, (name, fmt) in UNSEEN.items():
+    for name, (folder, fmt, *_) in UNSEEN.items():
         try:
             datasets.append(dataset_of(f"{fmt}:{raw_dir() / folder}", name))
         except DatasetMissing as missing:  # not fetched (offline): the run goes on without them
@@ -437,10 +439,10 @@ def page_scores(text: str, page: Page, gold: str | None) -> dict:
     """Both benchmarks' measures of one output: word P/R/F1, snippet rates, shingle counts;
     without gold, the snippet rates and the recall of the must-have snippets' words."""
     if gold is not None:
-        precision, recall, f1 = word_prf(text, gold)
+        (precision, recall, f1), (tp, fp, fn) = word_prf(text, gold), shingle_counts(text, gold)
     else:  # snippets are a part of the content only: what else the output holds is unknown
         precision, recall, f1 = np.nan, word_prf(text, " ".join(page.must_have))[1], np.nan
-    tp, fp, fn = shingle_counts(text, gold) if gold is not None else (0, 0, 0)
+        tp, fp, fn = 0, 0, 0
     return {
         "precision": precision,
         "recall": recall,
@@ -807,7 +809,7 @@ def readme_section(wcxb: "Evaluated", hub: "Evaluated", unseen: list["Evaluated"
     formats = {"WCXB F1": "", "WCXB P": ".3f", "WCXB R": ".3f", "ScrapingHub F1": ""}
     notes = []
     for result in unseen:
-        column, score = UNSEEN_COLUMNS[result.dataset.name]
+        *_, column, score = UNSEEN[result.dataset.name]
         table = table.join(result.summary[score].rename(column))
         formats[column] = ".1%" if score == "with" else ".3f"
         notes.append(f"{column}: {result.rows['page_id'].nunique()} pages")
@@ -995,7 +997,7 @@ def evaluate(args) -> None:
     benchmarks = {r.dataset.name: r for r in results}
     if {WCXB_NAME, SCRAPINGHUB_NAME} <= benchmarks.keys():
         plot = folder / "f1_by_page_type.png"
-        unseen = [benchmarks[name] for name in UNSEEN_COLUMNS if name in benchmarks]
+        unseen = [benchmarks[name] for name in UNSEEN if name in benchmarks]
         section = readme_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], unseen, speed, len(sample), plot, report)
         update_readme(settings.REPO / "README.md", section)
     print(f"report: {report}", file=sys.stderr)

@@ -85,14 +85,7 @@ def fetch_all(dest: Path, mirror: str) -> dict:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     for source in SOURCES:
-        target = dest / source.folder
-        if source.problem(target) is None:
-            continue
-        if mirror:
-            _link_from_mirror(source, Path(mirror), target)
-        else:
-            _download(source, target)
-        _require_complete(source, target)
+        _make_complete(source, dest / source.folder, Path(mirror) if mirror else None)
     return {source.folder: _count_pages(dest / source.folder) for source in SOURCES}
 
 
@@ -104,18 +97,25 @@ def fetch_unseen(dest: Path, mirror: str) -> dict[str, str | None]:
     dest.mkdir(parents=True, exist_ok=True)
     problems = {}
     for source in UNSEEN_SOURCES:
-        target = dest / source.folder
+        # A mirror holds the benchmarks; these it may lack, and then they are downloaded.
+        mirrored = Path(mirror) if mirror and (Path(mirror) / source.folder).is_dir() else None
         try:
-            if source.problem(target) is not None:
-                if mirror and (Path(mirror) / source.folder).is_dir():
-                    _link_from_mirror(source, Path(mirror), target)
-                else:
-                    _download(source, target)
-                _require_complete(source, target)
+            _make_complete(source, dest / source.folder, mirrored)
             problems[source.folder] = None
         except DatasetMissing as missing:
             problems[source.folder] = str(missing)
     return problems
+
+
+def _make_complete(source: Source, target: Path, mirror: Path | None) -> None:
+    """Leaves a complete copy alone; otherwise links it from `mirror`, or downloads it without one."""
+    if source.problem(target) is None:
+        return
+    if mirror:
+        _link_from_mirror(source, mirror, target)
+    else:
+        _download(source, target)
+    _require_complete(source, target)
 
 
 # --- Mirror ---------------------------------------------------------------------------------
