@@ -3,7 +3,8 @@
 Steps, for the HTML model and for the text-only model (side by side, a process each, when
 JOBS is 2 or more; each is the same model as when trained alone):
 1. Read the labelled lines (`make lines`), and the user's own pages named in TRAIN_EXTRA;
-   WCXB dev pages of held-out domains are never touched here (data/split.py).
+   WCXB dev pages of held-out domains are never touched here (data/split.py). A crop of a
+   quarter of the training pages joins them as short pages (`with_crops`).
 2. Fit the features on the training pages; score every training line out of fold (3 folds
    by site domain) with each candidate:
    - linear: SGD logistic regression over hand-crafted + TF-IDF (+ structure) features;
@@ -66,6 +67,13 @@ KIND_INPUTS = {"html": ("html",), "text": TEXT_INPUTS}
 # Each model's progress bar has a row of its own: the two train side by side.
 BAR_ROW = {kind: row for row, kind in enumerate(KIND_INPUTS)}
 STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Russian", "Swedish")
+# Training pages are whole pages: on a page of a few lines, a line had read as boilerplate
+# whatever it said (by the text model, two paragraphs alone P 0.02 each). Crops of pages, as
+# short pages of their own, teach that a short page's prose is content and its menu is not.
+# Half the share, or a tenth of the weight, scored no better out of fold.
+CROP_SHARE = 0.25  # of the training pages, one crop each
+CROP_LINES = 12  # the longest crop
+CROP_WEIGHT = 0.25  # a crop's weight, of a whole page's
 STAT_COLUMNS = ["text", "page", "tag", "roles", "sections", "link_chars", "depth", "hidden", "blank_before", "in_main", "position", "repeats", "box1", "box2", "box3"]
 
 
@@ -234,7 +242,7 @@ class PageScorer:
 # --- Training one kind of model ----------------------------------------------------------------
 def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold: dict, stop: frozenset, report: dict) -> dict:
     """`labelled`: every rendering of the training pages; the models fit on one per page."""
-    train_lines = one_rendering_per_page(labelled)
+    train_lines = with_crops(one_rendering_per_page(labelled))
     print(f"\n[{kind}] {train_lines['page_id'].nunique()} training pages, {held_lines['page_id'].nunique()} held-out pages; "
           f"{len(train_lines):,} training lines")
     # The features learn no labels (vocabularies, document frequencies, scales): they are fit
@@ -243,6 +251,7 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
     X = timed(f"[{kind}] features", lambda: features.fit_transform(train_lines).tocsr())
     n_stats = len(features.named_transformers_["stats"].get_feature_names_out())
     y, weights = train_lines["label"].to_numpy(), word_weights(train_lines)
+    weights[(train_lines["source"] == "crop").to_numpy()] *= CROP_WEIGHT
 
     out_of_fold = out_of_fold_candidates(X, y, weights, train_lines, n_stats, kind)
     # Judged on WCXB pages only: they have the benchmark's gold text, and the score stays
@@ -314,6 +323,27 @@ def one_rendering_per_page(lines: pd.DataFrame) -> pd.DataFrame:
     draws = np.random.default_rng(settings.SEED).choice(renderings, size=len(offered))
     chosen = {page_id: draw if draw in own else own[0] for page_id, own, draw in zip(offered.index, offered, draws)}
     return lines[lines["rendering"].to_numpy() == lines["page_id"].map(chosen).to_numpy()]
+
+
+def with_crops(lines: pd.DataFrame) -> pd.DataFrame:
+    """The lines, then a crop of CROP_SHARE of their pages as pages of their own: up to
+    CROP_LINES lines in a row from a seeded-random start, in their page's fold of sites."""
+    rng = np.random.default_rng(settings.SEED)
+    rows_of_page = lines.groupby("page", sort=False).indices
+    chosen = rng.choice(np.fromiter(rows_of_page, np.int64), size=int(CROP_SHARE * len(rows_of_page)), replace=False)
+    crops, next_page = [], int(lines["page"].max()) + 1
+    for number, page in enumerate(chosen.tolist()):
+        rows = rows_of_page[page]
+        length = int(rng.integers(1, CROP_LINES + 1))
+        start = int(rng.integers(0, max(len(rows) - length, 0) + 1))
+        crop = lines.iloc[rows[start : start + length]].copy()
+        crop["position"] = np.arange(len(crop)) / max(len(crop) - 1, 1)
+        crop["repeats"] = crop.groupby("text")["text"].transform("size").to_numpy() - 1
+        crop["page"] = next_page + number
+        crop["page_id"] = crop["page_id"] + "#crop"
+        crop["source"] = "crop"
+        crops.append(crop)
+    return pd.concat([lines, *crops], ignore_index=True)
 
 
 def timed(label: str, work):
@@ -452,7 +482,8 @@ def main() -> None:
                 | ({} if extra is None else {"train_extra": settings.TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique())}),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "lightgbm": lightgbm.__version__, "numpy": np.__version__, "pandas": pd.__version__},
         "features": {kind: list(map(str, artifact[kind]["linear"].named_steps["features"].get_feature_names_out()[:artifact[kind]["n_stats"]])) for kind in ("html", "text")},
-        "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES},
+        "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES,
+                       "crops": {"share": CROP_SHARE, "longest": CROP_LINES, "weight": CROP_WEIGHT}},
         "results": report,
         "training_seconds": round(time.perf_counter() - started, 1),
         "peak_memory_mb": peak_mb,

@@ -42,7 +42,7 @@ KIND_RULE = (
     "A page's kind: --text forces plain text; else a name ending in .html or .htm is HTML and one "
     "ending in .txt is plain text (either optionally .gz); else the page is HTML when its first "
     f"{SNIFF_CHARS} characters hold <!doctype, <html, <head or <body, or at least one tag per "
-    f"{CHARS_PER_TAG} characters, and plain text otherwise."
+    f"{CHARS_PER_TAG} characters, and plain text otherwise. An HTML page without any tag is read as plain text."
 )
 
 
@@ -588,7 +588,8 @@ class BatchOutput:
         if self.skipped:
             skipped += f" (already in {self.path})"
         seconds = time.monotonic() - self.started
-        return f"{PROG} batch: {self.ok} ok, {self.errors} errors, {skipped}, in {seconds:.1f} s"
+        errors = f"{self.errors} error" + ("" if self.errors == 1 else "s")
+        return f"{PROG} batch: {self.ok} ok, {errors}, {skipped}, in {seconds:.1f} s"
 
 
 def read_done_ids(path: Path) -> set:

@@ -34,7 +34,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import settings
 from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
-from .segment import PageError, cut_for_scoring, html_columns, lines_frame, segment_html, segment_text, text_columns
+from .segment import PageError, cut_for_scoring, html_or_text_columns, lines_frame, segment_text, text_columns
 
 FORMAT = "boilerline"
 FORMAT_VERSION = 12
@@ -301,7 +301,12 @@ def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
 
     expected_content = np.bincount(page, weights=words * p, minlength=n_pages)[:, None]
     f1 = 2 * kept_sum(words * p) / np.maximum(kept_sum(words) + expected_content, 1e-9)
-    return THRESHOLDS[np.argmax(f1, axis=1)][page]
+    # Keeping nothing scores 1 on a page without content (as the benchmark scores it), and so
+    # is worth the chance that every line is boilerplate: on a page of a few menu items, more
+    # than keeping the likeliest one, which each threshold above would keep.
+    nothing = np.exp(np.bincount(page, weights=np.log(np.maximum(1 - np.asarray(p, float), 1e-12)), minlength=n_pages))
+    choice = np.argmax(np.column_stack([f1, nothing]), axis=1)
+    return np.append(THRESHOLDS, np.inf)[choice][page]
 
 
 def decision_thresholds(part: dict, p: np.ndarray, lines: pd.DataFrame) -> np.ndarray | float:
@@ -338,16 +343,18 @@ class BoilerplateModel:
 
     def score_html(self, html: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
         """Every line of an HTML page with P(content). A `threshold` replaces the model's
-        tuned decision (see `rules`): lower keeps more (recall), higher keeps less."""
-        return scored_lines(*self._decide("html", segment_html(html), threshold))
+        tuned decision (see `rules`): lower keeps more (recall), higher keeps less. A page
+        without any markup (no tag, comment or doctype) is plain text, scored as `score_text`
+        scores it."""
+        return scored_lines(*self._decide_html(html, threshold))
 
     def score_text(self, text: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
         """Every non-blank line of a plain-text page with P(content)."""
         return scored_lines(*self._decide("text", segment_text(text), threshold))
 
     def clean_html(self, html: str | bytes, threshold: float | None = None) -> str:
-        """The content lines of an HTML page, joined with newlines."""
-        return kept_text(*self._decide("html", segment_html(html), threshold))
+        """The content lines of an HTML page, joined with newlines (see `score_html`)."""
+        return kept_text(*self._decide_html(html, threshold))
 
     def clean_text(self, text: str | bytes, threshold: float | None = None) -> str:
         """The content lines of a plain-text page, joined with newlines."""
@@ -369,6 +376,10 @@ class BoilerplateModel:
         frame just segmented: its `page` column is added in place, not to a copy."""
         lines["page"] = 0
         return self._decide_lines(kind, lines, threshold)
+
+    def _decide_html(self, html: str | bytes, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        kind, columns = html_or_text_columns(html)
+        return self._decide(kind, lines_frame([columns]), threshold)
 
     def _decide_lines(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """`_decide` of a frame of one or more pages (its `page` column)."""
@@ -394,14 +405,18 @@ class BoilerplateModel:
         """The pages' lines scored several pages a call: a feature block costs about as much
         a call for ten lines as for a few hundred. Every signal of a line is made within its
         own page (its `page`), so the scores are those of the page alone."""
-        page_columns = html_columns if kind == "html" else text_columns
         batch, batch_lines = [], 0
         for number, page in enumerate(pages):
             try:
-                columns = page_columns(page)
+                page_kind, columns = html_or_text_columns(page) if kind == "html" else ("text", text_columns(page))
             except (PageError, TypeError) as error:
                 yield from self._decide_batch(kind, batch, threshold)
                 raise type(error)(f"page {number}: {error}") from error
+            if page_kind != kind:  # an "HTML" page without markup (rare), scored alone and in its place
+                yield from self._decide_batch(kind, batch, threshold)
+                yield from self._decide_batch(page_kind, [columns], threshold)
+                batch, batch_lines = [], 0
+                continue
             batch.append(columns)
             batch_lines += len(columns["text"])
             if batch_lines >= BATCH_LINES:

@@ -180,6 +180,17 @@ def _declared_encoding(raw: bytes) -> str | None:
     return None
 
 
+# A tag, a comment, a doctype or a processing instruction: a page with none is plain text.
+_MARKUP = re.compile(r"<[A-Za-z!/?]")
+
+
+def html_or_text_columns(page: str | bytes) -> tuple[str, dict]:
+    """("html", `html_columns(page)`), or ("text", `text_columns(page)`) for a page without any
+    markup: as HTML its lines would run together into one, where the text has line breaks."""
+    html = decode_page(page)
+    return ("html", html_columns(html)) if _MARKUP.search(html) else ("text", text_columns(html))
+
+
 def segment_html(page: str | bytes) -> pd.DataFrame:
     """One row per block of visible text, in page order, with where it came from."""
     return lines_frame([html_columns(page)])

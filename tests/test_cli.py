@@ -381,7 +381,7 @@ def test_a_page_past_the_time_limit_is_a_timeout_record_and_its_worker_is_replac
     out = tmp_path / "out.jsonl"
     code, _, err = run_main(capsys, "batch", pages, "--out", out, "--jobs", "1", "--timeout", "1")
     records = {Path(r["id"]).name: r for r in read_records(out)}
-    assert code == 1 and "2 ok, 1 errors" in err
+    assert code == 1 and "2 ok, 1 error, 0 skipped" in err
     assert records["0-slow.html"]["error"].startswith("timed out after 1 s")
     assert PARAGRAPH in records["1-article.html"]["text"]
     assert RECIPE_PARAGRAPH in records["2-recipe.htm"]["text"]

@@ -197,6 +197,35 @@ def test_a_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_footer(mo
     assert model.clean_text(page("article.txt")) == "\n".join(kept)
 
 
+def article_paragraphs() -> list[str]:
+    """The article.txt fixture's paragraphs, whole."""
+    lines = page("article.txt").decode().splitlines()
+    return [next(line for line in lines if line.startswith(start)) for start in ARTICLE_PARAGRAPHS]
+
+
+@pytest.mark.parametrize("count", [1, 2, 4])
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_a_page_of_only_a_few_paragraphs_keeps_them_all(model, kind, count):
+    # Pages of a few lines are rare among the training pages: the text model had dropped a
+    # paragraph alone on its page (P 0.00) and both of two.
+    paragraphs = article_paragraphs()[:count]
+    if kind == "html":
+        lines = model.score_html("<html><body>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</body></html>")
+    else:
+        lines = model.score_text("\n\n".join(paragraphs))
+    assert kept_lines(lines) == paragraphs
+
+
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_a_page_of_only_a_menu_or_a_cookie_banner_keeps_nothing(model, kind):
+    for items in (["Home", "World", "Politics", "Subscribe", "Log in"], ["We use cookies to improve your experience.", "Accept all", "Manage settings"]):
+        if kind == "html":
+            lines = model.score_html("<ul>" + "".join(f"<li><a href='/{i}'>{item}</a></li>" for i, item in enumerate(items)) + "</ul>")
+        else:
+            lines = model.score_text("\n".join(items))
+        assert kept_lines(lines) == [], items
+
+
 def test_a_russian_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_footer(model):
     lines = model.score_text(page("article_ru.txt"))
     kept, dropped = kept_lines(lines), dropped_lines(lines)
@@ -243,6 +272,27 @@ def test_the_per_page_rule_keeps_a_doubtful_line_only_on_a_doubtful_page():
     thresholds = per_page_thresholds(np.concatenate([sure, unsure]), lines)
     assert (sure >= thresholds[:7]).tolist() == [True] * 6 + [False]
     assert (unsure >= thresholds[7:]).tolist() == [True] * 3 + [False] * 4
+
+
+def test_a_page_without_markup_given_as_html_is_scored_as_plain_text(model):
+    # As HTML its lines run together into one, in the body, as no WCXB content line sits.
+    text = page("article.txt")
+    assert model.score_html(text) == model.score_text(text)
+    assert model.clean_html(text.decode()) == model.clean_text(text)
+    assert startswith_any(kept_lines(model.score_html(text)), ARTICLE_PARAGRAPHS[0])
+    html = page("article.html")
+    pages = [html, text, html, text.decode()]
+    assert list(model.clean_pages(pages)) == [model.clean_html(html), model.clean_text(text), model.clean_html(html), model.clean_text(text)]
+
+
+def test_the_per_page_rule_keeps_nothing_of_a_page_that_likely_has_no_content():
+    """Three lines at 0.1 are all boilerplate with a chance of 0.73, where keeping the
+    likeliest scores an expected F1 of about 0.15; among forty such lines, some are content."""
+    short, long = np.array([0.1, 0.1, 0.08]), np.full(40, 0.1)
+    lines = pd.DataFrame({"text": ["four words in line"] * 43, "page": [0] * 3 + [1] * 40})
+    thresholds = per_page_thresholds(np.concatenate([short, long]), lines)
+    assert not (short >= thresholds[:3]).any()
+    assert (long >= thresholds[3:]).all()
 
 
 @pytest.mark.parametrize("kind", ["html", "text"])

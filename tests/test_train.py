@@ -6,7 +6,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
-from train import PageScorer, StackedModel, choose_rule, fit_linear, mean_model, one_rendering_per_page, out_of_fold_candidates, word_weights
+from train import (
+    CROP_LINES, CROP_SHARE, PageScorer, StackedModel, choose_rule, fit_linear, mean_model, one_rendering_per_page, out_of_fold_candidates, with_crops,
+    word_weights,
+)
 
 
 def test_every_page_weighs_the_same_and_words_weigh_within_a_page():
@@ -43,6 +46,32 @@ def test_a_page_without_the_drawn_rendering_keeps_one_it_has():
     assert sorted(chosen["page_id"].unique()) == ["mine", "p1", "p2"]
     assert chosen.loc[chosen["page_id"] == "mine", "rendering"].tolist() == ["text", "text"]
     assert chosen.groupby("page_id")["rendering"].nunique().eq(1).all()
+
+
+def test_crops_are_runs_of_one_page_as_short_pages_of_their_own_in_its_fold():
+    pages = 40
+    lines = pd.DataFrame({
+        "page": np.repeat(np.arange(pages), 30),
+        "page_id": np.repeat([f"p{i}" for i in range(pages)], 30),
+        "domain": np.repeat([f"site{i % 5}.example" for i in range(pages)], 30),
+        "source": "wcxb",
+        "text": [f"line {i % 30} of page {i // 30}" if i % 7 else "Home" for i in range(pages * 30)],
+        "position": np.tile(np.arange(30) / 29, pages),
+        "repeats": 0,
+    })
+    cropped = with_crops(lines)
+    assert cropped.iloc[: len(lines)].equals(lines)
+    crops = cropped.iloc[len(lines):]
+    assert crops["page"].nunique() == int(CROP_SHARE * pages) and set(crops["source"]) == {"crop"}
+    assert not set(crops["page"]) & set(lines["page"])
+    for _, crop in crops.groupby("page"):
+        source = lines[lines["page_id"] == crop["page_id"].iloc[0].removesuffix("#crop")]
+        assert 1 <= len(crop) <= CROP_LINES and crop["domain"].nunique() == 1 and crop["domain"].iloc[0] == source["domain"].iloc[0]
+        start = source["text"].tolist().index(crop["text"].iloc[0]) if crop["text"].iloc[0] != "Home" else None
+        if start is not None:  # a run of the page's lines in order
+            assert crop["text"].tolist() == source["text"].tolist()[start : start + len(crop)]
+        assert crop["position"].tolist() == (np.arange(len(crop)) / max(len(crop) - 1, 1)).tolist()
+        assert (crop["repeats"] == crop.groupby("text")["text"].transform("size") - 1).all()
 
 
 def two_line_pages(p_content: list[float], p_boilerplate: list[float]):
