@@ -70,10 +70,8 @@ STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Port
 # Training pages are whole pages: on a page of a few lines, a line had read as boilerplate
 # whatever it said (by the text model, two paragraphs alone P 0.02 each). Crops of pages, as
 # short pages of their own, teach that a short page's prose is content and its menu is not.
-# Lengths drawn evenly from 1 to 12 lines, half the share, or a tenth of the weight, scored
-# no better out of fold.
+# Half the share, or a tenth of the weight, scored no better out of fold.
 CROP_SHARE = 0.25  # of the training pages, one crop each
-CROP_MEAN_LINES = 4  # lengths are drawn geometrically: a quarter of the crops are one line
 CROP_LINES = 12  # the longest crop
 CROP_WEIGHT = 0.25  # a crop's weight, of a whole page's
 STAT_COLUMNS = ["text", "page", "tag", "roles", "sections", "link_chars", "depth", "hidden", "blank_before", "in_main", "position", "repeats", "box1", "box2", "box3"]
@@ -328,16 +326,15 @@ def one_rendering_per_page(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def with_crops(lines: pd.DataFrame) -> pd.DataFrame:
-    """The lines, then a crop of CROP_SHARE of their pages as pages of their own: lines in a
-    row from a seeded-random start (CROP_MEAN_LINES on average, up to CROP_LINES), in their
-    page's fold of sites."""
+    """The lines, then a crop of CROP_SHARE of their pages as pages of their own: up to
+    CROP_LINES lines in a row from a seeded-random start, in their page's fold of sites."""
     rng = np.random.default_rng(settings.SEED)
     rows_of_page = lines.groupby("page", sort=False).indices
     chosen = rng.choice(np.fromiter(rows_of_page, np.int64), size=int(CROP_SHARE * len(rows_of_page)), replace=False)
     crops, next_page = [], int(lines["page"].max()) + 1
     for number, page in enumerate(chosen.tolist()):
         rows = rows_of_page[page]
-        length = min(int(rng.geometric(1 / CROP_MEAN_LINES)), CROP_LINES)
+        length = int(rng.integers(1, CROP_LINES + 1))
         start = int(rng.integers(0, max(len(rows) - length, 0) + 1))
         crop = lines.iloc[rows[start : start + length]].copy()
         crop["position"] = np.arange(len(crop)) / max(len(crop) - 1, 1)
@@ -486,7 +483,7 @@ def main() -> None:
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "lightgbm": lightgbm.__version__, "numpy": np.__version__, "pandas": pd.__version__},
         "features": {kind: list(map(str, artifact[kind]["linear"].named_steps["features"].get_feature_names_out()[:artifact[kind]["n_stats"]])) for kind in ("html", "text")},
         "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES,
-                       "crops": {"share": CROP_SHARE, "mean_lines": CROP_MEAN_LINES, "longest": CROP_LINES, "weight": CROP_WEIGHT}},
+                       "crops": {"share": CROP_SHARE, "longest": CROP_LINES, "weight": CROP_WEIGHT}},
         "results": report,
         "training_seconds": round(time.perf_counter() - started, 1),
         "peak_memory_mb": peak_mb,
