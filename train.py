@@ -58,6 +58,7 @@ from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, 
 from features.model import (
     FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, neighbour_scores, per_page_thresholds, probabilities,
 )
+from features.segment import page_order_columns
 
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
@@ -337,8 +338,7 @@ def with_crops(lines: pd.DataFrame) -> pd.DataFrame:
         length = int(rng.integers(1, CROP_LINES + 1))
         start = int(rng.integers(0, max(len(rows) - length, 0) + 1))
         crop = lines.iloc[rows[start : start + length]].copy()
-        crop["position"] = np.arange(len(crop)) / max(len(crop) - 1, 1)
-        crop["repeats"] = crop.groupby("text")["text"].transform("size").to_numpy() - 1
+        crop["position"], crop["repeats"] = page_order_columns(crop["text"].tolist())
         crop["page"] = next_page + number
         crop["page_id"] = crop["page_id"] + "#crop"
         crop["source"] = "crop"

@@ -405,10 +405,11 @@ class BoilerplateModel:
         """The pages' lines scored several pages a call: a feature block costs about as much
         a call for ten lines as for a few hundred. Every signal of a line is made within its
         own page (its `page`), so the scores are those of the page alone."""
+        kind_and_columns = html_or_text_columns if kind == "html" else lambda page: ("text", text_columns(page))
         batch, batch_lines = [], 0
         for number, page in enumerate(pages):
             try:
-                page_kind, columns = html_or_text_columns(page) if kind == "html" else ("text", text_columns(page))
+                page_kind, columns = kind_and_columns(page)
             except (PageError, TypeError) as error:
                 yield from self._decide_batch(kind, batch, threshold)
                 raise type(error)(f"page {number}: {error}") from error

@@ -320,11 +320,15 @@ def _with_page_columns(columns: dict[str, list]) -> dict:
     """A page's columns (all of LINE_COLUMNS but position and repeats) with undecodable lines
     dropped, and the columns added that need all of its lines (position, repeats)."""
     columns = _without_junk(columns)
-    n = len(columns["text"])
-    copies = Counter(columns["text"])
-    columns["position"] = np.arange(n) / max(n - 1, 1)
-    columns["repeats"] = [copies[text] - 1 for text in columns["text"]]
+    columns["position"], columns["repeats"] = page_order_columns(columns["text"])
     return columns
+
+
+def page_order_columns(texts: list[str]) -> tuple[np.ndarray, list[int]]:
+    """For the lines of one page, in order: each line's place in it (0 to 1), and how many
+    other lines of it have the same text (`position`, `repeats`)."""
+    copies = Counter(texts)
+    return np.arange(len(texts)) / max(len(texts) - 1, 1), [copies[text] - 1 for text in texts]
 
 
 def lines_frame(pages: list[dict]) -> pd.DataFrame:
