@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from . import settings
 from .model import BoilerplateModel, ModelError, ScoredLine, content_text, load_model
-from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped
+from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup
 
 PROG = "boilerline"
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text"}
@@ -169,16 +169,21 @@ def _reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-def score_page(model: BoilerplateModel, kind: str, page: bytes | str, threshold: float | None) -> list[ScoredLine]:
+def score_page(model: BoilerplateModel, kind: str, page: bytes | str, threshold: float | None) -> tuple[str, list[ScoredLine]]:
+    """The kind the page was scored as, and its scored lines: an "html" page without any
+    markup is scored as text (`score_html` does so), and said to be text."""
+    if kind == "html":
+        page = decode_page(page)
+        if not has_markup(page):
+            kind = "text"
     score = model.score_html if kind == "html" else model.score_text
-    return score(page, threshold)
+    return kind, score(page, threshold)
 
 
 def score_source(model: BoilerplateModel, source: Source, threshold: float | None, force_text: bool) -> tuple[str, list[ScoredLine]]:
     """A file's (or stdin's) kind and scored lines; PageError when it cannot be read or segmented."""
     raw = read_page(source)
-    kind = page_kind(source.name, raw, force_text)
-    return kind, score_page(model, kind, raw, threshold)
+    return score_page(model, page_kind(source.name, raw, force_text), raw, threshold)
 
 
 # --- clean and score ------------------------------------------------------------------------------
@@ -351,7 +356,7 @@ def process_task(model: BoilerplateModel, task: Task, threshold: float | None, f
         if task.source is not None:
             kind, lines = score_source(model, task.source, threshold, force_text)
         else:
-            kind, lines = task.kind, score_page(model, task.kind, task.page, threshold)
+            kind, lines = score_page(model, task.kind, task.page, threshold)
     except PageError as error:
         return {"id": task.id, "error": str(error)}
     except Exception as error:  # one strange page must cost its own record, never the batch

@@ -184,11 +184,15 @@ def _declared_encoding(raw: bytes) -> str | None:
 _MARKUP = re.compile(r"<[A-Za-z!/?]")
 
 
+def has_markup(page: str) -> bool:
+    return _MARKUP.search(page) is not None
+
+
 def html_or_text_columns(page: str | bytes) -> tuple[str, dict]:
     """("html", `html_columns(page)`), or ("text", `text_columns(page)`) for a page without any
     markup: as HTML its lines would run together into one, where the text has line breaks."""
     html = decode_page(page)
-    return ("html", html_columns(html)) if _MARKUP.search(html) else ("text", text_columns(html))
+    return ("html", html_columns(html)) if has_markup(html) else ("text", text_columns(html))
 
 
 def segment_html(page: str | bytes) -> pd.DataFrame:

@@ -308,6 +308,18 @@ def test_batch_gives_every_input_exactly_one_record_and_resumes(tmp_path, capsys
     assert summary.startswith("boilerline batch: 1 ok, 0 errors, 13 skipped")
 
 
+def test_batch_says_an_html_file_without_markup_was_cleaned_as_the_text_it_is(tmp_path, capsys, model):
+    text = (PAGES / "article.txt").read_text()
+    (tmp_path / "saved-as.html").write_text(text)
+    (tmp_path / "records.jsonl").write_text(json.dumps({"id": "record", "html": text}) + "\n")
+    out = tmp_path / "out.jsonl"
+    code, _, _ = run_main(capsys, "batch", tmp_path / "saved-as.html", tmp_path / "records.jsonl", "--out", out)
+    records = read_records(out)
+    assert code == 0 and len(records) == 2
+    assert [r["kind"] for r in records] == ["text", "text"]
+    assert {r["text"] for r in records} == {model.clean_text(text)} and PARAGRAPH in records[0]["text"]
+
+
 @pytest.mark.parametrize("option", [("--timeout", "inf"), ("--timeout", "1e7"), ("--timeout", "0"), ("--threshold", "nan")])
 def test_an_out_of_range_option_is_refused_as_the_command_starts(tmp_path, capsys, option):
     with pytest.raises(SystemExit) as exit_:
