@@ -56,7 +56,7 @@ from data.sources import DatasetMissing, read_wcxb
 from features import settings
 from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
 from features.model import (
-    FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decision_thresholds, hand_crafted, neighbour_scores, per_page_thresholds, probabilities,
+    FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decisions, hand_crafted, neighbour_scores, per_page_thresholds, probabilities,
 )
 from features.segment import page_order_columns
 
@@ -307,7 +307,7 @@ def held_out_scores(kind, part, features, final, held_lines, gold, n_stats) -> d
     scores = {}
     for rendering, lines in held_lines.groupby("rendering"):
         p = final.predict(features.transform(lines).tocsr(), lines, n_stats)
-        scores[rendering] = PageScorer(lines, gold).by_type(p >= decision_thresholds(part, p, lines))
+        scores[rendering] = PageScorer(lines, gold).by_type(decisions(part, p, lines))
         print(f"[{kind}] held-out {rendering}: F1 {scores[rendering]['ALL']:.4f}  {scores[rendering]}")
     return scores
 

@@ -15,7 +15,9 @@ import sklearn
 import features.model
 from data.fetch import seed_page
 from features import ModelError, PageError, load_model, settings
-from features.model import FORMAT, FORMAT_VERSION, booster_probabilities, default_model_path, per_page_thresholds, predict_lines, probabilities
+from features.model import (
+    FORMAT, FORMAT_VERSION, booster_probabilities, default_model_path, per_page_thresholds, predict_lines, probabilities, whole_code_blocks,
+)
 from features.segment import segment_html, segment_text
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -272,6 +274,40 @@ def test_the_per_page_rule_keeps_a_doubtful_line_only_on_a_doubtful_page():
     thresholds = per_page_thresholds(np.concatenate([sure, unsure]), lines)
     assert (sure >= thresholds[:7]).tolist() == [True] * 6 + [False]
     assert (unsure >= thresholds[7:]).tolist() == [True] * 3 + [False] * 4
+
+
+CODE_BLOCKS = [
+    ["function countLines(path, word) {", "const reader = openReader(path);", "let count = 0;", "for (const line of reader.lines()) {",
+     "if (line.includes(word)) {", "count += 1;", "}", "}", "reader.close();", "return count;", "}"],
+    ["try {", 'countLines("notes.txt", "todo");', "} catch (error) {", "console.error(`could not read notes.txt: ${error.message}`);", "}"],
+]
+
+
+def test_a_code_block_comes_out_whole_with_the_brace_lines_that_hold_no_words(model):
+    lines = model.score_html(page("docs.html"))
+    cleaned = model.clean_html(page("docs.html")).splitlines()
+    for block in CODE_BLOCKS:
+        start = cleaned.index(block[0])
+        assert cleaned[start : start + len(block)] == block
+    # Alone, each "}" is a likely boilerplate line: its text repeats, like a menu's.
+    assert all(line.p_content < 0.5 for line in lines if line.text == "}")
+    assert not any(text in cleaned for text in ("Docs", "Tutorial", "Getting started", "Privacy Terms"))
+
+
+def test_the_lines_of_a_pre_block_are_kept_together_by_the_share_of_its_words_kept():
+    text = ["one two three four five six seven eight nine", "}", "ten", "a paragraph between", "x = 1", "y = 2", "}", "on the next page"]
+    lines = pd.DataFrame({
+        "text": text,
+        "tag": ["pre", "pre", "pre", "p", "pre", "pre", "pre", "pre"],
+        "page": [0, 0, 0, 0, 0, 0, 0, 1],
+        "box1": [5] * 8,
+    })
+    keep = np.array([False, False, True, True, True, False, False, False])
+    # Block 1: 1 of its 10 words kept, all kept; block 2: "x = 1" of 4 words, all kept;
+    # the paragraph as it was; the next page's line is a block of its own.
+    assert whole_code_blocks(keep, lines).tolist() == [True, True, True, True, True, True, True, False]
+    assert whole_code_blocks(np.array([False, False, False, True, False, False, False, True]), lines).tolist() == [False] * 3 + [True] + [False] * 3 + [True]
+    assert whole_code_blocks(keep, lines.assign(tag="p")).tolist() == keep.tolist()
 
 
 def test_a_page_without_markup_given_as_html_is_scored_as_plain_text(model):
