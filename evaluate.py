@@ -685,7 +685,8 @@ def _large_page_peak_in_child(shape: str, model_path: str | None, sender) -> Non
             refused.append(str(error))
 
     peak = _peak_mb_of(work)  # no time limit: the whole page is measured
-    sender.send((peak, refused[0] if refused else None))
+    whole_process = None if peak is None else _status_kb("VmHWM") / 1024
+    sender.send((peak, whole_process, refused[0] if refused else None))
 
 
 def system_function(kind: str, name: str, model_path: str | None = None) -> Callable[[str], str]:
@@ -1032,9 +1033,10 @@ def bench(args) -> None:
         print(f"clean_pages({kind!r}): {lines / together:,.0f} lines/s against {lines / alone:,.0f} a page at a time "
               f"({alone / together:.2f}x; the same pages, passes in turn, median of {SPEED_RUNS})")
     for shape, (kind, *_) in tqdm(LARGE_PAGE_SHAPES.items(), desc="10 MB pages, a fresh process each", unit="page"):
-        peak, refused = in_fresh_process(_large_page_peak_in_child, shape, args.model) or (None, None)
-        memory = "n/a" if peak is None else f"+{peak:.0f} MB over the loaded model"
-        print(f"clean_{kind} of a 10 MB page of {shape}: " + (f"refused ({refused}), peak memory {memory}" if refused else f"peak memory {memory}"))
+        peak, whole_process, refused = in_fresh_process(_large_page_peak_in_child, shape, args.model) or (None, None, None)
+        memory = "n/a" if peak is None else f"+{peak:.0f} MB over the loaded model ({whole_process:.0f} MB the whole process)"
+        # Under the bar, not after it on its line.
+        tqdm.write(f"clean_{kind} of a 10 MB page of {shape}: " + (f"refused ({refused}), peak memory {memory}" if refused else f"peak memory {memory}"))
 
 
 def parse_args(argv=None):
