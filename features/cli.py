@@ -262,8 +262,9 @@ def _score_row(form: str, name: str | None, number: int, line: ScoredLine) -> st
         if name is not None:
             record = {"input": name, **record}
         return json.dumps(record, ensure_ascii=False) + "\n"
-    # Segmented lines hold no tabs or newlines (whitespace is collapsed), so TSV needs no quoting.
-    columns = [f"{line.p_content:.4f}", label, line.text]
+    # Segmented lines hold no newlines, and no tabs but in the indentation they start with
+    # (code, plain text): written as spaces, so that every row has its three columns.
+    columns = [f"{line.p_content:.4f}", label, line.text.expandtabs()]
     return "\t".join(([name] if name is not None else []) + columns) + "\n"
 
 
@@ -653,7 +654,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=KIND_RULE,
     )
     _add_input_options(score)
-    score.add_argument("--format", choices=("tsv", "jsonl"), default="tsv", help="output format (default: %(default)s)")
+    score.add_argument("--format", choices=("tsv", "jsonl"), default="tsv",
+                       help="output format (default: %(default)s; TSV writes the tabs a line is indented with as spaces)")
 
     batch = commands.add_parser(
         "batch",

@@ -35,7 +35,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import settings
 from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
-from .segment import PageError, cut_for_scoring, html_or_text_columns, lines_frame, segment_text, text_columns
+from .segment import INDENT, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
 
 FORMAT = "boilerline"
 FORMAT_VERSION = 12
@@ -383,7 +383,7 @@ class BoilerplateModel:
 
     def score_text(self, text: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
         """Every non-blank line of a plain-text page with P(content)."""
-        return scored_lines(*self._decide("text", segment_text(text), threshold))
+        return scored_lines(*self._decide("text", text_columns(text), threshold))
 
     def clean_html(self, html: str | bytes, threshold: float | None = None) -> str:
         """The content lines of an HTML page, joined with newlines (see `score_html`)."""
@@ -391,7 +391,7 @@ class BoilerplateModel:
 
     def clean_text(self, text: str | bytes, threshold: float | None = None) -> str:
         """The content lines of a plain-text page, joined with newlines."""
-        return kept_text(*self._decide("text", segment_text(text), threshold))
+        return kept_text(*self._decide("text", text_columns(text), threshold))
 
     def score_pages(self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None) -> Iterator[list[ScoredLine]]:
         """`score_html` (kind "html") or `score_text` (kind "text") of each page, in order, the
@@ -404,15 +404,12 @@ class BoilerplateModel:
         """`clean_html` or `clean_text` of each page, in order (see `score_pages`)."""
         return (kept_text(*decided) for decided in self._decide_pages(kind, pages, threshold))
 
-    def _decide(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Each line's text, P(content) and whether it is kept, of the lines of one page, a
-        frame just segmented: its `page` column is added in place, not to a copy."""
-        lines["page"] = 0
-        return self._decide_lines(kind, lines, threshold)
+    def _decide(self, kind: str, columns: dict, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Each line's text, P(content) and whether it is kept, of one page's line columns."""
+        return next(self._decide_batch(kind, [columns], threshold))
 
     def _decide_html(self, html: str | bytes, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-        kind, columns = html_or_text_columns(html)
-        return self._decide(kind, lines_frame([columns]), threshold)
+        return self._decide(*html_or_text_columns(html), threshold)
 
     def _decide_lines(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """`_decide` of a frame of one or more pages (its `page` column)."""
@@ -467,10 +464,15 @@ class BoilerplateModel:
         lines["page"] = np.repeat(np.arange(len(sizes)), sizes)
         texts, probabilities, keep = self._decide_lines(kind, lines, threshold)
         start = 0
-        for size in sizes:
+        for size, columns in zip(sizes, pages):
             stop = start + size
-            yield texts[start:stop], probabilities[start:stop], keep[start:stop]
+            yield indented(texts[start:stop], columns[INDENT]), probabilities[start:stop], keep[start:stop]
             start = stop
+
+
+def indented(texts: list[str], indents: list[str]) -> list[str]:
+    """Each line with the whitespace it started with on the page (a code line's indentation)."""
+    return [indent + text for indent, text in zip(indents, texts)] if any(indents) else texts
 
 
 def scored_lines(texts: list[str], probabilities: np.ndarray, keep: np.ndarray) -> list[ScoredLine]:

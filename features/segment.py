@@ -45,8 +45,14 @@ LINE_COLUMNS = [
 # The counts and ids of a page fit 32 bits: half the memory of int64 for a page of many lines.
 COLUMN_TYPES = dict.fromkeys(LINE_COLUMNS[:6], object) | dict.fromkeys(["link_chars", "depth", "box1", "box2", "box3", "repeats"], np.int32) | {
     "hidden": bool, "blank_before": bool, "in_main": bool, "position": float}
-# The fields of a row of `_walk`: the columns that need neither the whole page nor the main element.
-ROW_FIELDS = LINE_COLUMNS[: LINE_COLUMNS.index("in_main")]
+#: Beside the frame's columns, `html_columns` and `text_columns` give each line's leading
+#: whitespace as the page had it: a `<pre>` line's indentation (code), a plain-text line's.
+#: The model gives it back in front of the line (`ScoredLine.text`, `clean_*`); no feature
+#: reads it, as the lines the models were trained on had none.
+INDENT = "indent"
+# The fields of a row of `_walk`: the columns that need neither the whole page nor the main
+# element, and the indentation.
+ROW_FIELDS = [*LINE_COLUMNS[: LINE_COLUMNS.index("in_main")], INDENT]
 _TEXT, _LINK_CHARS, _BOX1 = (ROW_FIELDS.index(name) for name in ("text", "link_chars", "box1"))
 
 # Elements that end the current line and start a new one. `br` and `hr` only break lines.
@@ -300,7 +306,7 @@ def text_columns(page: str | bytes) -> dict:
     text = _without_lone_surrogates(decode_page(page))
     _check_text_lines(text)
     # Column by column: a tuple per line took 190 MB on a page of 1.3 million short lines.
-    texts, blank_before, paragraphs = [], [], []
+    texts, blank_before, paragraphs, indents = [], [], [], []
     blank, paragraph = False, 1
     for raw in text.splitlines():
         line = _collapse_spaces(raw)
@@ -311,12 +317,13 @@ def text_columns(page: str | bytes) -> dict:
         texts.append(line)
         blank_before.append(blank)
         paragraphs.append(paragraph)
+        indents.append(_indent(raw))
         blank = False
     _check_lines(len(texts))
     constant = {"tag": "text", "path": "", "attrs": "", "roles": "", "sections": "", "link_chars": 0, "depth": 0, "hidden": False, "box2": 0, "box3": 0, "in_main": False}
     # A column that is the same on every line is its one value seen len(texts) times (a
     # read-only view, no copies): on a page of 1.4 million lines they took 57 MB.
-    return _with_page_columns({"text": texts, "blank_before": blank_before, "box1": paragraphs} | {
+    return _with_page_columns({"text": texts, "blank_before": blank_before, "box1": paragraphs, INDENT: indents} | {
         name: np.broadcast_to(np.array(value, dtype=COLUMN_TYPES[name]), len(texts)) for name, value in constant.items()})
 
 
@@ -337,7 +344,8 @@ def page_order_columns(texts: list[str]) -> tuple[np.ndarray, list[int]]:
 
 def lines_frame(pages: list[dict]) -> pd.DataFrame:
     """One frame of the lines of one or more pages' columns (`html_columns`, `text_columns`),
-    in order. Empties each page's columns, each as soon as its typed copy is made."""
+    in order. Takes each of LINE_COLUMNS out of each page's columns as soon as its typed copy
+    is made (INDENT stays)."""
     n = sum(len(columns["text"]) for columns in pages)
     index = pd.RangeIndex(n)
     # Typed arrays from the start: converting a frame with `astype` costs more than making it.
@@ -513,9 +521,10 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     """The rows of one line: the text `raw` collected inside the open elements `tags`."""
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
     block = sys.intern(tags[at]) if tags else "body"
-    if block == "pre":  # preformatted blocks (code) keep their own line breaks
+    if block == "pre":  # preformatted blocks (code) keep their own line breaks, and indentation
         _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
-        texts = [text for piece in raw.split("\n") if (text := _collapse_spaces(piece))]
+        pieces = [(text, _indent(piece)) for piece in raw.split("\n") if (text := _collapse_spaces(piece))]
+        texts = [text for text, _ in pieces]
     else:
         texts = [text] if (text := _collapse_spaces(raw)) else []
     if not texts:
@@ -533,14 +542,22 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     box3 = serials[at - 3] if at >= 3 else 0
     if len(texts) == 1:  # the usual line, which has all the link characters to itself
         text = texts[0]
-        return [(text, block, path, attrs, line_roles, line_sections, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3)]
+        indent = pieces[0][1] if block == "pre" else ""
+        return [(text, block, path, attrs, line_roles, line_sections, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3, indent)]
     # A <pre> cut into lines: each gets its share of the link characters.
     link_share = link_chars / sum(map(len, texts))
     return [
         (text, block, path, attrs, line_roles, line_sections, min(round(link_share * len(text)), len(text)), depth, hidden, False,
-         box1, box2, box3)
-        for text in texts
+         box1, box2, box3, indent)
+        for text, indent in pieces
     ]
+
+
+def _indent(line: str) -> str:
+    """The whitespace `line` starts with (interned: the lines of a code block share a few)."""
+    if not line[:1].isspace():
+        return ""
+    return sys.intern(line[: len(line) - len(line.lstrip())])
 
 
 def _collapse_spaces(text: str) -> str:

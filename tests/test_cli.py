@@ -224,6 +224,17 @@ def test_score_of_several_inputs_names_each_page(capsys):
     assert all(len(line.split("\t")) == 4 for line in out.splitlines())
 
 
+def test_score_keeps_a_code_line_indented_tabs_as_spaces_in_tsv_and_as_they_are_in_jsonl(tmp_path, capsys):
+    code_page = tmp_path / "code.html"
+    code_page.write_text("<html><body><p>A loop that counts to three, written out below.</p><pre>for i in range(3):\n\tprint(i)</pre></body></html>")
+    code, out, _ = run_main(capsys, "score", code_page)
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert code == 0 and all(len(row) == 3 for row in rows)
+    assert [row[2] for row in rows][-2:] == ["for i in range(3):", " " * 8 + "print(i)"]
+    code, out, _ = run_main(capsys, "score", code_page, "--format", "jsonl")
+    assert [json.loads(line)["text"] for line in out.splitlines()][-1] == "\tprint(i)"
+
+
 def test_score_stdin_writes_jsonl(monkeypatch, capsys):
     fake_stdin(monkeypatch, (PAGES / "recipe.htm").read_bytes())
     code, out, _ = run_main(capsys, "score", "-", "--format", "jsonl")

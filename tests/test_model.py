@@ -2,8 +2,10 @@
 
 import gzip
 import random
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
+from html import unescape
 from pathlib import Path
 
 import joblib
@@ -276,22 +278,27 @@ def test_the_per_page_rule_keeps_a_doubtful_line_only_on_a_doubtful_page():
     assert (unsure >= thresholds[7:]).tolist() == [True] * 3 + [False] * 4
 
 
-CODE_BLOCKS = [
-    ["function countLines(path, word) {", "const reader = openReader(path);", "let count = 0;", "for (const line of reader.lines()) {",
-     "if (line.includes(word)) {", "count += 1;", "}", "}", "reader.close();", "return count;", "}"],
-    ["try {", 'countLines("notes.txt", "todo");', "} catch (error) {", "console.error(`could not read notes.txt: ${error.message}`);", "}"],
-]
-
-
-def test_a_code_block_comes_out_whole_with_the_brace_lines_that_hold_no_words(model):
-    lines = model.score_html(page("docs.html"))
-    cleaned = model.clean_html(page("docs.html")).splitlines()
-    for block in CODE_BLOCKS:
-        start = cleaned.index(block[0])
-        assert cleaned[start : start + len(block)] == block
+def test_a_code_block_comes_out_whole_and_indented_as_the_page_has_it(model):
+    html = page("docs.html").decode()
+    blocks = [unescape(code) for code in re.findall(r"<pre[^>]*><code[^>]*>(.*?)</code></pre>", html, re.S)]
+    assert len(blocks) == 2 and all("\n  " in block and "\n}" in block for block in blocks)
+    cleaned = model.clean_html(html)
+    for block in blocks:
+        assert block in cleaned
     # Alone, each "}" is a likely boilerplate line: its text repeats, like a menu's.
-    assert all(line.p_content < 0.5 for line in lines if line.text == "}")
-    assert not any(text in cleaned for text in ("Docs", "Tutorial", "Getting started", "Privacy Terms"))
+    lines = model.score_html(html)
+    assert all(line.p_content < 0.5 for line in lines if line.text.strip() == "}")
+    assert not any(text in cleaned.splitlines() for text in ("Docs", "Tutorial", "Getting started", "Privacy Terms"))
+
+
+def test_a_plain_text_line_keeps_the_whitespace_it_starts_with(model):
+    text = (PAGES / "article.txt").read_text()
+    indented = "\n".join(f"\t{line}" if line.startswith("For more") else f"    {line}" if line.startswith("Within") else line for line in text.splitlines())
+    lines = model.score_text(indented)
+    plain = model.score_text(text)
+    assert [line.text.lstrip() for line in lines] == [line.text for line in plain]
+    assert [line.p_content for line in lines] == [line.p_content for line in plain]
+    assert any(line.text.startswith("\tFor more") for line in lines) and any(line.text.startswith("    Within") for line in lines)
 
 
 def test_the_lines_of_a_pre_block_are_kept_together_by_the_share_of_its_words_kept():

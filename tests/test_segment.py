@@ -12,7 +12,9 @@ import pytest
 
 import features.segment
 from features import settings
-from features.segment import COLUMN_TYPES, LINE_COLUMNS, PageError, _collapse_spaces, cut_for_scoring, decode_page, segment_html, segment_text
+from features.segment import (
+    COLUMN_TYPES, INDENT, LINE_COLUMNS, PageError, _collapse_spaces, cut_for_scoring, decode_page, html_columns, segment_html, segment_text, text_columns,
+)
 
 # "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
 QUICK_SECONDS = 15
@@ -337,6 +339,15 @@ def test_pre_keeps_its_lines():
     frame = segment_html("<pre>def f():\n    return 1\n\n# done</pre><p>after</p>")
     assert frame["text"].tolist() == ["def f():", "return 1", "# done", "after"]
     assert frame["tag"].tolist() == ["pre", "pre", "pre", "p"]
+
+
+def test_the_indentation_of_pre_and_plain_text_lines_is_kept_beside_the_collapsed_text():
+    columns = html_columns("<pre>def f():\n    return  1\n\t# done</pre><p>   after</p>")
+    assert list(columns["text"]) == ["def f():", "return 1", "# done", "after"]
+    assert list(columns[INDENT]) == ["", "    ", "\t", ""]  # outside a <pre>, whitespace is markup's
+    columns = text_columns("  one\n\ntwo\n\u3000three")
+    assert list(columns["text"]) == ["one", "two", "three"] and list(columns[INDENT]) == ["  ", "", "\u3000"]
+    assert INDENT not in segment_html("<pre>  x</pre>").columns
 
 
 def test_structure_columns_describe_where_a_line_came_from():
