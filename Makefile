@@ -14,10 +14,10 @@ export DATA_MIRROR DATA_DIR TRAIN_EXTRA EVAL_EXTRA
 
 all: train
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml models/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test]' -c models/constraints.txt
 	touch $@
 
 venv: $(VENV)/.installed
