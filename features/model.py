@@ -382,7 +382,8 @@ class BoilerplateModel:
         return scored_lines(*self._decide_html(html, threshold))
 
     def score_text(self, text: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
-        """Every non-blank line of a plain-text page with P(content)."""
+        """Every non-blank line of a plain-text page with P(content); a line's text is its
+        whitespace collapsed, after the whitespace it starts with."""
         return scored_lines(*self._decide("text", text_columns(text), threshold))
 
     def clean_html(self, html: str | bytes, threshold: float | None = None) -> str:
