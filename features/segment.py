@@ -317,7 +317,7 @@ def text_columns(page: str | bytes) -> dict:
         texts.append(line)
         blank_before.append(blank)
         paragraphs.append(paragraph)
-        indents.append(_indent(raw))
+        indents.append(_indent(raw) if raw[:1].isspace() else "")  # tested here: most lines have none
         blank = False
     _check_lines(len(texts))
     constant = {"tag": "text", "path": "", "attrs": "", "roles": "", "sections": "", "link_chars": 0, "depth": 0, "hidden": False, "box2": 0, "box3": 0, "in_main": False}
@@ -555,8 +555,6 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
 
 def _indent(line: str) -> str:
     """The whitespace `line` starts with (interned: the lines of a code block share a few)."""
-    if not line[:1].isspace():
-        return ""
     return sys.intern(line[: len(line) - len(line.lstrip())])
 
 
