@@ -478,3 +478,13 @@ def test_a_page_that_cannot_be_scored_stops_many_pages_after_those_before_it(mod
     for one_page in ("<p>a page</p>", b"<p>a page</p>"):
         with pytest.raises(TypeError, match="not one page"):
             model.score_pages(one_page, "html")
+
+
+def test_the_pinned_environment_is_the_one_the_default_model_was_made_in(model):
+    """`make venv` installs within models/constraints.txt: a model retrained elsewhere and
+    committed without them would be rebuilt by a fresh clone with other libraries."""
+    pins = dict(line.split("==") for line in (default_model_path().parent / "constraints.txt").read_text().splitlines()
+                if line and not line.startswith("#"))
+    made_with = model.card["versions"]
+    assert {name: pins[name] for name in ("scikit-learn", "lightgbm", "numpy", "pandas")} == {
+        name: made_with[name] for name in ("scikit-learn", "lightgbm", "numpy", "pandas")}
