@@ -198,7 +198,7 @@ def html_or_text_columns(page: str | bytes) -> tuple[str, dict]:
     """("html", `html_columns(page)`), or ("text", `text_columns(page)`) for a page without any
     markup: as HTML its lines would run together into one, where the text has line breaks."""
     html = decode_page(page)
-    return ("html", html_columns(html)) if has_markup(html) else ("text", text_columns(html))
+    return ("html", _columns_of_html(html)) if has_markup(html) else ("text", _columns_of_text(html))
 
 
 def segment_html(page: str | bytes) -> pd.DataFrame:
@@ -209,7 +209,11 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
 def html_columns(page: str | bytes) -> dict:
     """The columns of `segment_html(page)`, as lists and arrays: `lines_frame` makes the frame
     of many pages at once (a frame costs about 0.7 ms however few its lines)."""
-    html = decode_page(page)
+    return _columns_of_html(decode_page(page))
+
+
+def _columns_of_html(html: str) -> dict:
+    """`html_columns` of a page already decoded."""
     _check_elements(html)
     rows, (main_first, main_last) = _visible_rows(html)
     if len(html) > LARGE_PAGE_CHARS:
@@ -301,9 +305,14 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
 
 def text_columns(page: str | bytes) -> dict:
     """The columns of `segment_text(page)`, as lists and arrays (see `html_columns`)."""
+    return _columns_of_text(decode_page(page))
+
+
+def _columns_of_text(text: str) -> dict:
+    """`text_columns` of a page already decoded."""
     # Lone surrogates cannot be encoded: the cleaned text could not be written out as UTF-8.
     # The HTML parser drops them itself, so only plain text pays for the check.
-    text = _without_lone_surrogates(decode_page(page))
+    text = _without_lone_surrogates(text)
     _check_text_lines(text)
     # Column by column: a tuple per line took 190 MB on a page of 1.3 million short lines.
     texts, blank_before, paragraphs, indents = [], [], [], []
@@ -524,10 +533,9 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     if block == "pre":  # preformatted blocks (code) keep their own line breaks, and indentation
         _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
         pieces = [(text, _indent(piece)) for piece in raw.split("\n") if (text := _collapse_spaces(piece))]
-        texts = [text for text, _ in pieces]
     else:
-        texts = [text] if (text := _collapse_spaces(raw)) else []
-    if not texts:
+        pieces = [(text, "")] if (text := _collapse_spaces(raw)) else []  # HTML's own whitespace is markup
+    if not pieces:
         return []
     # Interned here (block above too): the cells of one table share a path and classes, and
     # a page of 570,000 cells kept a copy of each per line (about 100 MB).
@@ -540,12 +548,11 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     box1 = serials[at - 1] if at >= 1 else 0
     box2 = serials[at - 2] if at >= 2 else 0
     box3 = serials[at - 3] if at >= 3 else 0
-    if len(texts) == 1:  # the usual line, which has all the link characters to itself
-        text = texts[0]
-        indent = pieces[0][1] if block == "pre" else ""
+    if len(pieces) == 1:  # the usual line, which has all the link characters to itself
+        (text, indent), = pieces
         return [(text, block, path, attrs, line_roles, line_sections, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3, indent)]
     # A <pre> cut into lines: each gets its share of the link characters.
-    link_share = link_chars / sum(map(len, texts))
+    link_share = link_chars / sum(len(text) for text, _ in pieces)
     return [
         (text, block, path, attrs, line_roles, line_sections, min(round(link_share * len(text)), len(text)), depth, hidden, False,
          box1, box2, box3, indent)
