@@ -262,8 +262,8 @@ def _score_row(form: str, name: str | None, number: int, line: ScoredLine) -> st
         if name is not None:
             record = {"input": name, **record}
         return json.dumps(record, ensure_ascii=False) + "\n"
-    # Segmented lines hold no newlines, and no tabs but in the indentation they start with
-    # (code, plain text): written as spaces, so that every row has its three columns.
+    # Segmented lines hold no newlines, and tabs only where a code or plain-text line was
+    # written with them: written as spaces, so that every row has its three columns.
     columns = [f"{line.p_content:.4f}", label, line.text.expandtabs()]
     return "\t".join(([name] if name is not None else []) + columns) + "\n"
 
@@ -655,7 +655,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_input_options(score)
     score.add_argument("--format", choices=("tsv", "jsonl"), default="tsv",
-                       help="output format (default: %(default)s; TSV writes the tabs a line is indented with as spaces)")
+                       help="output format (default: %(default)s; TSV writes the tabs of code and plain-text lines as spaces)")
 
     batch = commands.add_parser(
         "batch",

@@ -35,7 +35,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import settings
 from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
-from .segment import INDENT, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
+from .segment import AS_WRITTEN, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
 
 FORMAT = "boilerline"
 FORMAT_VERSION = 12
@@ -382,8 +382,8 @@ class BoilerplateModel:
         return scored_lines(*self._decide_html(html, threshold))
 
     def score_text(self, text: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
-        """Every non-blank line of a plain-text page with P(content); a line's text is its
-        whitespace collapsed, after the whitespace it starts with."""
+        """Every non-blank line of a plain-text page with P(content); a line's text is as the
+        page wrote it, less the whitespace it ends with (the model reads it collapsed)."""
         return scored_lines(*self._decide("text", text_columns(text), threshold))
 
     def clean_html(self, html: str | bytes, threshold: float | None = None) -> str:
@@ -467,13 +467,14 @@ class BoilerplateModel:
         start = 0
         for size, columns in zip(sizes, pages):
             stop = start + size
-            yield indented(texts[start:stop], columns[INDENT]), probabilities[start:stop], keep[start:stop]
+            yield as_written(texts[start:stop], columns[AS_WRITTEN]), probabilities[start:stop], keep[start:stop]
             start = stop
 
 
-def indented(texts: list[str], indents: list[str]) -> list[str]:
-    """Each line with the whitespace it started with on the page (a code line's indentation)."""
-    return [indent + text for indent, text in zip(indents, texts)] if any(indents) else texts
+def as_written(texts: list[str], written: list[str]) -> list[str]:
+    """Each line as the page wrote it where it was not its collapsed text (code's indentation
+    and aligned columns), else the collapsed text."""
+    return [line or text for line, text in zip(written, texts)] if any(written) else texts
 
 
 def scored_lines(texts: list[str], probabilities: np.ndarray, keep: np.ndarray) -> list[ScoredLine]:

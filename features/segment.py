@@ -45,14 +45,16 @@ LINE_COLUMNS = [
 # The counts and ids of a page fit 32 bits: half the memory of int64 for a page of many lines.
 COLUMN_TYPES = dict.fromkeys(LINE_COLUMNS[:6], object) | dict.fromkeys(["link_chars", "depth", "box1", "box2", "box3", "repeats"], np.int32) | {
     "hidden": bool, "blank_before": bool, "in_main": bool, "position": float}
-#: Beside the frame's columns, `html_columns` and `text_columns` give each line's leading
-#: whitespace as the page had it: a `<pre>` line's indentation (code), a plain-text line's.
-#: The model gives it back in front of the line (`ScoredLine.text`, `clean_*`); no feature
-#: reads it, as the lines the models were trained on had none.
-INDENT = "indent"
+#: Beside the frame's columns, `html_columns` and `text_columns` give each line as the page
+#: wrote it, where that is not its collapsed text: a `<pre>` line (code, with its indentation
+#: and aligned columns), a plain-text line; "" for every other line, and for a line whose only
+#: whitespace is single spaces. Trailing whitespace is left out. The model gives these back
+#: (`ScoredLine.text`, `clean_*`); no feature reads them, as the lines the models were
+#: trained on were collapsed.
+AS_WRITTEN = "as_written"
 # The fields of a row of `_walk`: the columns that need neither the whole page nor the main
-# element, and the indentation.
-ROW_FIELDS = [*LINE_COLUMNS[: LINE_COLUMNS.index("in_main")], INDENT]
+# element, and the line as written.
+ROW_FIELDS = [*LINE_COLUMNS[: LINE_COLUMNS.index("in_main")], AS_WRITTEN]
 _TEXT, _LINK_CHARS, _BOX1 = (ROW_FIELDS.index(name) for name in ("text", "link_chars", "box1"))
 
 # Elements that end the current line and start a new one. `br` and `hr` only break lines.
@@ -315,7 +317,7 @@ def _columns_of_text(text: str) -> dict:
     text = _without_lone_surrogates(text)
     _check_text_lines(text)
     # Column by column: a tuple per line took 190 MB on a page of 1.3 million short lines.
-    texts, blank_before, paragraphs, indents = [], [], [], []
+    texts, blank_before, paragraphs, as_written = [], [], [], []
     blank, paragraph = False, 1
     for raw in text.splitlines():
         line = _collapse_spaces(raw)
@@ -326,13 +328,13 @@ def _columns_of_text(text: str) -> dict:
         texts.append(line)
         blank_before.append(blank)
         paragraphs.append(paragraph)
-        indents.append(_indent(raw) if raw[:1].isspace() else "")  # tested here: most lines have none
+        as_written.append(_as_written(raw, line))
         blank = False
     _check_lines(len(texts))
     constant = {"tag": "text", "path": "", "attrs": "", "roles": "", "sections": "", "link_chars": 0, "depth": 0, "hidden": False, "box2": 0, "box3": 0, "in_main": False}
     # A column that is the same on every line is its one value seen len(texts) times (a
     # read-only view, no copies): on a page of 1.4 million lines they took 57 MB.
-    return _with_page_columns({"text": texts, "blank_before": blank_before, "box1": paragraphs, INDENT: indents} | {
+    return _with_page_columns({"text": texts, "blank_before": blank_before, "box1": paragraphs, AS_WRITTEN: as_written} | {
         name: np.broadcast_to(np.array(value, dtype=COLUMN_TYPES[name]), len(texts)) for name, value in constant.items()})
 
 
@@ -354,7 +356,7 @@ def page_order_columns(texts: list[str]) -> tuple[np.ndarray, list[int]]:
 def lines_frame(pages: list[dict]) -> pd.DataFrame:
     """One frame of the lines of one or more pages' columns (`html_columns`, `text_columns`),
     in order. Takes each of LINE_COLUMNS out of each page's columns as soon as its typed copy
-    is made (INDENT stays)."""
+    is made (AS_WRITTEN stays)."""
     n = sum(len(columns["text"]) for columns in pages)
     index = pd.RangeIndex(n)
     # Typed arrays from the start: converting a frame with `astype` costs more than making it.
@@ -532,7 +534,7 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     block = sys.intern(tags[at]) if tags else "body"
     if block == "pre":  # preformatted blocks (code) keep their own line breaks, and indentation
         _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
-        pieces = [(text, _indent(piece)) for piece in raw.split("\n") if (text := _collapse_spaces(piece))]
+        pieces = [(text, _as_written(piece, text)) for piece in raw.split("\n") if (text := _collapse_spaces(piece))]
     else:
         pieces = [(text, "")] if (text := _collapse_spaces(raw)) else []  # HTML's own whitespace is markup
     if not pieces:
@@ -549,20 +551,22 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     box2 = serials[at - 2] if at >= 2 else 0
     box3 = serials[at - 3] if at >= 3 else 0
     if len(pieces) == 1:  # the usual line, which has all the link characters to itself
-        (text, indent), = pieces
-        return [(text, block, path, attrs, line_roles, line_sections, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3, indent)]
+        (text, written), = pieces
+        return [(text, block, path, attrs, line_roles, line_sections, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3, written)]
     # A <pre> cut into lines: each gets its share of the link characters.
     link_share = link_chars / sum(len(text) for text, _ in pieces)
     return [
         (text, block, path, attrs, line_roles, line_sections, min(round(link_share * len(text)), len(text)), depth, hidden, False,
-         box1, box2, box3, indent)
-        for text, indent in pieces
+         box1, box2, box3, written)
+        for text, written in pieces
     ]
 
 
-def _indent(line: str) -> str:
-    """The whitespace `line` starts with (interned: the lines of a code block share a few)."""
-    return sys.intern(line[: len(line) - len(line.lstrip())])
+def _as_written(raw: str, text: str) -> str:
+    """`raw`, the line as the page wrote it, less the whitespace it ends with; "" when that is
+    `text`, its collapsed text (most lines), so that most lines keep no second copy."""
+    written = raw.rstrip()
+    return "" if written == text else written
 
 
 def _collapse_spaces(text: str) -> str:

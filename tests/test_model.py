@@ -278,10 +278,11 @@ def test_the_per_page_rule_keeps_a_doubtful_line_only_on_a_doubtful_page():
     assert (unsure >= thresholds[7:]).tolist() == [True] * 3 + [False] * 4
 
 
-def test_a_code_block_comes_out_whole_and_indented_as_the_page_has_it(model):
+def test_a_code_block_comes_out_whole_and_as_the_page_wrote_it(model):
     html = page("docs.html").decode()
     blocks = [unescape(code) for code in re.findall(r"<pre[^>]*><code[^>]*>(.*?)</code></pre>", html, re.S)]
     assert len(blocks) == 2 and all("\n  " in block and "\n}" in block for block in blocks)
+    assert ";                    // the lines" in blocks[0]  # a comment aligned with the one above
     cleaned = model.clean_html(html)
     for block in blocks:
         assert block in cleaned
@@ -291,12 +292,13 @@ def test_a_code_block_comes_out_whole_and_indented_as_the_page_has_it(model):
     assert not any(text in cleaned.splitlines() for text in ("Docs", "Tutorial", "Getting started", "Privacy Terms"))
 
 
-def test_a_plain_text_line_keeps_the_whitespace_it_starts_with(model):
+def test_a_plain_text_line_comes_out_as_written_and_is_scored_collapsed(model):
     text = (PAGES / "article.txt").read_text()
-    indented = "\n".join(f"\t{line}" if line.startswith("For more") else f"    {line}" if line.startswith("Within") else line for line in text.splitlines())
-    lines = model.score_text(indented)
+    spaced = [f"\t{line}" if line.startswith("For more") else f"    {line}  " if line.startswith("Within") else line for line in text.splitlines()]
+    spaced = [line.replace(" ", "   ", 1) if line and not line[0].isspace() else line for line in spaced]
+    lines = model.score_text("\n".join(spaced))
     plain = model.score_text(text)
-    assert [line.text.lstrip() for line in lines] == [line.text for line in plain]
+    assert [line.text for line in lines] == [line.rstrip() for line in spaced if line.strip()]
     assert [line.p_content for line in lines] == [line.p_content for line in plain]
     assert any(line.text.startswith("\tFor more") for line in lines) and any(line.text.startswith("    Within") for line in lines)
 

@@ -13,7 +13,7 @@ import pytest
 import features.segment
 from features import settings
 from features.segment import (
-    COLUMN_TYPES, INDENT, LINE_COLUMNS, PageError, _collapse_spaces, cut_for_scoring, decode_page, html_columns, segment_html, segment_text, text_columns,
+    AS_WRITTEN, COLUMN_TYPES, LINE_COLUMNS, PageError, _collapse_spaces, cut_for_scoring, decode_page, html_columns, segment_html, segment_text, text_columns,
 )
 
 # "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
@@ -341,13 +341,15 @@ def test_pre_keeps_its_lines():
     assert frame["tag"].tolist() == ["pre", "pre", "pre", "p"]
 
 
-def test_the_indentation_of_pre_and_plain_text_lines_is_kept_beside_the_collapsed_text():
-    columns = html_columns("<pre>def f():\n    return  1\n\t# done</pre><p>   after</p>")
-    assert list(columns["text"]) == ["def f():", "return 1", "# done", "after"]
-    assert list(columns[INDENT]) == ["", "    ", "\t", ""]  # outside a <pre>, whitespace is markup's
-    columns = text_columns("  one\n\ntwo\n\u3000three")
-    assert list(columns["text"]) == ["one", "two", "three"] and list(columns[INDENT]) == ["  ", "", "\u3000"]
-    assert INDENT not in segment_html("<pre>  x</pre>").columns
+def test_pre_and_plain_text_lines_are_kept_as_written_beside_the_collapsed_text():
+    columns = html_columns("<pre>def f():\n    return  1  \n\t# done\nx = 1  # aligned</pre><p>   after  all</p>")
+    assert list(columns["text"]) == ["def f():", "return 1", "# done", "x = 1 # aligned", "after all"]
+    # "" where the line is its collapsed text; outside a <pre>, whitespace is markup's
+    assert list(columns[AS_WRITTEN]) == ["", "    return  1", "\t# done", "x = 1  # aligned", ""]
+    columns = text_columns("  one\n\ntwo  \n\u3000three\nName    Price")
+    assert list(columns["text"]) == ["one", "two", "three", "Name Price"]
+    assert list(columns[AS_WRITTEN]) == ["  one", "", "\u3000three", "Name    Price"]
+    assert AS_WRITTEN not in segment_html("<pre>  x</pre>").columns
 
 
 def test_structure_columns_describe_where_a_line_came_from():
