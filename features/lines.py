@@ -119,38 +119,56 @@ class LineStats(TransformerMixin, BaseEstimator):
         return [o for o in range(-self.context, self.context + 1) if o]
 
     def transform(self, X):
-        # Each signal goes into its float32 column as soon as it is made, and only the float64
-        # columns later signals are made from stay alive: holding all ~90 at once took 500 MB
-        # on a page of 570,000 table cells, beside the float32 result.
-        rows = np.empty((len(X), len(self.feature_names_out_)), dtype=np.float32)
+        return self.rows_of(self.page_signals(X), slice(0, len(X)))
+
+    def page_signals(self, X) -> dict:
+        """What `rows_of` makes any rows of `transform(X)` from: each line's own signals (as
+        float32, flags as bool), the float64 columns that its neighbours' and elements'
+        signals are made from, and its elements' signals. Together about half the bytes of
+        the float32 rows: a page of many lines is scored a few thousand rows at a time from
+        them, and never holds all its rows (87 columns, 235 MB on a 10 MB page of 674,000
+        table cells)."""
+        wanted = set(self.feature_names_out_)
+        own, sources = {}, {}
+        for name, values in self._own_signals(X):
+            if name in wanted:
+                own[name] = values if values.dtype == bool else values.astype(np.float32)
+            if name in _SOURCE_COLUMNS:
+                sources[name] = values
+        boxes = {}
+        for box, line_box, by_box, share_of_page in self._box_signals(X, sources):
+            boxes[box] = (line_box, by_box)
+            own[f"{box}_share_of_page"] = share_of_page.astype(np.float32)
+        return {"pages": X["page"].to_numpy(), "own": own, "sources": sources, "boxes": boxes}
+
+    def rows_of(self, signals: dict, rows: slice) -> np.ndarray:
+        """Rows `rows` of `transform(X)`, made from `page_signals(X)`."""
+        n = len(range(*rows.indices(len(signals["pages"]))))
+        block = np.empty((n, len(self.feature_names_out_)), dtype=np.float32)
         column_of = {name: j for j, name in enumerate(self.feature_names_out_)}
-        sources = {}  # name -> float64 column, for the signals that read it
+        for name, values in signals["own"].items():
+            block[:, column_of[name]] = values[rows]
+        for box, (line_box, by_box) in signals["boxes"].items():
+            at = line_box[rows]
+            for name, values in by_box.items():
+                block[:, column_of[f"{box}_{name}"]] = values[at]
+        for name, values in self._context_signals(signals["pages"], signals["sources"], rows):
+            block[:, column_of[name]] = values
+        return block
 
-        def fill(signals):
-            for name, values in signals:
-                if name in column_of:
-                    rows[:, column_of[name]] = values
-                if name in _SOURCE_COLUMNS:
-                    sources[name] = values
-
-        pages = X["page"].to_numpy()
-        fill(self._own_signals(X))
-        fill(self._box_signals(X, sources))
-        fill(self._context_signals(pages, sources))
-        return rows
-
-    def _context_signals(self, pages: np.ndarray, sources: dict):
+    def _context_signals(self, pages: np.ndarray, sources: dict, rows: slice):
         """The neighbours' signals, one column at a time, and the mean of the window of lines."""
         for offset in self._offsets():
             for name in self._context_columns():
-                yield f"{name}_{offset:+d}", shift_within_pages(sources[name], pages, offset)
+                yield f"{name}_{offset:+d}", shift_within_pages(sources[name], pages, offset, rows=rows)
         for name in ("log_chars", "ends_sentence"):
-            window = sum(shift_within_pages(sources[name], pages, o) for o in self._offsets())
-            yield f"window_{name}", (window + sources[name]) / (2 * self.context + 1)
+            window = sum(shift_within_pages(sources[name], pages, o, rows=rows) for o in self._offsets())
+            yield f"window_{name}", (window + sources[name][rows]) / (2 * self.context + 1)
 
     def _box_signals(self, X, sources: dict):
-        """Signals of the element around each line (all its lines together): text density, links.
-        Summed per element and spread back to the lines one signal at a time."""
+        """Signals of the element around each line (all its lines together): text density,
+        links. For each box: the element of each line, the signals of each element by name,
+        and the share of the page's characters in the line's element."""
         pages = X["page"].to_numpy().astype(np.int64, copy=False)
         chars, words = sources["_chars"], sources["_words"]
         page_chars = group_sum(pages, chars)
@@ -158,15 +176,15 @@ class LineStats(TransformerMixin, BaseEstimator):
             line_box, _ = group_index((pages << 32) | X[box].to_numpy().astype(np.int64))
             box_chars, box_words = np.bincount(line_box, weights=chars), np.bincount(line_box, weights=words)
             safe_chars = np.maximum(box_chars, 1)
-            yield f"{box}_log_chars", np.log1p(box_chars)[line_box]
-            yield f"{box}_log_lines", np.log1p(np.bincount(line_box).astype(float))[line_box]
-            yield f"{box}_ends_sentence", (np.bincount(line_box, weights=sources["ends_sentence"] * chars) / safe_chars)[line_box]
-            stop_words = np.bincount(line_box, weights=sources["stopword_share"] * words)
-            yield f"{box}_stopword_share", (stop_words / np.maximum(box_words, 1))[line_box]
-            yield f"{box}_share_of_page", box_chars[line_box] / np.maximum(page_chars, 1)
+            by_box = {
+                "log_chars": np.log1p(box_chars),
+                "log_lines": np.log1p(np.bincount(line_box).astype(float)),
+                "ends_sentence": np.bincount(line_box, weights=sources["ends_sentence"] * chars) / safe_chars,
+                "stopword_share": np.bincount(line_box, weights=sources["stopword_share"] * words) / np.maximum(box_words, 1),
+            }
             if self.html:
-                link_chars = np.bincount(line_box, weights=X["link_chars"].to_numpy(float))
-                yield f"{box}_link_share", (link_chars / safe_chars)[line_box]
+                by_box["link_share"] = np.bincount(line_box, weights=X["link_chars"].to_numpy(float)) / safe_chars
+            yield box, line_box, by_box, box_chars[line_box] / np.maximum(page_chars, 1)
 
     def _own_signals(self, X):
         """The line's own signals, as (name, column) pairs; names starting with _ are only sources."""

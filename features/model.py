@@ -17,7 +17,7 @@ The lines of a <pre> block are then kept or dropped as one (`whole_code_blocks`)
 """
 
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
@@ -34,7 +34,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from . import settings
-from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
+from .lines import BOXES, LineStats, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
 from .segment import AS_WRITTEN, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
 
 FORMAT = "boilerline"
@@ -186,11 +186,19 @@ def row_chunks(n: int) -> list[slice]:
     return [slice(start, start + CHUNK_ROWS) for start in range(0, n, CHUNK_ROWS)]
 
 
-def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(hand-crafted features, linear score) of each line, summed block by block of the
-    feature union: the pipeline's own decision_function would first stack the dense
-    hand-crafted block into one sparse matrix with the TF-IDF blocks, which tripled the
-    peak memory of a page of many lines and cost a few ms on every page."""
+# Up to this many lines, the hand-crafted block of a frame is made at once and kept for the
+# booster; a frame of more has its rows made CHUNK_ROWS at a time, twice (for the linear
+# score, then for the booster), and never holds them all: on a 10 MB page of 674,000 table
+# cells, the whole block took 235 MB beside the signals it is made from.
+HAND_CRAFTED_ROWS = 65_536
+
+
+def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[Callable[[slice], np.ndarray], np.ndarray]:
+    """(hand-crafted features of any rows, as a function of a slice; linear score of each
+    line), the score summed block by block of the feature union: the pipeline's own
+    decision_function would first stack the dense hand-crafted block into one sparse matrix
+    with the TF-IDF blocks, which tripled the peak memory of a page of many lines and cost
+    a few ms on every page."""
     union, classifier = pipeline[0], pipeline[-1]
     coef = classifier.coef_.ravel()
     linear = np.full(len(lines), classifier.intercept_[0])
@@ -203,8 +211,9 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, 
         block_input = lines if isinstance(columns, list) else lines[columns]
         block_coef = coef[union.output_indices_[name]]
         if stats is None:  # the hand-crafted block comes first; it needs the whole page
-            stats = scaled_block(transformer, block_input)
-            linear += stats @ block_coef
+            stats = hand_crafted_rows(transformer, block_input)
+            for rows in [slice(0, len(lines))] if len(lines) <= HAND_CRAFTED_ROWS else row_chunks(len(lines)):
+                linear[rows] += stats(rows) @ block_coef
         elif len(lines) <= CHUNK_ROWS:
             linear += block_scores(transformer, block_input, block_coef)
         else:
@@ -213,17 +222,29 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[np.ndarray, 
     return stats, linear
 
 
-def scaled_block(block, X) -> np.ndarray:
-    """`block.transform(X)`, dense; a block ending in a StandardScaler (the hand-crafted one)
-    is scaled here as the scaler scales, without its input checks (0.3 ms a page)."""
-    if not (isinstance(block, Pipeline) and len(block) == 2 and isinstance(block[-1], StandardScaler)):
-        return np.asarray(block.transform(X))
-    rows, scaler = np.asarray(block[0].transform(X)), block[-1]
-    if scaler.with_mean:
-        rows -= scaler.mean_.astype(rows.dtype)
-    if scaler.with_std:
-        rows /= scaler.scale_.astype(rows.dtype)
-    return rows
+def hand_crafted_rows(block, X) -> Callable[[slice], np.ndarray]:
+    """A function giving any rows of `block.transform(X)`, dense. The hand-crafted block
+    (LineStats, then a StandardScaler) makes them from the page's signals (`page_signals`),
+    all at once for a frame of up to HAND_CRAFTED_ROWS lines, else as they are asked for,
+    and scales them as the scaler scales, without its input checks (0.3 ms a page)."""
+    if not (isinstance(block, Pipeline) and len(block) == 2 and isinstance(block[0], LineStats) and isinstance(block[-1], StandardScaler)):
+        whole = np.asarray(block.transform(X))
+        return lambda rows: whole[rows]
+    stats, scaler = block[0], block[-1]
+    signals = stats.page_signals(X)
+
+    def scaled_rows(rows: slice) -> np.ndarray:
+        values = stats.rows_of(signals, rows)
+        if scaler.with_mean:
+            values -= scaler.mean_.astype(values.dtype)
+        if scaler.with_std:
+            values /= scaler.scale_.astype(values.dtype)
+        return values
+
+    if len(X) > HAND_CRAFTED_ROWS:
+        return scaled_rows
+    whole = scaled_rows(slice(0, len(X)))
+    return lambda rows: whole[rows]
 
 
 def block_scores(block, X, weights: np.ndarray) -> np.ndarray:
@@ -277,7 +298,7 @@ def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
     # Into one array as they come: the chunks' own outputs held twice as much (22 MB on 1.4 million lines).
     p = np.empty(len(lines))
     for rows, neighbours in zip(chunks, neighbour_score_chunks(linear, lines, chunks)):
-        p[rows] = booster_probabilities(booster, booster_input(stats[rows], neighbours))
+        p[rows] = booster_probabilities(booster, booster_input(stats(rows), neighbours))
     return p
 
 

@@ -217,16 +217,9 @@ def html_columns(page: str | bytes) -> dict:
 def _columns_of_html(html: str) -> dict:
     """`html_columns` of a page already decoded."""
     _check_elements(html)
-    rows, (main_first, main_last) = _visible_rows(html)
+    columns, (main_first, main_last) = _visible_rows(html)
     if len(html) > LARGE_PAGE_CHARS:
         _return_freed_memory()
-    columns = dict(zip(ROW_FIELDS, zip(*rows))) if rows else {name: () for name in ROW_FIELDS}
-    rows.clear()  # a page of 570,000 cells has 120 MB of row tuples, let go before the frame is built
-    if len(html) > LARGE_PAGE_CHARS and columns["text"]:
-        # The lines' texts were made between the row tuples, and kept the heap's blocks of
-        # both from being given back: copied here, one after another, a 10 MB page of 674,000
-        # table cells peaked 65 MB lower while it was scored. Lines hold no "\n".
-        columns["text"] = "\n".join(columns["text"]).split("\n")
     # Inside the main element when the element around the line's block is it or inside it.
     box1 = columns["box1"] = np.asarray(columns["box1"], dtype=COLUMN_TYPES["box1"])
     columns["in_main"] = (box1 >= main_first) & (box1 <= main_last)
@@ -280,8 +273,8 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
         _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
 
 
-def _visible_rows(html: str) -> tuple[list[tuple], tuple[int, int]]:
-    """What `_walk` returns; the parser's tree is freed on return, before the rows become a frame."""
+def _visible_rows(html: str) -> tuple[dict, tuple[int, int]]:
+    """What `_walk` returns; the parser's tree is freed on return, before the lines become a frame."""
     tree = LexborHTMLParser(html)
     root = tree.body or tree.root
     return _walk(root) if root is not None else ([], NO_MAIN)
@@ -391,15 +384,22 @@ def _without_junk(columns: dict[str, list]) -> dict[str, list]:
     return {name: [values[row] for row in kept] for name, values in columns.items()}
 
 
-def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
-    """One row per line of `root`'s visible text, in page order, and the first and last
-    element ids of the page's main element (`main_element`).
+# Rows of `_walk` kept as tuples before they are made into columns (`_row_columns`): a tuple
+# and its ids take about 160 bytes a line, columns about 70, and the tree of a page of many
+# lines is alive while they are made (a 10 MB page of 674,000 table cells: 215 MB).
+ROWS_PER_PART = 65_536
+
+
+def _walk(root) -> tuple[dict, tuple[int, int]]:
+    """The columns of ROW_FIELDS, one value per line of `root`'s visible text, in page order,
+    and the first and last element ids of the page's main element (`main_element`).
 
     A loop rather than recursion, as pages nest 50,000 deep. It runs for every node of every
     page, so it keeps its state in local variables and calls out only for elements with
     attributes and for complete lines.
     """
-    rows = []
+    rows = []  # the rows of the lines since they were last moved into `columns`
+    columns = {name: [] for name in ROW_FIELDS}  # per field, its values (objects) or its parts (arrays)
     parts = []  # text pieces of the open line
     link_chars = 0
     # Counted as text arrives: an inline hidden element (<span hidden>) is closed again
@@ -424,7 +424,9 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
         if new_rows and (box := new_rows[0][_BOX1]):  # 0: no element around the block
             text_mass[box] = text_mass.get(box, 0) + sum([len(row[_TEXT]) - row[_LINK_CHARS] for row in new_rows])
         rows.extend(new_rows)
-        _check_lines(len(rows))
+        if len(rows) >= ROWS_PER_PART:
+            _move_rows(rows, columns)
+            _check_lines(len(columns["text"]))
         parts.clear()
         link_chars = hidden_chars = 0
 
@@ -497,7 +499,25 @@ def _walk(root) -> tuple[list[tuple], tuple[int, int]]:
         node = following
     if parts:
         flush()
-    return rows, main_element(text_mass, last_inside)
+    _move_rows(rows, columns)
+    _check_lines(len(columns["text"]))
+    for name in _ARRAY_FIELDS:
+        columns[name] = np.concatenate(columns[name] or [np.zeros(0, COLUMN_TYPES[name])])
+    return columns, main_element(text_mass, last_inside)
+
+
+_ARRAY_FIELDS = [name for name in ROW_FIELDS if COLUMN_TYPES.get(name, object) is not object]  # counts, flags, ids
+
+
+def _move_rows(rows: list[tuple], columns: dict) -> None:
+    """Moves the rows of `_walk` into its columns: their texts and names onto its lists, their
+    counts, flags and ids as one more array of each."""
+    for name, values in zip(ROW_FIELDS, zip(*rows)) if rows else ():
+        if name in _ARRAY_FIELDS:
+            columns[name].append(np.asarray(values, dtype=COLUMN_TYPES[name]))
+        else:
+            columns[name].extend(values)
+    rows.clear()
 
 
 NO_MAIN = (1, 0)  # an empty span of ids: no line is inside

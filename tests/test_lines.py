@@ -15,7 +15,8 @@ from sklearn.pipeline import Pipeline
 from features.lines import (
     COUNTED_WORD, NOTICE_PHRASES, StructureTokens, TokenCounts, UniqueRows, character_counts, notice_counts, word_counts,
 )
-from features.model import block_scores, scaled_block, tfidf_scores
+import features.model
+from features.model import block_scores, hand_crafted_rows, tfidf_scores
 
 LINES = [
     "The river was covered in 1962 and opened again in 2021.",
@@ -114,18 +115,29 @@ def test_tfidf_scored_from_counts_equals_the_matrix_product(parameters):
     assert expected[LINES.index("")] == 0 and tfidf_scores(counts, tfidf, weights)[LINES.index("")] == 0
 
 
-def test_a_scaled_block_is_what_its_pipeline_gives():
+def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_a_time(monkeypatch):
     from sklearn.preprocessing import StandardScaler
 
     from features.lines import LineStats
-    from features.segment import segment_text
+    from features.segment import segment_html, segment_text
 
-    lines = segment_text("Title\n\nA first paragraph, with words.\nMenu | Home\n\nLast line!").assign(page=0)
-    for scaler in (StandardScaler(copy=False), StandardScaler(copy=False, with_mean=False)):
-        block = Pipeline([("lines", LineStats(html=False)), ("scale", scaler)]).fit(lines)
-        assert np.array_equal(scaled_block(block, lines), block.transform(lines))
-    unscaled = Pipeline([("lines", LineStats(html=False))]).fit(lines)
-    assert np.array_equal(scaled_block(unscaled, lines), unscaled.transform(lines))
+    text = segment_text("Title\n\nA first paragraph, with words.\nMenu | Home\n\nLast line!")
+    html = pd.concat([segment_html(page) for page in (
+        "<nav><a href=/>Home</a> <a href=/a>About</a></nav><main><h1>A title</h1><p>A paragraph of the article, with <a href=/x>a link</a>.</p><p>Another one.</p></main>",
+        "<div class=post><p>One paragraph on a second page.</p><ul><li>an item</li><li>another item</li></ul></div><footer>Footer text</footer>",
+    )], keys=[0, 1], names=["page", None]).reset_index(level=0).reset_index(drop=True)
+    blocks = [(text.assign(page=0), Pipeline([("lines", LineStats(html=False)), ("scale", scaler)]))
+              for scaler in (StandardScaler(copy=False), StandardScaler(copy=False, with_mean=False))]
+    blocks += [(html, Pipeline([("lines", LineStats(html=True)), ("scale", StandardScaler(copy=False))]))]
+    for lines, block in blocks:
+        expected = block.fit(lines).transform(lines)
+        assert np.array_equal(hand_crafted_rows(block, lines)(slice(0, len(lines))), expected)
+        with monkeypatch.context() as patch:  # a frame over HAND_CRAFTED_ROWS: its rows made as they are asked for
+            patch.setattr(features.model, "HAND_CRAFTED_ROWS", 2)
+            rows_of = hand_crafted_rows(block, lines)
+            assert np.array_equal(np.vstack([rows_of(slice(start, start + 3)) for start in range(0, len(lines), 3)]), expected)
+    unscaled = Pipeline([("lines", LineStats(html=False))]).fit(text.assign(page=0))
+    assert np.array_equal(hand_crafted_rows(unscaled, text.assign(page=0))(slice(1, 3)), unscaled.transform(text.assign(page=0))[1:3])
 
 
 def test_a_structure_block_scores_each_line_as_its_matrix_does():
