@@ -2,8 +2,11 @@
 
 - WCXB folder: `html/NNNN.html.gz` + `ground-truth/NNNN.json` (gold main text).
 - ScrapingHub folder: `html/<id>.html.gz` + `ground-truth.json` (gold article body).
-- Hand-labelled text: a `.tsv` file per page, one `label<TAB>line` per line, where label is
-  1/0 (or content/boilerplate); blank lines are kept as paragraph breaks.
+- Hand-labelled pages: a `.tsv` file per page, one `label<TAB>line` per line, where label is
+  1/0 (or content/boilerplate); blank lines are kept as paragraph breaks. A `.html` (or
+  `.htm`) file of the same name beside it makes it an HTML page, its labels those of the
+  page's lines as `features.segment` cuts them (`boilerline score --format labels` writes
+  such a file, with the model's guesses, to correct).
 - A Hugging Face dataset with a text column and a label column, one row per line, grouped
   into pages by a page-id column.
 - Goose's test pages: `NAME.html` + `NAME.json`, whose expected text is the article's start.
@@ -23,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from features.segment import decode_page
+
 
 class DatasetMissing(FileNotFoundError):
     """A dataset folder that is absent or incomplete; the message says what to run."""
@@ -33,7 +38,7 @@ class Page:
     source: str  # dataset name, e.g. "wcxb" or "scrapinghub"
     page_id: str
     html: str | None = None  # the page as HTML, or None for a plain-text page
-    text: str | None = None  # the page as plain text, for plain-text pages
+    text: str | None = None  # the page as plain text, for plain-text pages; for a hand-labelled HTML page, the lines labelled
     gold: str | None = None  # gold main text, where the dataset has one
     labels: list[int] | None = None  # labels of the non-blank lines of `text`, in order
     page_type: str = "unknown"
@@ -168,7 +173,9 @@ _LABELS = {"1": 1, "content": 1, "0": 0, "boilerplate": 0}
 
 
 def read_labelled_text(path: Path) -> Page:
-    """A hand-labelled plain-text page: one `label<TAB>line` per line (label 1/0 or content/boilerplate)."""
+    """A hand-labelled page: one `label<TAB>line` per line (label 1/0 or content/boilerplate).
+    Plain text, or the lines of the HTML page of the same name beside it, whose gold main text
+    is then its content lines (for the text renderings, which are labelled by alignment)."""
     path = Path(path)
     lines, labels = [], []
     for number, raw in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
@@ -183,7 +190,12 @@ def read_labelled_text(path: Path) -> Page:
             continue
         lines.append(text)
         labels.append(_LABELS[label.strip().lower()])
-    return Page(source="labelled", page_id=path.stem, text="\n".join(lines), labels=labels)
+    page = Page(source="labelled", page_id=path.stem, text="\n".join(lines), labels=labels)
+    html_path = next((html for html in (path.with_suffix(".html"), path.with_suffix(".htm")) if html.is_file()), None)
+    if html_path is None:
+        return page
+    content = [text for text in lines if text]
+    return replace(page, html=decode_page(html_path.read_bytes()), gold="\n".join(text for text, label in zip(content, labels) if label))
 
 
 def read_labelled_folder(folder: Path) -> list[Page]:

@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from . import settings
 from .model import BoilerplateModel, ModelError, ScoredLine, content_text, load_model
-from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup
+from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup, text_columns
 
 PROG = "boilerline"
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text"}
@@ -240,19 +240,34 @@ def _write_text(stream, text: str) -> None:
 
 def run_score(args) -> int:
     sources = expand_inputs(args.inputs)
+    if args.format == "labels" and len(sources) > 1:
+        raise CliError(f"{len(sources)} inputs: --format labels writes the labels of one page (one .tsv a page)")
     model = load_model(args.model)
     several = len(sources) > 1
     failures = 0
     for source in sources:
         try:
-            _, lines = score_source(model, source, args.threshold, args.text)
+            raw = read_page(source)
+            kind, lines = score_page(model, page_kind(source.name, raw, args.text), raw, args.threshold)
         except PageError as error:
             report_page_error(source, error)
             failures += 1
             continue
+        if args.format == "labels":
+            sys.stdout.writelines(label_rows(lines, text_columns(raw)["blank_before"] if kind == "text" else None))
+            continue
         for number, line in enumerate(lines, 1):
             sys.stdout.write(_score_row(args.format, source.name if several else None, number, line))
     return 1 if failures else 0
+
+
+def label_rows(lines: list[ScoredLine], blank_before=None) -> Iterator[str]:
+    """The page's lines as a hand-labelled page (`label<TAB>line`, `data.sources`), labelled
+    with the model's decisions; a plain-text page's blank lines kept as its paragraph breaks."""
+    for number, line in enumerate(lines):
+        if blank_before is not None and blank_before[number] and number:
+            yield "\n"
+        yield f"{'content' if line.is_content else 'boilerplate'}\t{line.text}\n"
 
 
 def _score_row(form: str, name: str | None, number: int, line: ScoredLine) -> str:
@@ -654,8 +669,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=KIND_RULE,
     )
     _add_input_options(score)
-    score.add_argument("--format", choices=("tsv", "jsonl"), default="tsv",
-                       help="output format (default: %(default)s; TSV writes the tabs of code and plain-text lines as spaces)")
+    score.add_argument("--format", choices=("tsv", "jsonl", "labels"), default="tsv",
+                       help="output format (default: %(default)s; TSV writes the tabs of code and plain-text lines as spaces); "
+                       "labels: `label<TAB>line` rows to correct by hand and train on (make train TRAIN_EXTRA=labelled:DIR, "
+                       "with an HTML page's .html beside its .tsv)")
 
     batch = commands.add_parser(
         "batch",

@@ -14,6 +14,7 @@ import pytest
 from features import cli, load_model, settings
 from features.cli import main, page_kind, sniff_kind
 from features.model import default_model_path
+from features.segment import segment_text
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -222,6 +223,31 @@ def test_score_of_several_inputs_names_each_page(capsys):
     names = {line.split("\t")[0] for line in out.splitlines()}
     assert code == 0 and names == {str(PAGES / "article.html"), str(PAGES / "recipe.htm")}
     assert all(len(line.split("\t")) == 4 for line in out.splitlines())
+
+
+def test_score_labels_writes_a_page_to_correct_and_train_on_that_reads_back_as_the_model_decided(tmp_path, capsys, model):
+    from data.build import label_page
+    from data.sources import read_labelled_folder
+
+    shutil.copy(PAGES / "article.html", tmp_path / "article.html")
+    shutil.copy(PAGES / "article.txt", tmp_path / "story.txt")
+    for name in ("article.html", "story.txt"):
+        code, out, _ = run_main(capsys, "score", tmp_path / name, "--format", "labels")
+        assert code == 0
+        (tmp_path / name).with_suffix(".tsv").write_text(out, encoding="utf-8")
+    html_page, text_page = read_labelled_folder(tmp_path)
+    assert html_page.html is not None and text_page.html is None
+    assert html_page.labels == [int(line.is_content) for line in model.score_html((PAGES / "article.html").read_bytes())]
+    assert text_page.labels == [int(line.is_content) for line in model.score_text((PAGES / "article.txt").read_bytes())]
+    # The plain-text page keeps its paragraph breaks: its lines are those of the page.
+    assert segment_text(text_page.text)["blank_before"].tolist() == segment_text((PAGES / "article.txt").read_bytes())["blank_before"].tolist()
+    assert all(label_page(page)[2] is None for page in (html_page, text_page))
+
+
+def test_score_labels_of_several_pages_is_refused(capsys):
+    code, out, err = run_main(capsys, "score", "--format", "labels", PAGES / "article.html", PAGES / "recipe.htm")
+    assert code != 0 and out == ""
+    assert "--format labels writes the labels of one page" in one_error_line(err)
 
 
 def test_score_keeps_a_code_line_indented_tabs_as_spaces_in_tsv_and_as_they_are_in_jsonl(tmp_path, capsys):

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from features import load_model
+from features.segment import segment_html
 
 REPO = Path(__file__).resolve().parent.parent
 SUBJECTS = ["The river council", "A local baker", "Our field team", "The new library", "Several farmers", "The museum staff",
@@ -76,13 +77,25 @@ def write_benchmarks(raw: Path, pages: int = 40) -> None:
 
 
 def write_own_pages(folder: Path, pages: int = 30) -> None:
-    """Hand-labelled plain-text pages (`label<TAB>line`) in which the Zorblax line is boilerplate."""
+    """Hand-labelled pages (`label<TAB>line`) in which the Zorblax line is boilerplate: plain
+    text, and HTML pages (a `.html` beside each `.tsv`) that hold it as a story's paragraph."""
     rng = random.Random(11)
     folder.mkdir(parents=True)
     for number in range(pages):
         rows = [f"1\t{paragraph(rng)}" for _ in range(5)]
         rows.insert(rng.randint(0, 5), f"0\t{ZORBLAX}")
         (folder / f"mine-{number}.tsv").write_text("\n\n".join(rows) + "\n")  # blank lines: paragraph breaks
+    for number in range(pages):
+        html, content = zorblax_page(rng)
+        (folder / f"mine-html-{number}.html").write_text(html)
+        lines = segment_html(html)["text"].tolist()
+        (folder / f"mine-html-{number}.tsv").write_text("".join(f"{int(line in content)}\t{line}\n" for line in lines))
+
+
+def zorblax_page(rng: random.Random) -> tuple[str, list[str]]:
+    """A benchmark page with the Zorblax line among its story's paragraphs, and its content."""
+    html, content = benchmark_page(rng)
+    return html.replace("</p></div>", f"</p><p>{ZORBLAX}</p></div>", 1), content
 
 
 def run(args: list[str], env: dict) -> None:
@@ -105,7 +118,7 @@ def trained(tmp_path_factory):
 
 def test_train_writes_a_model_and_a_card_that_count_the_users_pages(trained):
     card = json.loads((trained / "boilerplate.json").read_text())
-    assert card["data"]["train_extra_pages"] == 30
+    assert card["data"]["train_extra_pages"] == 60
     assert card["data"]["training_pages"] > card["data"]["held_out_pages"] > 0
     assert set(card["results"]) == {"html", "text"}
 
@@ -132,6 +145,15 @@ def test_the_trained_model_separates_the_benchmark_pages_content(trained):
     kept = model.clean_html(html)
     assert content[1] in kept
     assert "Privacy policy" not in kept and "About us" not in kept
+
+
+def test_the_users_own_html_pages_teach_the_html_model_what_the_benchmark_cannot(trained):
+    """Labelled line by line beside their HTML, the user's pages train the HTML model too."""
+    model = load_model(trained / "boilerplate.joblib")
+    html, content = zorblax_page(random.Random(5))
+    scored = {line.text: line.is_content for line in model.score_html(html)}
+    assert scored[ZORBLAX] is False
+    assert all(scored[text] for text in content[1:])
 
 
 def test_the_users_own_pages_teach_what_the_benchmark_cannot(trained):
