@@ -264,8 +264,8 @@ def run_score(args) -> int:
 def label_rows(lines: list[ScoredLine], blank_before=None) -> Iterator[str]:
     """The page's lines as a hand-labelled page (`label<TAB>line`, `data.sources`), labelled
     with the model's decisions; a plain-text page's blank lines kept as its paragraph breaks."""
-    for number, line in enumerate(lines):
-        if blank_before is not None and blank_before[number] and number:
+    for at, line in enumerate(lines):
+        if at and blank_before is not None and blank_before[at]:
             yield "\n"
         yield f"{'content' if line.is_content else 'boilerplate'}\t{line.text}\n"
 
