@@ -1,14 +1,15 @@
 # Every target builds the virtual environment it needs first, so each works on a fresh clone.
 # Settings (see features/settings.py): DATA_MIRROR=../shared/datasets reads a local copy of the
 # datasets instead of downloading them; TRAIN_EXTRA="labelled:my/pages" adds your own labelled
-# pages to training; EVAL_EXTRA="labelled:my/test-pages" adds datasets to `make eval`; JOBS, SEED,
-# DATA_DIR, MODEL_DIR, REPORT_DIR.
+# pages to training, TRAIN_EXTRA_WEIGHT=10 weighs each as 10 WCXB pages;
+# EVAL_EXTRA="labelled:my/test-pages" adds datasets to `make eval`; JOBS, SEED, DATA_DIR,
+# MODEL_DIR, REPORT_DIR.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
-export DATA_MIRROR DATA_DIR TRAIN_EXTRA EVAL_EXTRA
+export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA
 
 .PHONY: all data lines train eval test bench clean
 

@@ -253,6 +253,7 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
     n_stats = len(features.named_transformers_["stats"].get_feature_names_out())
     y, weights = train_lines["label"].to_numpy(), word_weights(train_lines)
     weights[(train_lines["source"] == "crop").to_numpy()] *= CROP_WEIGHT
+    weights[is_users(train_lines)] *= settings.TRAIN_EXTRA_WEIGHT
 
     out_of_fold = out_of_fold_candidates(X, y, weights, train_lines, n_stats, kind)
     # Judged on WCXB pages only: they have the benchmark's gold text, and the score stays
@@ -324,6 +325,12 @@ def one_rendering_per_page(lines: pd.DataFrame) -> pd.DataFrame:
     draws = np.random.default_rng(settings.SEED).choice(renderings, size=len(offered))
     chosen = {page_id: draw if draw in own else own[0] for page_id, own, draw in zip(offered.index, offered, draws)}
     return lines[lines["rendering"].to_numpy() == lines["page_id"].map(chosen).to_numpy()]
+
+
+def is_users(lines: pd.DataFrame) -> np.ndarray:
+    """Whether each line is of the user's own pages (TRAIN_EXTRA), or of a crop of one: their
+    page ids start with the spec they were named by (`data.build.user_lines`)."""
+    return lines["page_id"].str.startswith(tuple(f"{spec}/" for spec in settings.TRAIN_EXTRA)).to_numpy(bool) if settings.TRAIN_EXTRA else np.zeros(len(lines), bool)
 
 
 def with_crops(lines: pd.DataFrame) -> pd.DataFrame:
@@ -479,7 +486,8 @@ def main() -> None:
         "data": {"source": "WCXB dev (CC-BY-4.0, Murrough Foley)", "lines_hash": data_hash(extra),
                  **pages,
                  "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}"}
-                | ({} if extra is None else {"train_extra": settings.TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique())}),
+                | ({} if extra is None else {"train_extra": settings.TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique()),
+                                       "train_extra_weight": settings.TRAIN_EXTRA_WEIGHT}),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "lightgbm": lightgbm.__version__, "numpy": np.__version__, "pandas": pd.__version__},
         "features": {kind: list(map(str, artifact[kind]["linear"].named_steps["features"].get_feature_names_out()[:artifact[kind]["n_stats"]])) for kind in ("html", "text")},
         "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES,

@@ -55,6 +55,9 @@ MODEL_DIR = Path(os.environ.get("MODEL_DIR", REPO / "models"))
 #: FORMAT:PATH specs separated by spaces (FORMAT: wcxb, scrapinghub, newspaper, labelled, hf; see
 #: data/sources.py), e.g. TRAIN_EXTRA="labelled:my/pages wcxb:my/wcxb-folder".
 TRAIN_EXTRA = os.environ.get("TRAIN_EXTRA", "").split()
+#: How many WCXB pages each of those pages weighs in training [TRAIN_EXTRA_WEIGHT]: above 1,
+#: a few pages of one site teach it more surely (and the benchmarks' pages count for less).
+TRAIN_EXTRA_WEIGHT = float(os.environ.get("TRAIN_EXTRA_WEIGHT", 1))
 #: More datasets for `make eval` to measure beside the benchmarks and the unseen pages
 #: [EVAL_EXTRA]: FORMAT:PATH specs as in TRAIN_EXTRA, e.g. EVAL_EXTRA="labelled:my/test-pages".
 EVAL_EXTRA = os.environ.get("EVAL_EXTRA", "").split()

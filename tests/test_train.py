@@ -7,8 +7,8 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from train import (
-    CROP_LINES, CROP_SHARE, PageScorer, StackedModel, choose_rule, fit_linear, mean_model, one_rendering_per_page, out_of_fold_candidates, with_crops,
-    word_weights,
+    CROP_LINES, CROP_SHARE, PageScorer, StackedModel, choose_rule, fit_linear, is_users, mean_model, one_rendering_per_page, out_of_fold_candidates,
+    with_crops, word_weights,
 )
 
 
@@ -21,6 +21,16 @@ def test_every_page_weighs_the_same_and_words_weigh_within_a_page():
     page_totals = pd.Series(weights).groupby(lines["page"]).sum()
     assert page_totals[0] == pytest.approx(page_totals[1])
     assert weights[0] == pytest.approx(3 * weights[2]) and weights[2] == pytest.approx(2 * weights[1])
+
+
+def test_the_users_pages_and_their_crops_are_told_from_the_benchmarks(monkeypatch):
+    from features import settings
+
+    lines = pd.DataFrame({"page_id": ["0614", "labelled:my/pages/shop", "labelled:my/pages/shop#crop", "labelled:other/x", "wcxb:my/y/1"]})
+    monkeypatch.setattr(settings, "TRAIN_EXTRA", ["labelled:my/pages", "wcxb:my/y"])
+    assert is_users(lines).tolist() == [False, True, True, False, True]
+    monkeypatch.setattr(settings, "TRAIN_EXTRA", [])
+    assert not is_users(lines).any()
 
 
 def test_one_rendering_per_page_keeps_every_page_once_in_one_rendering():
