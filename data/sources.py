@@ -4,7 +4,7 @@
 - ScrapingHub folder: `html/<id>.html.gz` + `ground-truth.json` (gold article body).
 - Hand-labelled pages: a `.tsv` file per page, one `label<TAB>line` per line, where label is
   1/0 (or content/boilerplate); blank lines are kept as paragraph breaks. A `.html` (or
-  `.htm`) file of the same name beside it makes it an HTML page, its labels those of the
+  `.htm`, `.html.gz`) file of the same name beside it makes it an HTML page, its labels those of the
   page's lines as `features.segment` cuts them (`boilerline score --format labels` writes
   such a file, with the model's guesses, to correct).
 - A Hugging Face dataset with a text column and a label column, one row per line, grouped
@@ -170,6 +170,7 @@ def read_newspaper(folder: Path) -> list[Page]:
 
 
 _LABELS = {"1": 1, "content": 1, "0": 0, "boilerplate": 0}
+LABELLED_HTML_SUFFIXES = (".html", ".htm", ".html.gz")  # the HTML page a .tsv of the same name labels
 
 
 def read_labelled_text(path: Path) -> Page:
@@ -191,7 +192,7 @@ def read_labelled_text(path: Path) -> Page:
         lines.append(text)
         labels.append(_LABELS[label.strip().lower()])
     page = Page(source="labelled", page_id=path.stem, text="\n".join(lines), labels=labels)
-    html_path = next((html for html in (path.with_suffix(".html"), path.with_suffix(".htm")) if html.is_file()), None)
+    html_path = next((html for html in map(path.with_suffix, LABELLED_HTML_SUFFIXES) if html.is_file()), None)
     if html_path is None:
         return page
     content = [text for text in lines if text]

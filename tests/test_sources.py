@@ -252,6 +252,9 @@ def test_a_labelled_page_beside_its_html_is_an_html_page_whose_gold_is_its_conte
     page, = read_labelled_folder(tmp_path)
     assert page.html.startswith("<html>") and page.labels == [0, 1, 1, 0, 0]
     assert page.gold == "A flood in the valley\nThe river rose by two metres overnight, and the lower town was evacuated before dawn."
+    (tmp_path / "flood.html").rename(tmp_path / "flood.html.gz")
+    (tmp_path / "flood.html.gz").write_bytes(gzip.compress(LABELLED_HTML.encode()))
+    assert read_labelled_folder(tmp_path) == [page]  # a page saved gzipped, as it came
     lines, _, skipped = label_page(page)
     assert skipped is None
     html = lines[lines["rendering"] == "html"]
