@@ -187,8 +187,8 @@ def row_chunks(n: int) -> list[slice]:
 
 
 # Up to this many lines, the hand-crafted block of a frame is made at once and kept for the
-# booster; a frame of more has its rows made CHUNK_ROWS at a time, twice (for the linear
-# score, then for the booster), and never holds them all: on a 10 MB page of 674,000 table
+# booster; a frame of more has its rows made as they are asked for, CHUNK_ROWS at a time,
+# twice (for the linear score, then for the booster), and never holds them all: on a 10 MB page of 674,000 table
 # cells, the whole block took 235 MB beside the signals it is made from.
 HAND_CRAFTED_ROWS = 65_536
 
@@ -212,7 +212,7 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[Callable[[sl
         block_coef = coef[union.output_indices_[name]]
         if stats is None:  # the hand-crafted block comes first; it needs the whole page
             stats = hand_crafted_rows(transformer, block_input)
-            for rows in [slice(0, len(lines))] if len(lines) <= HAND_CRAFTED_ROWS else row_chunks(len(lines)):
+            for rows in row_chunks(len(lines)):
                 linear[rows] += stats(rows) @ block_coef
         elif len(lines) <= CHUNK_ROWS:
             linear += block_scores(transformer, block_input, block_coef)

@@ -276,8 +276,7 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
 def _visible_rows(html: str) -> tuple[dict, tuple[int, int]]:
     """What `_walk` returns; the parser's tree is freed on return, before the lines become a frame."""
     tree = LexborHTMLParser(html)
-    root = tree.body or tree.root
-    return _walk(root) if root is not None else ([], NO_MAIN)
+    return _walk(tree.body or tree.root)
 
 
 def _return_freed_memory() -> None:
@@ -391,8 +390,9 @@ ROWS_PER_PART = 65_536
 
 
 def _walk(root) -> tuple[dict, tuple[int, int]]:
-    """The columns of ROW_FIELDS, one value per line of `root`'s visible text, in page order,
-    and the first and last element ids of the page's main element (`main_element`).
+    """The columns of ROW_FIELDS, one value per line of `root`'s visible text (none for no
+    root), in page order, and the first and last element ids of the page's main element
+    (`main_element`).
 
     A loop rather than recursion, as pages nest 50,000 deep. It runs for every node of every
     page, so it keeps its state in local variables and calls out only for elements with
