@@ -1,9 +1,12 @@
 """load_model's checks, and the default model's behaviour on small hand-written pages."""
 
 import gzip
+import json
 import random
 import re
 import shutil
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from pathlib import Path
@@ -435,6 +438,37 @@ def test_bytes_are_decoded_with_the_charset_the_page_declares(model):
     from_bytes = model.score_html(html.encode("cp1252"))
     assert from_bytes == model.score_html(html)
     assert "café" in from_bytes[0].text and "crème" in from_bytes[0].text
+
+
+# What a scraper's `pip install boilerline` lacks: the train and eval extras, and pyarrow,
+# which `datasets` brings in (without it pandas 3 keeps strings as Python objects).
+EXTRAS_MODULES = ["pyarrow", "datasets", "html_text", "inscriptis", "trafilatura", "resiliparse", "readability",
+                  "lxml_html_clean", "justext", "boilerpy3", "matplotlib"]
+BLOCKED_EXTRAS_RUN = """
+import json, sys
+for name in sys.argv[1:]:
+    sys.modules[name] = None  # `import name` raises ImportError, as where it is not installed
+from features import load_model
+model = load_model()
+pages = json.load(sys.stdin)
+scores = [[[line.text, line.p_content, line.is_content] for line in model.score_html(page)] for page in pages["html"]]
+scores += [[[line.text, line.p_content, line.is_content] for line in model.score_text(page)] for page in pages["text"]]
+project = sorted(name for name in sys.modules if name.split(".")[0] in ("data", "train", "evaluate"))
+print(json.dumps({"scores": scores, "project_modules": project}))
+"""
+
+
+def test_a_scraper_install_without_the_extras_scores_as_the_full_one(model):
+    pages = {"html": [page(name).decode() for name in ("article.html", "docs.html", "news_zh.html")],
+             "text": [page(name).decode() for name in ("article.txt", "article_ru.txt")]}
+    done = subprocess.run([sys.executable, "-c", BLOCKED_EXTRAS_RUN, *EXTRAS_MODULES], input=json.dumps(pages),
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0, done.stderr
+    alone = json.loads(done.stdout)
+    expected = [[[line.text, line.p_content, line.is_content] for line in model.score_html(html)] for html in pages["html"]]
+    expected += [[[line.text, line.p_content, line.is_content] for line in model.score_text(text)] for text in pages["text"]]
+    assert alone["scores"] == expected
+    assert all(alone["scores"]) and alone["project_modules"] == []
 
 
 def test_four_threads_scoring_at_once_get_exactly_the_serial_results(model):
