@@ -22,6 +22,7 @@ import random
 import re
 import signal
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -671,22 +672,51 @@ def large_page(shape: str, chars: int = 10_000_000) -> str:
     return page.format("".join(parts))
 
 
-def _large_page_peak_in_child(shape: str, model_path: str | None, sender) -> None:
-    model = load_model(model_path)
-    clean = model.clean_html if LARGE_PAGE_SHAPES[shape][0] == "html" else model.clean_text
-    clean("A first page, so that lazy imports are not counted.")
-    page = large_page(shape)
-    refused = []
+#: Modules a scraper's `pip install boilerline` lacks: those of the train and eval extras, and
+#: pyarrow, which `datasets` brings in (pandas 3 imports it wherever it is installed: 33 MB).
+EXTRAS_MODULES = ["pyarrow", "datasets", "html_text", "inscriptis", "trafilatura", "resiliparse", "readability",
+                  "lxml_html_clean", "justext", "boilerpy3", "matplotlib"]
 
-    def work():
-        try:
-            clean(page)
-        except PageError as error:
-            refused.append(str(error))
+# Scores the page on its stdin in a process that imports what a scraper's does, `features`
+# alone (a child spawned from here would import this module's peers and matplotlib too), and
+# prints the peak memory over the loaded model, the whole process's peak, and the refusal.
+# Arguments: EXTRAS_MODULES, the model path and the page's kind, as JSON.
+SCRAPER_PROCESS = """
+import json, sys
+from pathlib import Path
+blocked, model_path, kind = map(json.loads, sys.argv[1:])
+for name in blocked:
+    sys.modules[name] = None  # `import name` raises ImportError, as where it is not installed
+from features import PageError, load_model
 
-    peak = _peak_mb_of(work)  # no time limit: the whole page is measured
-    whole_process = None if peak is None else _status_kb("VmHWM") / 1024
-    sender.send((peak, whole_process, refused[0] if refused else None))
+def status_mb(field):
+    return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(field + ":")) / 1024
+
+model = load_model(model_path)
+clean = model.clean_html if kind == "html" else model.clean_text
+clean("A first page, so that lazy imports are not counted.")
+page = sys.stdin.read()
+Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from here
+start, refused = status_mb("VmRSS"), None
+try:
+    clean(page)
+except PageError as error:
+    refused = str(error)
+print(json.dumps([status_mb("VmHWM") - start, status_mb("VmHWM"), refused]))
+"""
+
+
+def large_page_peak(shape: str, model_path: str | None) -> tuple[float, float, str | None] | None:
+    """The peak memory of the model on `large_page(shape)` in a scraper's process (SCRAPER_PROCESS):
+    MB over the loaded model, MB of the whole process, and the PageError's message if it was
+    refused; None where it could not be measured (no /proc)."""
+    arguments = [json.dumps(value) for value in (EXTRAS_MODULES, model_path, LARGE_PAGE_SHAPES[shape][0])]
+    done = subprocess.run([sys.executable, "-c", SCRAPER_PROCESS, *arguments], input=large_page(shape),
+                          capture_output=True, text=True, cwd=settings.REPO)
+    if done.returncode != 0:
+        print(f"could not measure the 10 MB page of {shape}: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
+        return None
+    return tuple(json.loads(done.stdout))
 
 
 def system_function(kind: str, name: str, model_path: str | None = None) -> Callable[[str], str]:
@@ -1033,8 +1063,8 @@ def bench(args) -> None:
         print(f"clean_pages({kind!r}): {lines / together:,.0f} lines/s against {lines / alone:,.0f} a page at a time "
               f"({alone / together:.2f}x; the same pages, passes in turn, median of {SPEED_RUNS})")
     for shape, (kind, *_) in tqdm(LARGE_PAGE_SHAPES.items(), desc="10 MB pages, a fresh process each", unit="page"):
-        peak, whole_process, refused = in_fresh_process(_large_page_peak_in_child, shape, args.model) or (None, None, None)
-        memory = "n/a" if peak is None else f"+{peak:.0f} MB over the loaded model ({whole_process:.0f} MB the whole process)"
+        peak, whole_process, refused = large_page_peak(shape, args.model) or (None, None, None)
+        memory = "n/a" if peak is None else f"+{peak:.0f} MB over the loaded model ({whole_process:.0f} MB the whole scraper's process)"
         # Under the bar, not after it on its line.
         tqdm.write(f"clean_{kind} of a 10 MB page of {shape}: " + (f"refused ({refused}), peak memory {memory}" if refused else f"peak memory {memory}"))
 

@@ -2,6 +2,7 @@
 
 import re
 import time
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -279,6 +280,17 @@ def test_the_memory_benchmark_pages_have_their_size_and_shape(shape):
     expected = {"one line": 1, "paragraphs": page.count("<p>"), "table cells": page.count("<td>"), "lines of <br>": page.count("<br>"),
                 "text paragraphs": page.count("\n"), "short text lines": page.count("\n")}[shape]
     assert len(lines) == expected and expected >= 1 and (shape == "one line" or expected > 500)
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="the peak is read from /proc")
+def test_a_large_pages_memory_is_measured_in_a_scrapers_process_and_a_refusal_is_reported(monkeypatch):
+    monkeypatch.setattr(evaluate, "large_page", lambda shape: evaluate.LARGE_PAGE_SHAPES[shape][2].format("<td>1</td>" * 3_000))
+    peak, whole_process, refused = evaluate.large_page_peak("table cells", None)
+    # The whole process holds the libraries and the model: over 100 MB (about 200 here).
+    assert 0 <= peak < 50 and whole_process > 100 and refused is None
+    monkeypatch.setenv("MAX_PAGE_LINES", "1000")  # read by the child's settings
+    peak, _, refused = evaluate.large_page_peak("table cells", None)
+    assert "over 1,000 lines" in refused
 
 
 def test_a_system_that_cannot_be_rebuilt_has_no_memory_figure():

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 import sklearn
 
+import evaluate
 import features.model
 from data.fetch import seed_page
 from features import ModelError, PageError, load_model, settings
@@ -440,10 +441,7 @@ def test_bytes_are_decoded_with_the_charset_the_page_declares(model):
     assert "café" in from_bytes[0].text and "crème" in from_bytes[0].text
 
 
-# What a scraper's `pip install boilerline` lacks: the train and eval extras, and pyarrow,
-# which `datasets` brings in (without it pandas 3 keeps strings as Python objects).
-EXTRAS_MODULES = ["pyarrow", "datasets", "html_text", "inscriptis", "trafilatura", "resiliparse", "readability",
-                  "lxml_html_clean", "justext", "boilerpy3", "matplotlib"]
+# Scores the pages on its stdin as a scraper's install would: without the modules of evaluate.EXTRAS_MODULES.
 BLOCKED_EXTRAS_RUN = """
 import json, sys
 for name in sys.argv[1:]:
@@ -461,7 +459,7 @@ print(json.dumps({"scores": scores, "project_modules": project}))
 def test_a_scraper_install_without_the_extras_scores_as_the_full_one(model):
     pages = {"html": [page(name).decode() for name in ("article.html", "docs.html", "news_zh.html")],
              "text": [page(name).decode() for name in ("article.txt", "article_ru.txt")]}
-    done = subprocess.run([sys.executable, "-c", BLOCKED_EXTRAS_RUN, *EXTRAS_MODULES], input=json.dumps(pages),
+    done = subprocess.run([sys.executable, "-c", BLOCKED_EXTRAS_RUN, *evaluate.EXTRAS_MODULES], input=json.dumps(pages),
                           capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
     assert done.returncode == 0, done.stderr
     alone = json.loads(done.stdout)
