@@ -7,6 +7,7 @@
 """
 
 import argparse
+import codecs
 import glob
 import gzip
 import io
@@ -48,6 +49,19 @@ KIND_RULE = (
 
 class CliError(Exception):
     """A command line that cannot run (no such input, a clash of outputs); main prints it as one line."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How every page of a command is read and decided: --text, --encoding, --threshold."""
+
+    force_text: bool = False
+    encoding: str | None = None  # the charset of the input bytes, over the one a page declares
+    threshold: float | None = None  # None: the model's tuned decision
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> "Reading":
+        return cls(args.text, args.encoding, args.threshold)
 
 
 # --- Inputs -------------------------------------------------------------------------------------
@@ -169,21 +183,20 @@ def _reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-def score_page(model: BoilerplateModel, kind: str, page: bytes | str, threshold: float | None) -> tuple[str, list[ScoredLine]]:
+def score_page(model: BoilerplateModel, kind: str, page: bytes | str, reading: Reading) -> tuple[str, list[ScoredLine]]:
     """The kind the page was scored as, and its scored lines: an "html" page without any
     markup is scored as text (`score_html` does so), and said to be text."""
-    if kind == "html":
-        page = decode_page(page)
-        if not has_markup(page):
-            kind = "text"
+    page = decode_page(page, reading.encoding)
+    if kind == "html" and not has_markup(page):
+        kind = "text"
     score = model.score_html if kind == "html" else model.score_text
-    return kind, score(page, threshold)
+    return kind, score(page, reading.threshold)
 
 
-def score_source(model: BoilerplateModel, source: Source, threshold: float | None, force_text: bool) -> tuple[str, list[ScoredLine]]:
+def score_source(model: BoilerplateModel, source: Source, reading: Reading) -> tuple[str, list[ScoredLine]]:
     """A file's (or stdin's) kind and scored lines; PageError when it cannot be read or segmented."""
     raw = read_page(source)
-    return score_page(model, page_kind(source.name, raw, force_text), raw, threshold)
+    return score_page(model, page_kind(source.name, raw, reading.force_text), raw, reading)
 
 
 # --- clean and score ------------------------------------------------------------------------------
@@ -199,7 +212,7 @@ def run_clean(args) -> int:
     failures = 0
     for source in sources:
         try:
-            text = content_text(score_source(model, source, args.threshold, args.text)[1])
+            text = content_text(score_source(model, source, Reading.of(args))[1])
         except PageError as error:
             report_page_error(source, error)
             failures += 1
@@ -243,18 +256,19 @@ def run_score(args) -> int:
     if args.format == "labels" and len(sources) > 1:
         raise CliError(f"{len(sources)} inputs: --format labels writes the labels of one page (one .tsv a page)")
     model = load_model(args.model)
+    reading = Reading.of(args)
     several = len(sources) > 1
     failures = 0
     for source in sources:
         try:
             raw = read_page(source)
-            kind, lines = score_page(model, page_kind(source.name, raw, args.text), raw, args.threshold)
+            kind, lines = score_page(model, page_kind(source.name, raw, reading.force_text), raw, reading)
         except PageError as error:
             report_page_error(source, error)
             failures += 1
             continue
         if args.format == "labels":
-            sys.stdout.writelines(label_rows(lines, text_columns(raw)["blank_before"] if kind == "text" else None))
+            sys.stdout.writelines(label_rows(lines, text_columns(raw, reading.encoding)["blank_before"] if kind == "text" else None))
             continue
         for number, line in enumerate(lines, 1):
             sys.stdout.write(_score_row(args.format, source.name if several else None, number, line))
@@ -365,14 +379,14 @@ def _record_task(line: str, where: str) -> Task | dict:
     return Task(record["id"], page=page, kind=kind)
 
 
-def process_task(model: BoilerplateModel, task: Task, threshold: float | None, force_text: bool) -> dict:
+def process_task(model: BoilerplateModel, task: Task, reading: Reading) -> dict:
     """The output record of one page: its content lines, or why there are none."""
     started = time.perf_counter()
     try:
         if task.source is not None:
-            kind, lines = score_source(model, task.source, threshold, force_text)
+            kind, lines = score_source(model, task.source, reading)
         else:
-            kind, lines = score_page(model, task.kind, task.page, threshold)
+            kind, lines = score_page(model, task.kind, task.page, reading)
     except PageError as error:
         return {"id": task.id, "error": str(error)}
     except Exception as error:  # one strange page must cost its own record, never the batch
@@ -388,7 +402,7 @@ def process_task(model: BoilerplateModel, task: Task, threshold: float | None, f
     }
 
 
-def _worker_main(conn, model_path, threshold, force_text) -> None:
+def _worker_main(conn, model_path, reading: Reading) -> None:
     """A worker process: load the model once, then score the pages the parent sends, one at a time."""
     from threadpoolctl import threadpool_limits
 
@@ -404,7 +418,7 @@ def _worker_main(conn, model_path, threshold, force_text) -> None:
     conn.send(("ready", None))
     try:
         while True:
-            conn.send(("done", process_task(model, conn.recv(), threshold, force_text)))
+            conn.send(("done", process_task(model, conn.recv(), reading)))
     except (EOFError, BrokenPipeError):  # the parent is gone
         pass
 
@@ -446,10 +460,10 @@ class WatchdogPool:
     worker dies. The same holds with a single worker.
     """
 
-    def __init__(self, jobs: int, timeout: float, model_path, threshold, force_text: bool):
+    def __init__(self, jobs: int, timeout: float, model_path, reading: Reading):
         self.jobs = jobs
         self.timeout = timeout
-        self.worker_args = (model_path, threshold, force_text)
+        self.worker_args = (model_path, reading)
         self.context = _process_context()
         self.workers: list[_Worker] = []
 
@@ -639,7 +653,7 @@ def run_batch(args) -> int:
         tasks = output.pending(inputs)
         first = next(tasks, None)
         if first is not None:
-            with WatchdogPool(min(args.jobs, total), args.timeout, args.model, args.threshold, args.text) as pool:
+            with WatchdogPool(min(args.jobs, total), args.timeout, args.model, Reading.of(args)) as pool:
                 for record in pool.run(itertools.chain([first], tasks)):
                     output.write(record)
     return 1 if output.errors else 0  # as clean and score: 1 when a page of this run failed
@@ -707,6 +721,13 @@ def _add_input_options(parser: argparse.ArgumentParser) -> None:
 def _add_model_options(parser: argparse.ArgumentParser, text_help: str = "read every page as plain text") -> None:
     parser.add_argument("--text", action="store_true", help=text_help)
     parser.add_argument(
+        "--encoding",
+        type=_encoding,
+        metavar="CHARSET",
+        help="read page bytes in this charset, as a server's Content-Type would give it: over a page's own <meta> "
+        "charset, under a byte order mark (default: a BOM, else the page's <meta>, else UTF-8, else windows-1252)",
+    )
+    parser.add_argument(
         "--threshold",
         type=_threshold,
         metavar="P",
@@ -714,6 +735,14 @@ def _add_model_options(parser: argparse.ArgumentParser, text_help: str = "read e
         "default: the model's tuned decision, one threshold or each page's own (see the model card's rule)",
     )
     parser.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the project's models/boilerplate.joblib)")
+
+
+def _encoding(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise argparse.ArgumentTypeError(f"no such charset: {value!r}") from None
+    return value
 
 
 def _positive_int(value: str) -> int:

@@ -394,26 +394,29 @@ class BoilerplateModel:
     def card(self) -> dict:
         return self.artifact.get("card", {})
 
-    def score_html(self, html: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
+    def score_html(self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> list[ScoredLine]:
         """Every line of an HTML page with P(content). A `threshold` replaces the model's
         tuned decision (see `rules`): lower keeps more (recall), higher keeps less. The lines
         of a <pre> block are kept or dropped together (`whole_code_blocks`), whatever their
         own P(content). A page without any markup (no tag, comment or doctype) is plain text,
-        scored as `score_text` scores it."""
-        return scored_lines(*self._decide_html(html, threshold))
+        scored as `score_text` scores it. Bytes are read in the charset the page was served
+        with, `encoding` (HTTP's Content-Type), if it names one, else as the page declares
+        (`segment.decode_page`)."""
+        return scored_lines(*self._decide_html(html, threshold, encoding))
 
-    def score_text(self, text: str | bytes, threshold: float | None = None) -> list[ScoredLine]:
+    def score_text(self, text: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> list[ScoredLine]:
         """Every non-blank line of a plain-text page with P(content); a line's text is as the
-        page wrote it, less the whitespace it ends with (the model reads it collapsed)."""
-        return scored_lines(*self._decide("text", text_columns(text), threshold))
+        page wrote it, less the whitespace it ends with (the model reads it collapsed).
+        `encoding` as for `score_html`."""
+        return scored_lines(*self._decide("text", text_columns(text, encoding), threshold))
 
-    def clean_html(self, html: str | bytes, threshold: float | None = None) -> str:
+    def clean_html(self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> str:
         """The content lines of an HTML page, joined with newlines (see `score_html`)."""
-        return kept_text(*self._decide_html(html, threshold))
+        return kept_text(*self._decide_html(html, threshold, encoding))
 
-    def clean_text(self, text: str | bytes, threshold: float | None = None) -> str:
-        """The content lines of a plain-text page, joined with newlines."""
-        return kept_text(*self._decide("text", text_columns(text), threshold))
+    def clean_text(self, text: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> str:
+        """The content lines of a plain-text page, joined with newlines (see `score_text`)."""
+        return kept_text(*self._decide("text", text_columns(text, encoding), threshold))
 
     def score_pages(self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None) -> Iterator[list[ScoredLine]]:
         """`score_html` (kind "html") or `score_text` (kind "text") of each page, in order, the
@@ -430,8 +433,8 @@ class BoilerplateModel:
         """Each line's text, P(content) and whether it is kept, of one page's line columns."""
         return next(self._decide_batch(kind, [columns], threshold))
 
-    def _decide_html(self, html: str | bytes, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-        return self._decide(*html_or_text_columns(html), threshold)
+    def _decide_html(self, html: str | bytes, threshold: float | None, encoding: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        return self._decide(*html_or_text_columns(html, encoding), threshold)
 
     def _decide_lines(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """`_decide` of a frame of one or more pages (its `page` column)."""

@@ -90,25 +90,27 @@ _JUNK = re.compile(r"[\ufffd\x01-\x08\x0e-\x1f\x7f-\x9f]")
 MAX_JUNK_SHARE = 0.3  # a page with more undecodable characters than this is binary
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-# Declared charsets that browsers read otherwise (WHATWG Encoding standard): latin-1 and ASCII
-# mean windows-1252, whose 0x80-0x9F are the curly quotes, dashes and euro signs such pages
-# hold; a UTF-16 label found by reading the bytes as ASCII cannot be true, and means UTF-8.
-_AS_BROWSERS_READ = {
-    "iso8859-1": "cp1252",
-    "ascii": "cp1252",
-    "utf-16": "utf-8",
-    "utf-16-le": "utf-8",
-    "utf-16-be": "utf-8",
-}
+# Charsets that browsers read otherwise (WHATWG Encoding standard): latin-1 and ASCII mean
+# windows-1252, whose 0x80-0x9F are the curly quotes, dashes and euro signs such pages hold.
+_AS_BROWSERS_READ = {"iso8859-1": "cp1252", "ascii": "cp1252"}
+# A UTF-16 label in a <meta>, found by reading the bytes as ASCII, cannot be true: UTF-8.
+_UTF_16 = frozenset({"utf-16", "utf-16-le", "utf-16-be"})
 
 
 class PageError(ValueError):
     """A page that cannot be segmented (too large, not text); the message says why."""
 
 
-def decode_page(page: str | bytes) -> str:
-    """Bytes (gunzipped if they are gzip's) to text: a BOM, else the charset the page declares,
-    else UTF-8, or windows-1252 for text that is not UTF-8."""
+def decode_page(page: str | bytes, encoding: str | None = None) -> str:
+    """Bytes (gunzipped if they are gzip's) to text: a BOM, else `encoding`, else the charset
+    the page declares, else UTF-8, or windows-1252 for text that is not UTF-8.
+
+    `encoding` is the charset the page was served with (HTTP's Content-Type), which comes
+    before the page's own <meta> as it does in browsers (WHATWG's encoding sniffing). An
+    unknown name is ignored, as browsers ignore it: servers send the odd "utf8mb4" or "none".
+    A str page is already text and keeps it."""
+    if encoding is not None and not isinstance(encoding, str):
+        raise TypeError(f"encoding must be a charset's name (str) or None, not {type(encoding).__name__}")
     if isinstance(page, str):
         text = page
     elif isinstance(page, (bytes, bytearray, memoryview)):
@@ -118,7 +120,7 @@ def decode_page(page: str | bytes) -> str:
             raise PageError(f"page is gzip bytes that do not decompress ({error or type(error).__name__})") from None
         if len(raw) > settings.MAX_PAGE_BYTES:
             raise PageError(f"page is {len(raw):,} bytes, over the {settings.MAX_PAGE_BYTES:,} limit")
-        text = _decoded(raw)
+        text = _decoded(raw, encoding)
     else:
         raise TypeError(f"a page must be str or bytes, not {type(page).__name__}")
     if len(text) > settings.MAX_PAGE_BYTES:
@@ -152,8 +154,8 @@ def _without_lone_surrogates(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _decoded(raw: bytes) -> str:
-    encoding = _declared_encoding(raw)
+def _decoded(raw: bytes, served_as: str | None) -> str:
+    encoding = _declared_encoding(raw, served_as)
     if encoding is not None:
         return raw.decode(encoding, errors="replace")
     text = raw.decode("utf-8", errors="replace")
@@ -174,18 +176,24 @@ def _reads_as_windows_1252(raw: bytes, as_utf8: str) -> bool:
     return bad > valid and controls * 100 <= len(raw)
 
 
-def _declared_encoding(raw: bytes) -> str | None:
+def _declared_encoding(raw: bytes, served_as: str | None) -> str | None:
     for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
         if raw.startswith(bom):
             return encoding
+    if served_as is not None and (encoding := _encoding_named(served_as)) is not None:
+        return encoding
     match = _CHARSET.search(raw[:4096])
-    if match:
-        try:
-            name = codecs.lookup(match.group(1).decode("ascii")).name
-            return _AS_BROWSERS_READ.get(name, name)
-        except LookupError:  # an unknown name is no declaration
-            pass
-    return None
+    declared = _encoding_named(match.group(1).decode("ascii")) if match else None
+    return "utf-8" if declared in _UTF_16 else declared
+
+
+def _encoding_named(label: str) -> str | None:
+    """The codec browsers read a charset label as, or None for a label no codec has."""
+    try:
+        name = codecs.lookup(label.strip()).name
+    except LookupError:  # an unknown name is no declaration
+        return None
+    return _AS_BROWSERS_READ.get(name, name)
 
 
 # A tag, a comment, a doctype or a processing instruction: a page with none is plain text.
@@ -196,10 +204,11 @@ def has_markup(page: str) -> bool:
     return _MARKUP.search(page) is not None
 
 
-def html_or_text_columns(page: str | bytes) -> tuple[str, dict]:
+def html_or_text_columns(page: str | bytes, encoding: str | None = None) -> tuple[str, dict]:
     """("html", `html_columns(page)`), or ("text", `text_columns(page)`) for a page without any
-    markup: as HTML its lines would run together into one, where the text has line breaks."""
-    html = decode_page(page)
+    markup: as HTML its lines would run together into one, where the text has line breaks.
+    Bytes are decoded by `decode_page(page, encoding)`."""
+    html = decode_page(page, encoding)
     return ("html", _columns_of_html(html)) if has_markup(html) else ("text", _columns_of_text(html))
 
 
@@ -297,9 +306,10 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     return lines_frame([text_columns(page)])
 
 
-def text_columns(page: str | bytes) -> dict:
-    """The columns of `segment_text(page)`, as lists and arrays (see `html_columns`)."""
-    return _columns_of_text(decode_page(page))
+def text_columns(page: str | bytes, encoding: str | None = None) -> dict:
+    """The columns of `segment_text(page)`, as lists and arrays (see `html_columns`); bytes
+    are decoded by `decode_page(page, encoding)`."""
+    return _columns_of_text(decode_page(page, encoding))
 
 
 def _columns_of_text(text: str) -> dict:

@@ -126,6 +126,21 @@ def test_gzip_bytes_on_stdin_or_in_a_file_not_named_gz_are_gunzipped(tmp_path, m
     assert code == 1 and out == "" and "-: cannot read it (Compressed file ended" in one_error_line(err)
 
 
+def test_encoding_reads_page_bytes_in_the_charset_they_were_served_with(tmp_path, monkeypatch, capsys, model):
+    text = (PAGES / "article_ru.txt").read_text()
+    (tmp_path / "page.txt").write_bytes(text.encode("cp1251"))
+    (tmp_path / "page.html").write_bytes(f"<html><body><p>{text.splitlines()[7]}</p></body></html>".encode("cp1251"))
+    code, out, _ = run_main(capsys, "clean", tmp_path / "page.txt", "--encoding", "windows-1251")
+    assert code == 0 and out == model.clean_text(text) + "\n"
+    _, scored, _ = run_main(capsys, "score", tmp_path / "page.html", "--encoding", "cp1251", "--format", "jsonl")
+    assert [json.loads(row)["text"] for row in scored.splitlines()] == [text.splitlines()[7]]
+    _, out, _ = run_main(capsys, "batch", tmp_path, "--encoding", "cp1251", "--jobs", "1")
+    assert sorted(json.loads(row)["text"] for row in out.splitlines()) == sorted([model.clean_text(text), text.splitlines()[7]])
+    with pytest.raises(SystemExit):
+        main(["clean", str(tmp_path / "page.txt"), "--encoding", "no-such-charset"])
+    assert "no such charset: 'no-such-charset'" in capsys.readouterr().err
+
+
 def test_clean_threshold_is_the_precision_recall_knob(capsys):
     _, everything, _ = run_main(capsys, "clean", PAGES / "article.html", "--threshold", "0")
     _, default, _ = run_main(capsys, "clean", PAGES / "article.html")

@@ -441,6 +441,22 @@ def test_bytes_are_decoded_with_the_charset_the_page_declares(model):
     assert "café" in from_bytes[0].text and "crème" in from_bytes[0].text
 
 
+@pytest.mark.parametrize("name, charset", [("blog_ja.html", "shift_jis"), ("news_zh.html", "gbk")])
+def test_bytes_served_in_a_charset_they_do_not_declare_are_read_in_it(model, name, charset):
+    html = page(name).decode().replace('<meta charset="utf-8">', "").replace("©", "(c)")  # neither charset has ©
+    served = html.encode(charset)
+    assert model.score_html(served, encoding=charset) == model.score_html(html)
+    assert model.clean_html(served, encoding=charset) == model.clean_html(html)
+    # Read as UTF-8, then windows-1252, the same bytes keep none of the page's characters.
+    assert not set(model.clean_html(served)) & set(UNSPACED_PAGES[name][0][0])
+
+
+def test_a_plain_text_page_is_read_in_the_charset_it_was_served_with(model):
+    text = page("article_ru.txt").decode()
+    assert model.score_text(text.encode("cp1251"), encoding="windows-1251") == model.score_text(text)
+    assert model.clean_text(text.encode("cp1251"), encoding="windows-1251") == model.clean_text(text)
+
+
 # Scores the pages on its stdin as a scraper's install would: without the modules of evaluate.EXTRAS_MODULES.
 BLOCKED_EXTRAS_RUN = """
 import json, sys

@@ -77,6 +77,31 @@ def test_decode_page_drops_nul_and_leaves_str_as_it_is():
     assert decode_page(bytearray(b"abc")) == decode_page(memoryview(b"abc")) == "abc"
 
 
+RUSSIAN = "<p>Жители города обсуждают новые парки.</p>"
+
+
+def test_the_charset_a_page_was_served_with_comes_after_its_bom_and_before_its_meta():
+    served = RUSSIAN.encode("cp1251")
+    assert decode_page(served, "windows-1251") == decode_page(served, " CP1251 ") == RUSSIAN
+    assert decode_page(b'<meta charset="utf-8">' + served, "windows-1251") == '<meta charset="utf-8">' + RUSSIAN
+    assert decode_page(codecs.BOM_UTF8 + RUSSIAN.encode(), "windows-1251") == RUSSIAN
+    # Without it, undeclared bytes that are not UTF-8 are read as windows-1252: mojibake.
+    assert "Ж" not in decode_page(served)
+    # Served as UTF-16 is believed; a <meta> that says UTF-16 cannot be, as it was read as ASCII.
+    assert decode_page(RUSSIAN.encode("utf-16-le"), "utf-16-le") == RUSSIAN
+    assert decode_page(b'<meta charset="utf-16">' + RUSSIAN.encode()) == '<meta charset="utf-16">' + RUSSIAN
+    # latin-1 and ASCII mean windows-1252, served or declared, as browsers read them.
+    assert decode_page(b"<p>\x93quoted\x94</p>", "iso-8859-1") == "<p>\u201cquoted\u201d</p>"
+
+
+def test_an_unknown_served_charset_is_ignored_and_a_str_page_keeps_its_text():
+    assert decode_page(RUSSIAN.encode(), "utf8mb4") == decode_page(RUSSIAN.encode(), "none") == RUSSIAN
+    assert decode_page(b'<meta charset="windows-1251">' + RUSSIAN.encode("cp1251"), "bogus").endswith(RUSSIAN)
+    assert decode_page(RUSSIAN, "windows-1251") == RUSSIAN
+    with pytest.raises(TypeError, match="encoding must be a charset's name"):
+        decode_page(b"<p>x</p>", b"utf-8")
+
+
 def test_lone_surrogates_in_a_plain_text_page_become_replacement_characters():
     assert segment_text("caf\u00e9 \ud800 ok \ud83d\ude00\nBroken \udcff text.")["text"].tolist() == [
         "caf\u00e9 \ufffd ok \U0001f600", "Broken \ufffd text."]
