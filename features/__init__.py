@@ -6,6 +6,6 @@
 """
 
 from .model import BoilerplateModel, ModelError, ScoredLine, load_model
-from .segment import PageError, segment_html, segment_text
+from .segment import PageError, decode_page, segment_html, segment_text
 
-__all__ = ["BoilerplateModel", "ModelError", "PageError", "ScoredLine", "load_model", "segment_html", "segment_text"]
+__all__ = ["BoilerplateModel", "ModelError", "PageError", "ScoredLine", "decode_page", "load_model", "segment_html", "segment_text"]

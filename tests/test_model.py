@@ -20,7 +20,7 @@ import sklearn
 import evaluate
 import features.model
 from data.fetch import seed_page
-from features import ModelError, PageError, load_model, settings
+from features import ModelError, PageError, decode_page, load_model, settings
 from features.model import (
     FORMAT, FORMAT_VERSION, booster_probabilities, default_model_path, per_page_thresholds, predict_lines, probabilities, whole_code_blocks,
 )
@@ -447,6 +447,7 @@ def test_bytes_served_in_a_charset_they_do_not_declare_are_read_in_it(model, nam
     served = html.encode(charset)
     assert model.score_html(served, encoding=charset) == model.score_html(html)
     assert model.clean_html(served, encoding=charset) == model.clean_html(html)
+    assert list(model.clean_pages([decode_page(served, charset)])) == [model.clean_html(html)]
     # Read as UTF-8, then windows-1252, the same bytes keep none of the page's characters.
     assert not set(model.clean_html(served)) & set(UNSPACED_PAGES[name][0][0])
 
