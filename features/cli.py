@@ -7,7 +7,6 @@
 """
 
 import argparse
-import codecs
 import glob
 import gzip
 import io
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import webencodings
 from tqdm import tqdm
 
 from . import settings
@@ -738,10 +738,9 @@ def _add_model_options(parser: argparse.ArgumentParser, text_help: str = "read e
 
 
 def _encoding(value: str) -> str:
-    try:
-        codecs.lookup(value)
-    except LookupError:
-        raise argparse.ArgumentTypeError(f"no such charset: {value!r}") from None
+    """A charset the library knows (see `decode_page`): one it would ignore is a typo here."""
+    if webencodings.lookup(value) is None:
+        raise argparse.ArgumentTypeError(f"no such charset on the web: {value!r} (WHATWG's names: utf-8, windows-1251, shift_jis...)")
     return value
 
 

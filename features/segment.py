@@ -17,6 +17,7 @@ from itertools import chain, islice
 
 import numpy as np
 import pandas as pd
+import webencodings
 from selectolax.lexbor import LexborHTMLParser
 
 from . import settings
@@ -90,11 +91,7 @@ _JUNK = re.compile(r"[\ufffd\x01-\x08\x0e-\x1f\x7f-\x9f]")
 MAX_JUNK_SHARE = 0.3  # a page with more undecodable characters than this is binary
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F])
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-# Charsets that browsers read otherwise (WHATWG Encoding standard): latin-1 and ASCII mean
-# windows-1252, whose 0x80-0x9F are the curly quotes, dashes and euro signs such pages hold.
-_AS_BROWSERS_READ = {"iso8859-1": "cp1252", "ascii": "cp1252"}
-# A UTF-16 label in a <meta>, found by reading the bytes as ASCII, cannot be true: UTF-8.
-_UTF_16 = frozenset({"utf-16", "utf-16-le", "utf-16-be"})
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 class PageError(ValueError):
@@ -108,7 +105,10 @@ def decode_page(page: str | bytes, encoding: str | None = None) -> str:
     `encoding` is the charset the page was served with (HTTP's Content-Type), which comes
     before the page's own <meta> as it does in browsers (WHATWG's encoding sniffing). An
     unknown name is ignored, as browsers ignore it: servers send the odd "utf8mb4" or "none".
-    A str page is already text and keeps it."""
+    Names are read as the WHATWG Encoding Standard reads them (webencodings): ISO-8859-1
+    and ASCII mean windows-1252, Shift_JIS means windows-31J, and Python's codecs that are
+    no web encodings (UTF-7, rot13, unicode_escape) are unknown. A str page is already text
+    and keeps it."""
     if encoding is not None and not isinstance(encoding, str):
         raise TypeError(f"encoding must be a charset's name (str) or None, not {type(encoding).__name__}")
     if isinstance(page, str):
@@ -155,9 +155,9 @@ def _without_lone_surrogates(text: str) -> str:
 
 
 def _decoded(raw: bytes, served_as: str | None) -> str:
-    encoding = _declared_encoding(raw, served_as)
-    if encoding is not None:
-        return raw.decode(encoding, errors="replace")
+    codec = _declared_codec(raw, served_as)
+    if codec is not None:
+        return codec.decode(raw, "replace")[0]
     text = raw.decode("utf-8", errors="replace")
     return raw.decode("cp1252", errors="replace") if _reads_as_windows_1252(raw, text) else text
 
@@ -176,24 +176,19 @@ def _reads_as_windows_1252(raw: bytes, as_utf8: str) -> bool:
     return bad > valid and controls * 100 <= len(raw)
 
 
-def _declared_encoding(raw: bytes, served_as: str | None) -> str | None:
-    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+def _declared_codec(raw: bytes, served_as: str | None) -> codecs.CodecInfo | None:
+    """The codec of the page's BOM, else of the charset it was served with, else of its <meta>."""
+    for bom, encoding in _BOMS:
         if raw.startswith(bom):
-            return encoding
-    if served_as is not None and (encoding := _encoding_named(served_as)) is not None:
-        return encoding
+            return codecs.lookup(encoding)
+    if served_as is not None and (served := webencodings.lookup(served_as)) is not None:
+        return served.codec_info
     match = _CHARSET.search(raw[:4096])
-    declared = _encoding_named(match.group(1).decode("ascii")) if match else None
-    return "utf-8" if declared in _UTF_16 else declared
-
-
-def _encoding_named(label: str) -> str | None:
-    """The codec browsers read a charset label as, or None for a label no codec has."""
-    try:
-        name = codecs.lookup(label.strip()).name
-    except LookupError:  # an unknown name is no declaration
+    declared = webencodings.lookup(match.group(1).decode("ascii")) if match else None
+    if declared is None:
         return None
-    return _AS_BROWSERS_READ.get(name, name)
+    # A UTF-16 label in a <meta>, found by reading the bytes as ASCII, cannot be true: UTF-8.
+    return webencodings.UTF8.codec_info if declared.name in ("utf-16le", "utf-16be") else declared.codec_info
 
 
 # A tag, a comment, a doctype or a processing instruction: a page with none is plain text.

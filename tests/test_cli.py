@@ -138,7 +138,7 @@ def test_encoding_reads_page_bytes_in_the_charset_they_were_served_with(tmp_path
     assert sorted(json.loads(row)["text"] for row in out.splitlines()) == sorted([model.clean_text(text), text.splitlines()[7]])
     with pytest.raises(SystemExit):
         main(["clean", str(tmp_path / "page.txt"), "--encoding", "no-such-charset"])
-    assert "no such charset: 'no-such-charset'" in capsys.readouterr().err
+    assert "no such charset on the web: 'no-such-charset'" in capsys.readouterr().err
 
 
 def test_clean_threshold_is_the_precision_recall_knob(capsys):

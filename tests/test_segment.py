@@ -88,7 +88,7 @@ def test_the_charset_a_page_was_served_with_comes_after_its_bom_and_before_its_m
     # Without it, undeclared bytes that are not UTF-8 are read as windows-1252: mojibake.
     assert "Ж" not in decode_page(served)
     # Served as UTF-16 is believed; a <meta> that says UTF-16 cannot be, as it was read as ASCII.
-    assert decode_page(RUSSIAN.encode("utf-16-le"), "utf-16-le") == RUSSIAN
+    assert decode_page(RUSSIAN.encode("utf-16-le"), "utf-16le") == RUSSIAN
     assert decode_page(b'<meta charset="utf-16">' + RUSSIAN.encode()) == '<meta charset="utf-16">' + RUSSIAN
     # latin-1 and ASCII mean windows-1252, served or declared, as browsers read them.
     assert decode_page(b"<p>\x93quoted\x94</p>", "iso-8859-1") == "<p>\u201cquoted\u201d</p>"
@@ -98,6 +98,11 @@ def test_an_unknown_served_charset_is_ignored_and_a_str_page_keeps_its_text():
     assert decode_page(RUSSIAN.encode(), "utf8mb4") == decode_page(RUSSIAN.encode(), "none") == RUSSIAN
     assert decode_page(b'<meta charset="windows-1251">' + RUSSIAN.encode("cp1251"), "bogus").endswith(RUSSIAN)
     assert decode_page(RUSSIAN, "windows-1251") == RUSSIAN
+    # Python's codecs that are no web encodings are unknown too, served or declared: rot13's
+    # and unicode_escape's <meta> had raised LookupError, or read the page's \u escapes.
+    for label in ("rot13", "utf-7", "unicode_escape", "idna", "undefined", "utf-32", "utf-8\x00"):
+        assert decode_page(RUSSIAN.encode(), label) == RUSSIAN
+        assert decode_page(f'<meta charset="{label}">{RUSSIAN}'.encode()).endswith(RUSSIAN), label
     with pytest.raises(TypeError, match="encoding must be a charset's name"):
         decode_page(b"<p>x</p>", b"utf-8")
 
