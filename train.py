@@ -330,7 +330,9 @@ def one_rendering_per_page(lines: pd.DataFrame) -> pd.DataFrame:
 def is_users(lines: pd.DataFrame) -> np.ndarray:
     """Whether each line is of the user's own pages (TRAIN_EXTRA), or of a crop of one: their
     page ids start with the spec they were named by (`data.build.user_lines`)."""
-    return lines["page_id"].str.startswith(tuple(f"{spec}/" for spec in settings.TRAIN_EXTRA)).to_numpy(bool) if settings.TRAIN_EXTRA else np.zeros(len(lines), bool)
+    if not settings.TRAIN_EXTRA:
+        return np.zeros(len(lines), bool)
+    return lines["page_id"].str.startswith(tuple(f"{spec}/" for spec in settings.TRAIN_EXTRA)).to_numpy(bool)
 
 
 def with_crops(lines: pd.DataFrame) -> pd.DataFrame:

@@ -388,10 +388,11 @@ def _without_junk(columns: dict[str, list]) -> dict[str, list]:
     return {name: [values[row] for row in kept] for name, values in columns.items()}
 
 
-# Rows of `_walk` kept as tuples before they are made into columns (`_row_columns`): a tuple
+# Rows of `_walk` kept as tuples before they are moved into columns (`_move_rows`): a tuple
 # and its ids take about 160 bytes a line, columns about 70, and the tree of a page of many
 # lines is alive while they are made (a 10 MB page of 674,000 table cells: 215 MB).
 ROWS_PER_PART = 65_536
+_ARRAY_FIELDS = [name for name in ROW_FIELDS if COLUMN_TYPES.get(name, object) is not object]  # counts, flags, ids
 
 
 def _walk(root) -> tuple[dict, tuple[int, int]]:
@@ -510,8 +511,6 @@ def _walk(root) -> tuple[dict, tuple[int, int]]:
         columns[name] = np.concatenate(columns[name] or [np.zeros(0, COLUMN_TYPES[name])])
     return columns, main_element(text_mass, last_inside)
 
-
-_ARRAY_FIELDS = [name for name in ROW_FIELDS if COLUMN_TYPES.get(name, object) is not object]  # counts, flags, ids
 
 
 def _move_rows(rows: list[tuple], columns: dict) -> None:

@@ -126,7 +126,7 @@ def test_gzip_bytes_on_stdin_or_in_a_file_not_named_gz_are_gunzipped(tmp_path, m
     assert code == 1 and out == "" and "-: cannot read it (Compressed file ended" in one_error_line(err)
 
 
-def test_encoding_reads_page_bytes_in_the_charset_they_were_served_with(tmp_path, monkeypatch, capsys, model):
+def test_encoding_reads_page_bytes_in_the_charset_they_were_served_with(tmp_path, capsys, model):
     text = (PAGES / "article_ru.txt").read_text()
     (tmp_path / "page.txt").write_bytes(text.encode("cp1251"))
     (tmp_path / "page.html").write_bytes(f"<html><body><p>{text.splitlines()[7]}</p></body></html>".encode("cp1251"))
