@@ -22,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import webencodings
 from tqdm import tqdm
@@ -183,18 +183,24 @@ def _reason(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-def score_page(model: BoilerplateModel, kind: str, page: bytes | str, reading: Reading) -> tuple[str, list[ScoredLine]]:
-    """The kind the page was scored as, and its scored lines: an "html" page without any
-    markup is scored as text (`score_html` does so), and said to be text."""
+class ScoredPage(NamedTuple):
+    kind: str  # what the page was scored as: "html", or "text"
+    page: str  # the page, decoded
+    lines: list[ScoredLine]
+
+
+def score_page(model: BoilerplateModel, kind: str, page: bytes | str, reading: Reading) -> ScoredPage:
+    """The page scored as `kind`; an "html" page without any markup is scored as text
+    (`score_html` does so), and said to be text."""
     page = decode_page(page, reading.encoding)
     if kind == "html" and not has_markup(page):
         kind = "text"
     score = model.score_html if kind == "html" else model.score_text
-    return kind, score(page, reading.threshold)
+    return ScoredPage(kind, page, score(page, reading.threshold))
 
 
-def score_source(model: BoilerplateModel, source: Source, reading: Reading) -> tuple[str, list[ScoredLine]]:
-    """A file's (or stdin's) kind and scored lines; PageError when it cannot be read or segmented."""
+def score_source(model: BoilerplateModel, source: Source, reading: Reading) -> ScoredPage:
+    """A file (or stdin) scored; PageError when it cannot be read or segmented."""
     raw = read_page(source)
     return score_page(model, page_kind(source.name, raw, reading.force_text), raw, reading)
 
@@ -212,7 +218,7 @@ def run_clean(args) -> int:
     failures = 0
     for source in sources:
         try:
-            text = content_text(score_source(model, source, Reading.of(args))[1])
+            text = content_text(score_source(model, source, Reading.of(args)).lines)
         except PageError as error:
             report_page_error(source, error)
             failures += 1
@@ -261,16 +267,17 @@ def run_score(args) -> int:
     failures = 0
     for source in sources:
         try:
-            raw = read_page(source)
-            kind, lines = score_page(model, page_kind(source.name, raw, reading.force_text), raw, reading)
+            scored = score_source(model, source, reading)
         except PageError as error:
             report_page_error(source, error)
             failures += 1
             continue
         if args.format == "labels":
-            sys.stdout.writelines(label_rows(lines, text_columns(raw, reading.encoding)["blank_before"] if kind == "text" else None))
+            # A plain-text page's paragraph breaks are in its lines' columns, not in its scores.
+            blank_before = text_columns(scored.page)["blank_before"] if scored.kind == "text" else None
+            sys.stdout.writelines(label_rows(scored.lines, blank_before))
             continue
-        for number, line in enumerate(lines, 1):
+        for number, line in enumerate(scored.lines, 1):
             sys.stdout.write(_score_row(args.format, source.name if several else None, number, line))
     return 1 if failures else 0
 
@@ -384,9 +391,9 @@ def process_task(model: BoilerplateModel, task: Task, reading: Reading) -> dict:
     started = time.perf_counter()
     try:
         if task.source is not None:
-            kind, lines = score_source(model, task.source, reading)
+            kind, _, lines = score_source(model, task.source, reading)
         else:
-            kind, lines = score_page(model, task.kind, task.page, reading)
+            kind, _, lines = score_page(model, task.kind, task.page, reading)
     except PageError as error:
         return {"id": task.id, "error": str(error)}
     except Exception as error:  # one strange page must cost its own record, never the batch

@@ -31,10 +31,9 @@ import sklearn
 from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from . import settings
-from .lines import BOXES, LineStats, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
+from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
 from .segment import AS_WRITTEN, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
 
 FORMAT = "boilerline"
@@ -224,12 +223,10 @@ def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[Callable[[sl
 
 def hand_crafted_rows(block, X) -> Callable[[slice], np.ndarray]:
     """A function giving any rows of `block.transform(X)`, dense. The hand-crafted block
-    (LineStats, then a StandardScaler) makes them from the page's signals (`page_signals`),
-    all at once for a frame of up to HAND_CRAFTED_ROWS lines, else as they are asked for,
-    and scales them as the scaler scales, without its input checks (0.3 ms a page)."""
-    if not (isinstance(block, Pipeline) and len(block) == 2 and isinstance(block[0], LineStats) and isinstance(block[-1], StandardScaler)):
-        whole = np.asarray(block.transform(X))
-        return lambda rows: whole[rows]
+    (LineStats, then a StandardScaler, as train.py makes it) makes them from the page's
+    signals (`page_signals`), all at once for a frame of up to HAND_CRAFTED_ROWS lines, else
+    as they are asked for, and scales them as the scaler scales, without its input checks
+    (0.3 ms a page)."""
     stats, scaler = block[0], block[-1]
     signals = stats.page_signals(X)
 

@@ -136,8 +136,6 @@ def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_
             patch.setattr(features.model, "HAND_CRAFTED_ROWS", 2)
             rows_of = hand_crafted_rows(block, lines)
             assert np.array_equal(np.vstack([rows_of(slice(start, start + 3)) for start in range(0, len(lines), 3)]), expected)
-    unscaled = Pipeline([("lines", LineStats(html=False))]).fit(text.assign(page=0))
-    assert np.array_equal(hand_crafted_rows(unscaled, text.assign(page=0))(slice(1, 3)), unscaled.transform(text.assign(page=0))[1:3])
 
 
 def test_a_structure_block_scores_each_line_as_its_matrix_does():
