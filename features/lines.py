@@ -54,6 +54,12 @@ def _kind(tag: str) -> str:
     return {"th": "td", "label": "button", "figcaption": "p", "blockquote": "p"}.get(tag, tag)
 
 
+def _kind_number(tag: str) -> int:
+    """The place of the block kind of `tag` in BLOCK_KINDS; -1 for a tag of none of them."""
+    kind = _kind(tag)
+    return BLOCK_KINDS.index(kind) if kind in BLOCK_KINDS else -1
+
+
 def shift_within_pages(values: np.ndarray, pages: np.ndarray, offset: int, fill: float = 0.0, rows: slice | None = None) -> np.ndarray:
     """values moved `offset` lines down (positive: the line before), `fill` across page edges;
     only at `rows` (a slice of the lines, default all)."""
@@ -123,8 +129,8 @@ class LineStats(TransformerMixin, BaseEstimator):
 
     def page_signals(self, X) -> dict:
         """What `rows_of` makes any rows of `transform(X)` from: each line's own signals (as
-        float32, flags as bool), the float64 columns that its neighbours' and elements'
-        signals are made from, and its elements' signals. Together about half the bytes of
+        float32, flags as bool), the columns that its neighbours' and elements' signals are
+        made from (float64, flags as bool), and its elements' signals. Together about half the bytes of
         the float32 rows: a page of many lines is scored a few thousand rows at a time from
         them, and never holds all its rows (87 columns, 235 MB on a 10 MB page of 674,000
         table cells)."""
@@ -195,7 +201,7 @@ class LineStats(TransformerMixin, BaseEstimator):
         yield "log_repeats", np.log1p(X["repeats"].to_numpy(float))
         yield "later_copy", _later_copies(X["page"].to_numpy(), X["text"], X["repeats"].to_numpy())
         yield "log_page_lines", np.log1p(group_sum(X["page"].to_numpy(), np.ones(n)))
-        yield "blank_before", X["blank_before"].to_numpy(float)
+        yield "blank_before", X["blank_before"].to_numpy(bool)
         texts = X["text"].tolist()
         chars = np.fromiter(map(len, texts), float, n)
         yield "_chars", chars
@@ -206,21 +212,24 @@ class LineStats(TransformerMixin, BaseEstimator):
         yield "log_words", np.log1p(n_words)
         yield "mean_word_len", counts["word_chars"] / np.maximum(n_words, 1)
         yield "stopword_share", counts["stopwords"] / np.maximum(n_words, 1)
-        yield "ends_sentence", counts["ends_sentence"].astype(float)
-        yield "starts_upper", counts["starts_upper"].astype(float)
-        yield "bullet", counts["bullet"].astype(float)
+        yield "ends_sentence", counts["ends_sentence"].copy()
+        yield "starts_upper", counts["starts_upper"].copy()
+        yield "bullet", counts["bullet"].copy()
         yield "punct_share", counts["punct"] / np.maximum(chars, 1)
         yield "digit_share", counts["digits"] / np.maximum(chars, 1)
         yield "upper_share", counts["upper"] / np.maximum(chars, 1)
         yield "pipe_count", counts["pipes"].astype(float)
+        del counts  # 31 bytes a line: the flags below can take its place
         if self.html:
             yield "link_share", X["link_chars"].to_numpy(float) / np.maximum(chars, 1)
             yield "log_depth", np.log1p(X["depth"].to_numpy(float))
-            yield "hidden", X["hidden"].to_numpy(float)
-            yield "in_main", X["in_main"].to_numpy(float)
-            kinds = np.array([_kind(tag) for tag in X["tag"].tolist()], dtype=object)
-            for kind in BLOCK_KINDS:
-                yield f"kind_{kind}", kinds == kind
+            yield "hidden", X["hidden"].to_numpy(bool)
+            yield "in_main", X["in_main"].to_numpy(bool)
+            tag_of_line, tags = pd.factorize(X["tag"].to_numpy())
+            kind_of_line = np.array([_kind_number(tag) for tag in tags], dtype=np.int8)[tag_of_line]
+            del tag_of_line
+            for number, kind in enumerate(BLOCK_KINDS):
+                yield f"kind_{kind}", kind_of_line == number
             # The structure tokens see only the 4 nearest ancestors: 72,000 of the 90,000 lines
             # inside a <nav> on WCXB dev have it further out.
             yield from _word_flags(X["sections"], SECTION_TAGS, "inside_")
@@ -244,7 +253,7 @@ def group_index(groups: np.ndarray) -> tuple[np.ndarray, int]:
     """Each row's group as a number from 0, and the number of groups. Hashing, not sorting:
     np.unique's sort held 50 MB more on a page of 1.4 million lines."""
     inverse, distinct = pd.factorize(groups)
-    return inverse, len(distinct)
+    return inverse.astype(np.int32), len(distinct)  # a page has fewer lines: half the bytes of int64 kept
 
 
 def group_sum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -253,28 +262,29 @@ def group_sum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.bincount(inverse, weights=values, minlength=n_groups)[inverse]
 
 
-def group_mean(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """For each row, the mean of `values` over the rows of its group."""
+def group_means(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of `values` over the rows of each group, and each row's group (`group_index`):
+    `means[group_of_row]` gives each row its group's, for a few rows at a time where there are many."""
     inverse, n_groups = group_index(groups)
-    return (np.bincount(inverse, weights=values, minlength=n_groups) / np.bincount(inverse, minlength=n_groups))[inverse]
+    return np.bincount(inverse, weights=values, minlength=n_groups) / np.bincount(inverse, minlength=n_groups), inverse
 
 
-def group_max(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """For each row, the largest of `values` over the rows of its group."""
+def group_maxima(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The largest of `values` over the rows of each group, and each row's group (as `group_means`)."""
     inverse, n_groups = group_index(groups)
     largest = np.full(n_groups, -np.inf)
     np.maximum.at(largest, inverse, values)
-    return largest[inverse]
+    return largest, inverse
 
 
 def _later_copies(pages: np.ndarray, texts: pd.Series, repeats: np.ndarray) -> np.ndarray:
-    """1.0 for a line whose text already appeared higher on its page. A caption or teaser
+    """True for a line whose text already appeared higher on its page. A caption or teaser
     repeated on a page is content at most once: the first of 3,904 repeated WCXB lines of
     8+ words is content in 47% of pages, a later copy in 15%."""
-    later = np.zeros(len(texts))
+    later = np.zeros(len(texts), dtype=bool)
     repeated = np.flatnonzero(repeats > 0)  # only lines whose text the page has twice can be copies
     text_codes, _ = pd.factorize(texts.to_numpy()[repeated])
-    later[repeated] = pd.Series((pages[repeated].astype(np.int64) << 32) | text_codes).duplicated().to_numpy(float)
+    later[repeated] = pd.Series((pages[repeated].astype(np.int64) << 32) | text_codes).duplicated().to_numpy()
     return later
 
 

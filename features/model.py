@@ -33,7 +33,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 
 from . import settings
-from .lines import BOXES, UniqueRows, group_index, group_max, group_mean, shift_within_pages, word_counts
+from .lines import BOXES, UniqueRows, group_index, group_maxima, group_means, shift_within_pages, word_counts
 from .segment import AS_WRITTEN, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
 
 FORMAT = "boilerline"
@@ -130,17 +130,18 @@ def neighbour_score_chunks(linear: np.ndarray, lines: pd.DataFrame, chunks: list
     the elements around it (mean): a menu item inside a content-rich element reads differently.
 
     One matrix per chunk of rows, made when the booster needs it: for a page of 1.4 million
-    lines, all at once took 130 MB beside everything else the page holds."""
+    lines, all at once took 130 MB beside everything else the page holds. The groups' scores
+    are kept per group, beside each line's group (half the bytes of a score a line)."""
     pages = lines["page"].to_numpy().astype(np.int64, copy=False)
-    groups = [group_mean(pages, linear), group_max(pages, linear)]
-    groups += [group_mean((pages << 32) | lines[box].to_numpy().astype(np.int64), linear) for box in BOXES]
+    groups = [group_means(pages, linear), group_maxima(pages, linear)]
+    groups += [group_means((pages << 32) | lines[box].to_numpy().astype(np.int64), linear) for box in BOXES]
     for rows in chunks:
         scores = np.empty((len(linear[rows]), 1 + len(NEIGHBOUR_OFFSETS) + len(groups)))
         scores[:, 0] = linear[rows]
         for j, offset in enumerate(NEIGHBOUR_OFFSETS, 1):
             scores[:, j] = shift_within_pages(linear, pages, offset, fill=-10.0, rows=rows)
-        for j, column in enumerate(groups, 1 + len(NEIGHBOUR_OFFSETS)):
-            scores[:, j] = column[rows]
+        for j, (per_group, group_of_line) in enumerate(groups, 1 + len(NEIGHBOUR_OFFSETS)):
+            scores[:, j] = per_group[group_of_line[rows]]
         yield scores
 
 

@@ -6,6 +6,7 @@ per line and the columns in `LINE_COLUMNS`, in page order.
 """
 
 import codecs
+import contextlib
 import ctypes
 import gzip
 import io
@@ -13,6 +14,7 @@ import re
 import sys
 import zlib
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 
 import numpy as np
@@ -221,9 +223,10 @@ def html_columns(page: str | bytes) -> dict:
 def _columns_of_html(html: str) -> dict:
     """`html_columns` of a page already decoded."""
     _check_elements(html)
-    columns, (main_first, main_last) = _visible_rows(html)
+    columns, names, (main_first, main_last) = _visible_rows(html)
     if len(html) > LARGE_PAGE_CHARS:
         _return_freed_memory()
+    _unpack_walk_columns(columns, names)
     # Inside the main element when the element around the line's block is it or inside it.
     box1 = columns["box1"] = np.asarray(columns["box1"], dtype=COLUMN_TYPES["box1"])
     columns["in_main"] = (box1 >= main_first) & (box1 <= main_last)
@@ -277,9 +280,14 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
         _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
 
 
-def _visible_rows(html: str) -> tuple[dict, tuple[int, int]]:
+def _visible_rows(html: str) -> tuple[dict, dict, tuple[int, int]]:
     """What `_walk` returns; the parser's tree is freed on return, before the lines become a frame."""
     tree = LexborHTMLParser(html)
+    if len(html) > LARGE_PAGE_CHARS:
+        # The parser keeps the page's UTF-8 bytes, which its tree has no more use for: 10 MB
+        # beside the tree of a 10 MB page while it is walked.
+        with contextlib.suppress(AttributeError):
+            tree.raw_html = None
     return _walk(tree.body or tree.root)
 
 
@@ -389,15 +397,21 @@ def _without_junk(columns: dict[str, list]) -> dict[str, list]:
 
 
 # Rows of `_walk` kept as tuples before they are moved into columns (`_move_rows`): a tuple
-# and its ids take about 160 bytes a line, columns about 70, and the tree of a page of many
-# lines is alive while they are made (a 10 MB page of 674,000 table cells: 215 MB).
+# and its ids take about 160 bytes a line, columns about 35, and the tree of a page of many
+# lines is alive while they are made (a 10 MB page of 674,000 table cells: 205 MB). While it
+# is, the texts of a part are one string (a string a line took 56 bytes, with its place in
+# a list), and the names (interned: the cells of a table share them) 4-byte codes.
 ROWS_PER_PART = 65_536
 _ARRAY_FIELDS = [name for name in ROW_FIELDS if COLUMN_TYPES.get(name, object) is not object]  # counts, flags, ids
+_NAMES = slice(ROW_FIELDS.index("tag"), ROW_FIELDS.index("sections") + 1)  # the names of a row, coded together
+_NAME_FIELDS = ROW_FIELDS[_NAMES]
+_LINE_SEPARATOR = "\n"  # in no text of a line: whitespace is collapsed to spaces
 
 
-def _walk(root) -> tuple[dict, tuple[int, int]]:
-    """The columns of ROW_FIELDS, one value per line of `root`'s visible text (none for no
-    root), in page order, and the first and last element ids of the page's main element
+def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
+    """The columns of ROW_FIELDS in parts (`_move_rows`; `_unpack_walk_columns` makes them one
+    value per line of `root`'s visible text, none for no root, in page order), the code of the
+    names of its lines, and the first and last element ids of the page's main element
     (`main_element`).
 
     A loop rather than recursion, as pages nest 50,000 deep. It runs for every node of every
@@ -405,7 +419,8 @@ def _walk(root) -> tuple[dict, tuple[int, int]]:
     attributes and for complete lines.
     """
     rows = []  # the rows of the lines since they were last moved into `columns`
-    columns = {name: [] for name in ROW_FIELDS}  # per field, its values (objects) or its parts (arrays)
+    columns = {name: [] for name in [*ROW_FIELDS, "names"]}  # per field, its parts (`_move_rows`); "names": codes
+    names = {}  # the code of each line's names, as a tuple of _NAME_FIELDS
     parts = []  # text pieces of the open line
     link_chars = 0
     # Counted as text arrives: an inline hidden element (<span hidden>) is closed again
@@ -426,13 +441,15 @@ def _walk(root) -> tuple[dict, tuple[int, int]]:
         nonlocal link_chars, hidden_chars
         # Hidden when most of it is; its length is only worth counting when some of it is.
         line_hidden = hidden_chars > 0 and hidden_chars * 2 > sum(len(part.strip()) for part in parts)
-        new_rows = _line_rows("".join(parts), tags, tokens, roles, serials, blocks, link_chars, line_hidden)
-        if new_rows and (box := new_rows[0][_BOX1]):  # 0: no element around the block
-            text_mass[box] = text_mass.get(box, 0) + sum([len(row[_TEXT]) - row[_LINK_CHARS] for row in new_rows])
-        rows.extend(new_rows)
-        if len(rows) >= ROWS_PER_PART:
-            _move_rows(rows, columns)
-            _check_lines(len(columns["text"]))
+        box = mass = 0
+        for row in _line_rows("".join(parts), tags, tokens, roles, serials, blocks, link_chars, line_hidden):
+            rows.append(row)
+            box, mass = row[_BOX1], mass + len(row[_TEXT]) - row[_LINK_CHARS]
+            if len(rows) >= ROWS_PER_PART:
+                _move_rows(rows, columns, names)
+                _check_lines(sum(map(len, columns["box1"])))
+        if box:  # 0: no line, or no element around the block
+            text_mass[box] = text_mass.get(box, 0) + mass
         parts.clear()
         link_chars = hidden_chars = 0
 
@@ -505,23 +522,40 @@ def _walk(root) -> tuple[dict, tuple[int, int]]:
         node = following
     if parts:
         flush()
-    _move_rows(rows, columns)
-    _check_lines(len(columns["text"]))
-    for name in _ARRAY_FIELDS:
-        columns[name] = np.concatenate(columns[name] or [np.zeros(0, COLUMN_TYPES[name])])
-    return columns, main_element(text_mass, last_inside)
+    _move_rows(rows, columns, names)
+    _check_lines(sum(map(len, columns["box1"])))
+    return columns, names, main_element(text_mass, last_inside)
 
 
-
-def _move_rows(rows: list[tuple], columns: dict) -> None:
-    """Moves the rows of `_walk` into its columns: their texts and names onto its lists, their
-    counts, flags and ids as one more array of each."""
-    for name, values in zip(ROW_FIELDS, zip(*rows)) if rows else ():
-        if name in _ARRAY_FIELDS:
+def _move_rows(rows: list[tuple], columns: dict, names: dict[tuple, int]) -> None:
+    """Moves the rows of `_walk` into its columns, a part of each: their texts as one string,
+    their names as an array of codes (names not seen before get the next codes), their counts,
+    flags and ids as an array; their lines as written onto a list."""
+    if not rows:
+        return
+    columns["names"].append(np.fromiter([names.setdefault(row[_NAMES], len(names)) for row in rows], np.int32, len(rows)))
+    for name, values in zip(ROW_FIELDS, zip(*rows)):
+        if name == "text":
+            columns[name].append(_LINE_SEPARATOR.join(values))
+        elif name in _NAME_FIELDS:
+            continue
+        elif name in _ARRAY_FIELDS:
             columns[name].append(np.asarray(values, dtype=COLUMN_TYPES[name]))
         else:
             columns[name].extend(values)
     rows.clear()
+
+
+def _unpack_walk_columns(columns: dict, names: dict[tuple, int]) -> None:
+    """The parts of `_walk`'s columns as one list or array each, once the tree is freed: the
+    texts and names as Python strings again."""
+    columns["text"] = [text for part in columns["text"] for text in part.split(_LINE_SEPARATOR)]
+    codes = np.concatenate(columns.pop("names") or [np.zeros(0, np.int32)])
+    table = list(zip(*names)) or [()] * len(_NAME_FIELDS)  # each field's names, in the order of their codes
+    for name, values in zip(_NAME_FIELDS, table):
+        columns[name] = np.array(values, dtype=object)[codes]
+    for name in _ARRAY_FIELDS:
+        columns[name] = np.concatenate(columns[name] or [np.zeros(0, COLUMN_TYPES[name])])
 
 
 NO_MAIN = (1, 0)  # an empty span of ids: no line is inside
@@ -552,17 +586,15 @@ def _tokens(attributes: dict) -> str:
     return f"{classes} {ident}" if classes and ident else classes or ident or ""
 
 
-def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) -> list[tuple]:
-    """The rows of one line: the text `raw` collected inside the open elements `tags`."""
+def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) -> Iterable[tuple]:
+    """The rows of one line: the text `raw` collected inside the open elements `tags`. A
+    `<pre>` block gives a row per line it holds, made as they are asked for."""
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
     block = sys.intern(tags[at]) if tags else "body"
     if block == "pre":  # preformatted blocks (code) keep their own line breaks, and indentation
         _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
-        pieces = [(text, _as_written(piece, text)) for piece in raw.split("\n") if (text := _collapse_spaces(piece))]
-    else:
-        pieces = [(text, "")] if (text := _collapse_spaces(raw)) else []  # HTML's own whitespace is markup
-    if not pieces:
-        return []
+    elif not (text := _collapse_spaces(raw)):  # HTML's own whitespace is markup
+        return ()
     # Interned here (block above too): the cells of one table share a path and classes, and
     # a page of 570,000 cells kept a copy of each per line (about 100 MB).
     path = sys.intern(" ".join(tags[-PATH_ANCESTORS:]))
@@ -574,16 +606,26 @@ def _line_rows(raw, tags, tokens, roles, serials, blocks, link_chars, hidden) ->
     box1 = serials[at - 1] if at >= 1 else 0
     box2 = serials[at - 2] if at >= 2 else 0
     box3 = serials[at - 3] if at >= 3 else 0
-    if len(pieces) == 1:  # the usual line, which has all the link characters to itself
-        (text, written), = pieces
-        return [(text, block, path, attrs, line_roles, line_sections, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3, written)]
-    # A <pre> cut into lines: each gets its share of the link characters.
-    link_share = link_chars / sum(len(text) for text, _ in pieces)
-    return [
+    if block != "pre":  # the usual line, which has all the link characters to itself
+        return ((text, block, path, attrs, line_roles, line_sections, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3, ""),)
+    # A <pre> cut into lines, each with its share of the link characters; one at a time, as
+    # a block of 745,000 lines held all their rows and pieces at once (+310 MB).
+    link_share = link_chars / max(sum(len(text) for text, _ in _pre_lines(raw)), 1) if link_chars else 0.0
+    return (
         (text, block, path, attrs, line_roles, line_sections, min(round(link_share * len(text)), len(text)), depth, hidden, False,
          box1, box2, box3, written)
-        for text, written in pieces
-    ]
+        for text, written in _pre_lines(raw)
+    )
+
+
+_PRE_LINE = re.compile(r"[^\n]+")
+
+
+def _pre_lines(raw: str) -> Iterator[tuple[str, str]]:
+    """The lines of a `<pre>` block's text that hold more than whitespace: (collapsed, as written)."""
+    for match in _PRE_LINE.finditer(raw):
+        if text := _collapse_spaces(piece := match.group()):
+            yield text, _as_written(piece, text)
 
 
 def _as_written(raw: str, text: str) -> str:

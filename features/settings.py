@@ -27,9 +27,10 @@ def _number(name: str, default: int | float):
 MAX_PAGE_BYTES = _number("MAX_PAGE_BYTES", 20_000_000)
 #: Pages with more elements than this are refused before they are parsed, and pages with more
 #: lines than this once they are cut into lines: memory grows with a page's elements and lines,
-#: not its bytes, and near these limits the hardest pages measured peak at +281 to +376 MB
-#: (740,000 lines of a <pre>; 740,000 table cells). The largest of WCXB dev's and ScrapingHub's
-#: 1,539 pages has 15,796 elements [MAX_PAGE_ELEMENTS, MAX_PAGE_LINES].
+#: not its bytes, and near these limits the hardest pages measured peak at +283 to +303 MB over
+#: the loaded model (745,000 lines of a <pre>, 745,000 table cells: 489 and 492 MB for a
+#: scraper's whole process; 370,000 linked list items, a 15 MB page: 515 MB). The largest of
+#: WCXB dev's and ScrapingHub's 1,539 pages has 15,796 elements [MAX_PAGE_ELEMENTS, MAX_PAGE_LINES].
 MAX_PAGE_ELEMENTS = _number("MAX_PAGE_ELEMENTS", 750_000)
 #: Pages whose <div>s (and like elements) nest deeper than this are refused before they are
 #: parsed: the parser's time grows with the square of their depth (20,000: 0.6 s, 100,000: 40 s).

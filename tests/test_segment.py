@@ -294,6 +294,19 @@ def test_a_large_page_gives_the_lines_a_small_one_gives(page, monkeypatch):
     pd.testing.assert_frame_equal(segment_html(page), small)
 
 
+def test_lines_moved_out_of_the_walk_a_few_at_a_time_are_those_moved_at_once(monkeypatch):
+    # While the tree is alive the walk keeps its lines in parts: the texts of a part joined,
+    # the names coded. Parts of 2 lines cut this page's <pre> and its table in the middle.
+    page = (Path(__file__).parent / "fixtures" / "pages" / "article.html").read_text() + (
+        "<nav class=menu><pre>one <a href=/>link</a>\n\n  two\tcolumns  \nthree</pre></nav>"
+        "<table><tr><td>a</td><td class=x>b</td><td hidden>c</td></tr></table>")
+    whole, columns = segment_html(page), html_columns(page)
+    monkeypatch.setattr(features.segment, "ROWS_PER_PART", 2)
+    pd.testing.assert_frame_equal(segment_html(page), whole)
+    assert html_columns(page)[AS_WRITTEN] == columns[AS_WRITTEN]
+    assert len(whole) > 10 and "two columns" in whole["text"].tolist()
+
+
 @pytest.mark.parametrize("tag", ["div", "span"])
 def test_50000_nested_tags_neither_recurse_nor_lose_the_innermost_text(tag, monkeypatch):
     monkeypatch.setattr(settings, "MAX_PAGE_NESTING", 50_000)  # the <div>s are refused by default
