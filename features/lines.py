@@ -48,15 +48,11 @@ CONTEXT_COLUMNS = ("log_chars", "link_share", "ends_sentence", "stopword_share",
 _SOURCE_COLUMNS = frozenset({"_chars", "_words", *CONTEXT_COLUMNS})
 
 
-def _kind(tag: str) -> str:
-    if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit():
-        return "h"
-    return {"th": "td", "label": "button", "figcaption": "p", "blockquote": "p"}.get(tag, tag)
-
-
 def _kind_number(tag: str) -> int:
     """The place of the block kind of `tag` in BLOCK_KINDS; -1 for a tag of none of them."""
-    kind = _kind(tag)
+    if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit():
+        return BLOCK_KINDS.index("h")
+    kind = {"th": "td", "label": "button", "figcaption": "p", "blockquote": "p"}.get(tag, tag)
     return BLOCK_KINDS.index(kind) if kind in BLOCK_KINDS else -1
 
 
@@ -130,10 +126,10 @@ class LineStats(TransformerMixin, BaseEstimator):
     def page_signals(self, X) -> dict:
         """What `rows_of` makes any rows of `transform(X)` from: each line's own signals (as
         float32, flags as bool), the columns that its neighbours' and elements' signals are
-        made from (float64, flags as bool), and its elements' signals. Together about half the bytes of
-        the float32 rows: a page of many lines is scored a few thousand rows at a time from
-        them, and never holds all its rows (87 columns, 235 MB on a 10 MB page of 674,000
-        table cells)."""
+        made from (float64, flags as bool), and its elements' signals. Together about half
+        the bytes of the float32 rows: a page of many lines is scored a few thousand rows at
+        a time from them, and never holds all its rows (87 columns, 235 MB on a 10 MB page
+        of 674,000 table cells)."""
         wanted = set(self.feature_names_out_)
         own, sources = {}, {}
         for name, values in self._own_signals(X):
@@ -227,7 +223,7 @@ class LineStats(TransformerMixin, BaseEstimator):
             yield "in_main", X["in_main"].to_numpy(bool)
             tag_of_line, tags = pd.factorize(X["tag"].to_numpy())
             kind_of_line = np.array([_kind_number(tag) for tag in tags], dtype=np.int8)[tag_of_line]
-            del tag_of_line
+            del tag_of_line  # 8 bytes a line, while the flags are made
             for number, kind in enumerate(BLOCK_KINDS):
                 yield f"kind_{kind}", kind_of_line == number
             # The structure tokens see only the 4 nearest ancestors: 72,000 of the 90,000 lines
