@@ -1056,7 +1056,8 @@ def bench(args) -> None:
           f"one process, timed page by page in turn, median of {SPEED_RUNS} passes)")
     line_count = sum(len(segment_text(text)) for text in texts)
     lines_per_second = line_count * speed.loc["clean_text", "pages_s"] / len(texts)
-    print(f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages)")
+    print(f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages, "
+          "timed page by page between the HTML systems; the passes of clean_pages below are its own)")
     for kind, inputs, one_page in (("html", htmls, model.clean_html), ("text", texts, model.clean_text)):
         alone, together = interleaved_pass_seconds(one_page, lambda pages, kind=kind: list(model.clean_pages(pages, kind)), inputs)
         lines = line_count if kind == "text" else sum(len(segment_html(html)) for html in inputs)
