@@ -228,7 +228,7 @@ def _columns_of_html(html: str) -> dict:
         _return_freed_memory()
     _unpack_walk_columns(columns, names)
     # Inside the main element when the element around the line's block is it or inside it.
-    box1 = columns["box1"] = np.asarray(columns["box1"], dtype=COLUMN_TYPES["box1"])
+    box1 = columns["box1"]
     columns["in_main"] = (box1 >= main_first) & (box1 <= main_last)
     return _with_page_columns(columns)
 
@@ -449,7 +449,6 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
             box, mass = row[_BOX1], mass + len(row[_TEXT]) - row[_LINK_CHARS]
             if len(rows) >= ROWS_PER_PART:
                 _move_rows(rows, columns, names)
-                _check_lines(sum(map(len, columns["box1"])))
         if box:  # 0: no line, or no element around the block
             text_mass[box] = text_mass.get(box, 0) + mass
         parts.clear()
@@ -531,14 +530,14 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
     if parts:
         flush()
     _move_rows(rows, columns, names)
-    _check_lines(sum(map(len, columns["box1"])))
     return columns, names, main_element(text_mass, last_inside)
 
 
 def _move_rows(rows: list[tuple], columns: dict, names: dict[tuple, int]) -> None:
     """Moves the rows of `_walk` into its columns, a part of each: their texts as one string,
     their names as an array of codes (names not seen before get the next codes), their counts,
-    flags and ids as an array; their lines as written onto a list."""
+    flags and ids as an array; their lines as written onto a list. A PageError once the
+    columns hold more than MAX_PAGE_LINES lines."""
     if not rows:
         return
     columns["names"].append(np.fromiter([names.setdefault(row[_NAMES], len(names)) for row in rows], np.int32, len(rows)))
@@ -552,6 +551,7 @@ def _move_rows(rows: list[tuple], columns: dict, names: dict[tuple, int]) -> Non
         else:
             columns[name].extend(values)
     rows.clear()
+    _check_lines(sum(map(len, columns["box1"])))
 
 
 def _unpack_walk_columns(columns: dict, names: dict[tuple, int]) -> None:
