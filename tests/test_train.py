@@ -7,8 +7,8 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from train import (
-    CROP_LINES, CROP_SHARE, PageScorer, StackedModel, choose_rule, fit_linear, is_users, mean_model, one_rendering_per_page, out_of_fold_candidates,
-    with_crops, word_weights,
+    CROP_LINES, CROP_SHARE, FOREIGN_SHARE, PageScorer, StackedModel, choose_rule, fit_linear, is_users, mean_model, one_rendering_per_page, out_of_fold_candidates,
+    with_crops, with_foreign_copies, word_weights,
 )
 
 
@@ -82,6 +82,30 @@ def test_crops_are_runs_of_one_page_as_short_pages_of_their_own_in_its_fold():
             assert crop["text"].tolist() == source["text"].tolist()[start : start + len(crop)]
         assert crop["position"].tolist() == (np.arange(len(crop)) / max(len(crop) - 1, 1)).tolist()
         assert (crop["repeats"] == crop.groupby("text")["text"].transform("size") - 1).all()
+
+
+def test_foreign_copies_are_whole_pages_enciphered_as_pages_of_their_own_in_their_fold():
+    pages = 40
+    lines = pd.DataFrame({
+        "page": np.repeat(np.arange(pages), 5),
+        "page_id": np.repeat([f"p{i}" for i in range(pages)], 5),
+        "domain": np.repeat([f"site{i % 5}.example" for i in range(pages)], 5),
+        "source": ["crop" if i >= 35 else "wcxb" for i in range(pages) for _ in range(5)],
+        "text": [f"Line {j} of page {i}" for i in range(pages) for j in range(5)],
+        "label": np.tile([1, 0, 1, 0, 0], pages),
+    })
+    copied = with_foreign_copies(lines)
+    assert copied.iloc[: len(lines)].equals(lines)
+    copies = copied.iloc[len(lines):]
+    assert copies["page"].nunique() == int(FOREIGN_SHARE * 35) and set(copies["source"]) == {"foreign"}
+    assert not set(copies["page"]) & set(lines["page"])
+    for _, copy in copies.groupby("page", sort=False):
+        source = lines[lines["page_id"] == copy["page_id"].iloc[0].removesuffix("#foreign")]
+        assert source["source"].iloc[0] == "wcxb"  # whole pages, not crops
+        assert copy["domain"].tolist() == source["domain"].tolist() and copy["label"].tolist() == source["label"].tolist()
+        assert [len(t) for t in copy["text"]] == [len(t) for t in source["text"]]
+        assert not copy["text"].str.contains("[a-z]", regex=True).any()
+    assert (np.diff(copied["page"].to_numpy()) != 0).sum() == copied["page"].nunique() - 1  # each page's rows together
 
 
 def two_line_pages(p_content: list[float], p_boilerplate: list[float]):
