@@ -28,7 +28,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 from tqdm import tqdm
 
 from data.align import label_lines
+from data.cipher import encipher, encipher_html
 from data.fetch import raw_dir, seed_page
 from data.metrics import bootstrap_std, f1_of, shingle_counts, shingle_scores, snippet_rate, word_prf
 from data.render import RENDERINGS
@@ -51,6 +52,7 @@ from features.segment import segment_html, segment_text
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
+UNSEEN_SCRIPT_NAME = "WCXB dev, held out, in an unseen script"
 # The pages in neither benchmark (data.fetch.UNSEEN_SOURCES): dataset name -> (folder, FORMAT,
 # README column, summary score). The column of Goose's pages is the share whose start is kept
 # verbatim (its words' recall is near 1 for every system); newspaper4k's is its word F1.
@@ -86,6 +88,18 @@ def held_out_wcxb() -> Dataset:
     return Dataset(WCXB_NAME, "word", pages)
 
 
+def held_out_wcxb_in_unseen_script() -> Dataset:
+    """The held-out WCXB pages as in a language no system was built for: each page's letters
+    enciphered (data.cipher), in its HTML, its gold and its snippets alike, so that a system
+    that keeps the same lines scores the same as on the page as written."""
+    def in_unseen_script(page: Page) -> Page:
+        text = lambda texts: encipher(texts, [page.page_id] * len(texts))
+        return replace(page, html=encipher_html(page.html, page.page_id), gold=None if page.gold is None else text([page.gold])[0],
+                       must_have=text(page.must_have), must_not_have=text(page.must_not_have))
+
+    return Dataset(UNSEEN_SCRIPT_NAME, "word", [in_unseen_script(page) for page in held_out_wcxb().pages])
+
+
 def scrapinghub() -> Dataset:
     return Dataset(SCRAPINGHUB_NAME, "shingle", read_scrapinghub(raw_dir() / "scrapinghub"))
 
@@ -119,7 +133,7 @@ def load_datasets(specs: list[str]) -> list[Dataset]:
     """The two benchmarks, the user's datasets, then the unseen pages; with user datasets,
     absent benchmarks are skipped."""
     datasets = []
-    for load in (held_out_wcxb, scrapinghub):
+    for load in (held_out_wcxb, scrapinghub, held_out_wcxb_in_unseen_script):
         try:
             datasets.append(load())
         except DatasetMissing as missing:
@@ -829,31 +843,39 @@ def update_readme(path: Path, section: str) -> None:
     path.write_text(replace_section(current, section), encoding="utf-8")
 
 
-def readme_section(wcxb: "Evaluated", hub: "Evaluated", unseen: list["Evaluated"], speed: pd.DataFrame, speed_pages: int,
-                   plot: Path, report: Path) -> str:
-    """The README's main table: each system's F1 on both benchmarks, its score on the unseen
-    pages that were fetched, and its speed."""
+def readme_section(wcxb: "Evaluated", hub: "Evaluated", unseen_script: "Evaluated | None", unseen: list["Evaluated"], speed: pd.DataFrame,
+                   speed_pages: int, plot: Path, report: Path) -> str:
+    """The README's main table: each system's F1 on both benchmarks, on the held-out WCXB
+    pages in an unseen script, its score on the unseen pages that were fetched, and its speed."""
     table = pd.DataFrame(
         {"WCXB F1": with_std(wcxb.summary)["F1"], "WCXB P": wcxb.summary["precision"], "WCXB R": wcxb.summary["recall"]}
     )
-    table = table.join(with_std(hub.summary)["F1"].rename("ScrapingHub F1"))
-    formats = {"WCXB F1": "", "WCXB P": ".3f", "WCXB R": ".3f", "ScrapingHub F1": ""}
+    formats = {"WCXB F1": "", "WCXB P": ".3f", "WCXB R": ".3f"}
     notes = []
+    if unseen_script is not None:
+        table = table.join(unseen_script.summary["f1"].rename("WCXB unseen script F1"))
+        formats["WCXB unseen script F1"] = ".3f"
+        notes.append("WCXB unseen script F1: the same pages, each page's Latin letters enciphered as Armenian ones "
+                     "(`data/cipher.py`; its markup kept), a language no system was built for")
+    table = table.join(with_std(hub.summary)["F1"].rename("ScrapingHub F1"))
+    formats["ScrapingHub F1"] = ""
+    unseen_notes = []
     for result in unseen:
         *_, column, score = UNSEEN[result.dataset.name]
         table = table.join(result.summary[score].rename(column))
         formats[column] = ".1%" if score == "with" else ".3f"
-        notes.append(f"{column}: {result.rows['page_id'].nunique()} pages")
+        unseen_notes.append(f"{column}: {result.rows['page_id'].nunique()} pages")
     table = table.join(speed["pages_s"].rename("pages/s"))
     formats["pages/s"] = ".0f"
-    unseen_note = f" Pages in neither benchmark (below), {', '.join(notes)}." if notes else ""
+    script_note = "".join(f" {note}." for note in notes)
+    unseen_note = f" Pages in neither benchmark (below), {', '.join(unseen_notes)}." if unseen_notes else ""
     link = lambda path: Path(os.path.relpath(path, settings.REPO)).as_posix()
     return "\n\n".join(
         [
             "<!-- generated by `make eval` (evaluate.py): edits here are overwritten -->",
             markdown_table(table, formats),
             f"WCXB: the benchmark's word F1, page-averaged, on the {len(wcxb.rows['page_id'].unique())} dev pages "
-            f"of the held-out domains, which training never sees. ScrapingHub: that benchmark's shingle F1 on its "
+            f"of the held-out domains, which training never sees.{script_note} ScrapingHub: that benchmark's shingle F1 on its "
             f"{len(hub.dataset.pages)} articles.{unseen_note} ± is the bootstrap standard deviation over pages. Speed: one core, "
             f"median of {SPEED_RUNS} passes over {speed_pages} held-out pages, all systems timed page by page in turn; text models are timed on text already rendered.",
             f"![F1 by page type]({link(plot)})  \nFull report: [{link(report)}]({link(report)})",
@@ -1029,7 +1051,8 @@ def evaluate(args) -> None:
     if {WCXB_NAME, SCRAPINGHUB_NAME} <= benchmarks.keys():
         plot = folder / "f1_by_page_type.png"
         unseen = [benchmarks[name] for name in UNSEEN if name in benchmarks]
-        section = readme_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], unseen, speed, len(sample), plot, report)
+        section = readme_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], benchmarks.get(UNSEEN_SCRIPT_NAME), unseen, speed,
+                                 len(sample), plot, report)
         update_readme(settings.REPO / "README.md", section)
     print(f"report: {report}", file=sys.stderr)
 

@@ -2,9 +2,10 @@
 
 import re
 
-from data.cipher import encipher
+from data.cipher import encipher, encipher_html
 from data.metrics import word_prf
 from features.lines import NOTICE_PHRASES
+from features.segment import segment_html
 
 
 PAGE = ["We use cookies to improve your experience.", "Home | News | Contact", "The river flooded the town in 2024.", "Home | News | Contact"]
@@ -31,3 +32,19 @@ def test_one_page_one_substitution_so_repeats_and_word_f1_are_kept():
 
 def test_other_pages_read_as_other_languages():
     assert encipher(["the town"], ["p"]) != encipher(["the town"], ["q"])
+
+
+HTML = """<!DOCTYPE html><html lang="en"><head><title>News</title><style>p { color: red }</style>
+<script>if (a<b) { document.write("<!-- <p>Never shown</p>"); }</script></head>
+<body class="article-body"><nav><a href="/home">Home</a> | <a href="/about">About us</a></nav>
+<p>Caf&eacute; &amp; Bar&#8217;s owner said: &quot;We open at 9.&quot;</p><!-- Comment text --><p>J&J rose 2%.</p></body></html>"""
+
+
+def test_an_html_page_is_enciphered_in_its_text_only():
+    enciphered = encipher_html(HTML, "p")
+    assert '<body class="article-body"><nav><a href="/home">' in enciphered and "<!-- Comment text -->" in enciphered
+    assert '<script>if (a<b) { document.write("<!-- <p>Never shown</p>"); }</script>' in enciphered
+    assert "&eacute; &amp; " in enciphered and "&#8217;" in enciphered and "&quot;" in enciphered
+    lines = segment_html(enciphered)["text"].tolist()
+    assert lines == encipher(segment_html(HTML)["text"].tolist(), ["p"] * len(lines))
+    assert not re.search("[A-Za-z]", " ".join(lines).replace("é", ""))

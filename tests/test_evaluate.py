@@ -367,12 +367,31 @@ def test_unseen_pages_not_fetched_are_skipped_with_what_gets_them(tmp_path, monk
     assert capsys.readouterr().err.count("`python -m data fetch-unseen` gets them") == 2
 
 
+def test_pages_in_an_unseen_script_score_as_written_for_the_same_lines(monkeypatch, tiny_pages):
+    from data.metrics import snippet_rate, word_prf
+
+    monkeypatch.setattr(evaluate, "held_out_wcxb", lambda: evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages))
+    enciphered = evaluate.held_out_wcxb_in_unseen_script()
+    assert enciphered.name == evaluate.UNSEEN_SCRIPT_NAME and len(enciphered.pages) == len(tiny_pages)
+    for plain, page in zip(tiny_pages, enciphered.pages):
+        lines, plain_lines = segment_html(page.html)["text"].tolist(), segment_html(plain.html)["text"].tolist()
+        assert len(lines) == len(plain_lines) and not re.search("[A-Za-z]", " ".join(lines))
+        assert page.html.startswith("<html><body><p>")  # the markup as it was
+        if plain.gold is None:
+            assert page.gold is None
+            continue
+        for kept in (lines[:1], lines):  # the same lines kept, the same scores
+            plain_kept = plain_lines[: len(kept)]
+            assert word_prf("\n".join(kept), page.gold) == word_prf("\n".join(plain_kept), plain.gold)
+            assert snippet_rate("\n".join(kept), page.must_have) == snippet_rate("\n".join(plain_kept), plain.must_have)
+
+
 def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_peer):
     """End to end with the stand-in model and one peer: report, plots and README section."""
     hub_pages = [html_page("h", ["article content one two three", "share this"], "article content one two three")]
     snippet_pages = [html_page("g", ["the content starts here", "menu"], None, must_have=["content starts here"])]
     datasets = [evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages), evaluate.Dataset(evaluate.SCRAPINGHUB_NAME, "shingle", hub_pages),
-                evaluate.Dataset("Goose's test pages, unseen", "snippet", snippet_pages)]
+                evaluate.Dataset(evaluate.UNSEEN_SCRIPT_NAME, "word", tiny_pages), evaluate.Dataset("Goose's test pages, unseen", "snippet", snippet_pages)]
     monkeypatch.setattr(evaluate, "load_datasets", lambda specs: datasets)
     monkeypatch.setattr(evaluate, "load_model", lambda path=None: FakeModel())
     monkeypatch.setattr(evaluate, "available_peers", lambda: fake_peer)
@@ -395,3 +414,4 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
     assert readme.startswith("# Project\n\n<!-- eval:start -->") and readme.endswith("<!-- eval:end -->\n\nUsage.\n")
     assert "| boilerline (HTML) |" in readme and "(reports/f1_by_page_type.png)" in readme
     assert "| Goose kept |" in readme and "Goose kept: 1 pages" in readme
+    assert "| WCXB unseen script F1 |" in readme and "a language no system was built for" in readme

@@ -58,17 +58,20 @@ def test_a_page_without_the_drawn_rendering_keeps_one_it_has():
     assert chosen.groupby("page_id")["rendering"].nunique().eq(1).all()
 
 
+def pages_of_lines(pages: int, lines: int, **columns) -> pd.DataFrame:
+    """`pages` WCXB-like pages of `lines` lines each, on 5 sites, with these columns besides."""
+    return pd.DataFrame({
+        "page": np.repeat(np.arange(pages), lines),
+        "page_id": np.repeat([f"p{i}" for i in range(pages)], lines),
+        "domain": np.repeat([f"site{i % 5}.example" for i in range(pages)], lines),
+        "source": "wcxb",
+    } | columns)
+
+
 def test_crops_are_runs_of_one_page_as_short_pages_of_their_own_in_its_fold():
     pages = 40
-    lines = pd.DataFrame({
-        "page": np.repeat(np.arange(pages), 30),
-        "page_id": np.repeat([f"p{i}" for i in range(pages)], 30),
-        "domain": np.repeat([f"site{i % 5}.example" for i in range(pages)], 30),
-        "source": "wcxb",
-        "text": [f"line {i % 30} of page {i // 30}" if i % 7 else "Home" for i in range(pages * 30)],
-        "position": np.tile(np.arange(30) / 29, pages),
-        "repeats": 0,
-    })
+    lines = pages_of_lines(pages, 30, text=[f"line {i % 30} of page {i // 30}" if i % 7 else "Home" for i in range(pages * 30)],
+                           position=np.tile(np.arange(30) / 29, pages), repeats=0)
     cropped = with_crops(lines)
     assert cropped.iloc[: len(lines)].equals(lines)
     crops = cropped.iloc[len(lines):]
@@ -86,14 +89,8 @@ def test_crops_are_runs_of_one_page_as_short_pages_of_their_own_in_its_fold():
 
 def test_foreign_copies_are_whole_pages_enciphered_as_pages_of_their_own_in_their_fold():
     pages = 40
-    lines = pd.DataFrame({
-        "page": np.repeat(np.arange(pages), 5),
-        "page_id": np.repeat([f"p{i}" for i in range(pages)], 5),
-        "domain": np.repeat([f"site{i % 5}.example" for i in range(pages)], 5),
-        "source": ["crop" if i >= 35 else "wcxb" for i in range(pages) for _ in range(5)],
-        "text": [f"Line {j} of page {i}" for i in range(pages) for j in range(5)],
-        "label": np.tile([1, 0, 1, 0, 0], pages),
-    })
+    lines = pages_of_lines(pages, 5, source=["crop" if i >= 35 else "wcxb" for i in range(pages) for _ in range(5)],
+                           text=[f"Line {j} of page {i}" for i in range(pages) for j in range(5)], label=np.tile([1, 0, 1, 0, 0], pages))
     copied = with_foreign_copies(lines)
     assert copied.iloc[: len(lines)].equals(lines)
     copies = copied.iloc[len(lines):]
