@@ -82,8 +82,8 @@ CROP_WEIGHT = 0.25  # a crop's weight, of a whole page's
 # whose letters were enciphered (data.cipher: a language it never read), the text model
 # scored 0.786-0.796 against 0.822-0.828 as written. Copies of training pages in an unseen
 # script teach it to judge a line without its words: 0.801-0.808 there, newspaper4k's pages
-# in other languages 0.656-0.711 against 0.632-0.650, its English ones and held-out WCXB as
-# written the same or better, out of fold 0.8326 against 0.8345 (standard error 0.0019).
+# in other languages 0.656-0.711 against 0.632-0.650; its English ones and held-out WCXB as
+# written the same within noise, out of fold 0.8326 against 0.8345 (standard error 0.0019).
 # Half the pages copied: 0.8343 out of fold; copies weighing as their pages: 0.8337.
 # The HTML model reads the page's structure and lost little (0.868 against 0.872); with the
 # copies it scored 0.8798 out of fold against 0.8789, held-out documentation 0.948 against 0.951.
