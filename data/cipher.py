@@ -11,6 +11,7 @@ an extractor's output on an enciphered page against the enciphered gold.
 
 import re
 import zlib
+from html.entities import html5
 
 import numpy as np
 
@@ -20,7 +21,10 @@ ARMENIAN = "".join(map(chr, range(0x0561, 0x0587)))  # 38 lowercase letters, eac
 # links) stay as they are, as on many sites written in other languages.
 _MARKUP = re.compile(r"<!--.*?-->|<![^>]*>|<[A-Za-z/][^>]*>", re.S)
 _RAW_TEXT = re.compile(r"<(script|style)\b", re.I)  # elements whose content is code, not text
-_ENTITY_OR_LETTERS = re.compile(r"(&#?[A-Za-z0-9]+;)|[A-Za-z]+")
+# A character reference, with its semicolon or one of the few HTML reads without (`&nbsp`,
+# `&copy`), longest first; else a run of letters.
+_LEGACY_ENTITIES = sorted((name for name in html5 if not name.endswith(";")), key=len, reverse=True)
+_ENTITY_OR_LETTERS = re.compile(f"(&#?[A-Za-z0-9]+;|&(?:{'|'.join(_LEGACY_ENTITIES)}))|[A-Za-z]+")
 
 
 def page_cipher(page_id: str) -> dict[int, str]:

@@ -37,7 +37,8 @@ def test_other_pages_read_as_other_languages():
 HTML = """<!DOCTYPE html><html lang="en"><head><title>News</title><style>p { color: red }</style>
 <script>if (a<b) { document.write("<!-- <p>Never shown</p>"); }</script></head>
 <body class="article-body"><nav><a href="/home">Home</a> | <a href="/about">About us</a></nav>
-<p>Caf&eacute; &amp; Bar&#8217;s owner said: &quot;We open at 9.&quot;</p><!-- Comment text --><p>J&J rose 2%.</p></body></html>"""
+<p>Caf&eacute; &amp; Bar&#8217;s owner said: &quot;We open at 9.&quot;</p><!-- Comment text --><p>J&J rose 2%.</p>
+<p>&nbsp</p><p>&copy 2024 Acme</p></body></html>"""
 
 
 def test_an_html_page_is_enciphered_in_its_text_only():
