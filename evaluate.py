@@ -88,16 +88,16 @@ def held_out_wcxb() -> Dataset:
     return Dataset(WCXB_NAME, "word", pages)
 
 
-def held_out_wcxb_in_unseen_script() -> Dataset:
-    """The held-out WCXB pages as in a language no system was built for: each page's letters
+def in_unseen_script(dataset: Dataset) -> Dataset:
+    """The dataset's pages as in a language no system was built for: each page's letters
     enciphered (data.cipher), in its HTML, its gold and its snippets alike, so that a system
     that keeps the same lines scores the same as on the page as written."""
-    def in_unseen_script(page: Page) -> Page:
+    def page_in_unseen_script(page: Page) -> Page:
         text = lambda texts: encipher(texts, [page.page_id] * len(texts))
         return replace(page, html=encipher_html(page.html, page.page_id), gold=None if page.gold is None else text([page.gold])[0],
                        must_have=text(page.must_have), must_not_have=text(page.must_not_have))
 
-    return Dataset(UNSEEN_SCRIPT_NAME, "word", [in_unseen_script(page) for page in held_out_wcxb().pages])
+    return Dataset(UNSEEN_SCRIPT_NAME, dataset.metric, [page_in_unseen_script(page) for page in dataset.pages])
 
 
 def scrapinghub() -> Dataset:
@@ -130,16 +130,17 @@ def unseen_datasets() -> list[Dataset]:
 
 
 def load_datasets(specs: list[str]) -> list[Dataset]:
-    """The two benchmarks, the user's datasets, then the unseen pages; with user datasets,
-    absent benchmarks are skipped."""
+    """The two benchmarks, the held-out WCXB pages `in_unseen_script`, the user's datasets, then
+    the unseen pages; with user datasets, absent benchmarks are skipped."""
     datasets = []
-    for load in (held_out_wcxb, scrapinghub, held_out_wcxb_in_unseen_script):
+    for load in (held_out_wcxb, scrapinghub):
         try:
             datasets.append(load())
         except DatasetMissing as missing:
             if not specs:
                 raise SystemExit(str(missing)) from None
             print(f"skipping a benchmark: {missing}", file=sys.stderr)
+    datasets += [in_unseen_script(dataset) for dataset in datasets if dataset.name == WCXB_NAME]
     return datasets + [user_dataset(spec) for spec in specs] + unseen_datasets()
 
 
@@ -851,24 +852,23 @@ def readme_section(wcxb: "Evaluated", hub: "Evaluated", unseen_script: "Evaluate
         {"WCXB F1": with_std(wcxb.summary)["F1"], "WCXB P": wcxb.summary["precision"], "WCXB R": wcxb.summary["recall"]}
     )
     formats = {"WCXB F1": "", "WCXB P": ".3f", "WCXB R": ".3f"}
-    notes = []
+    script_note = ""
     if unseen_script is not None:
         table = table.join(unseen_script.summary["f1"].rename("WCXB unseen script F1"))
         formats["WCXB unseen script F1"] = ".3f"
-        notes.append("WCXB unseen script F1: the same pages, each page's Latin letters enciphered as Armenian ones "
-                     "(`data/cipher.py`; its markup kept), a language no system was built for")
+        script_note = (" WCXB unseen script F1: the same pages, each page's Latin letters enciphered as Armenian ones "
+                       "(`data/cipher.py`; its markup kept), a language no system was built for.")
     table = table.join(with_std(hub.summary)["F1"].rename("ScrapingHub F1"))
     formats["ScrapingHub F1"] = ""
-    unseen_notes = []
+    notes = []
     for result in unseen:
         *_, column, score = UNSEEN[result.dataset.name]
         table = table.join(result.summary[score].rename(column))
         formats[column] = ".1%" if score == "with" else ".3f"
-        unseen_notes.append(f"{column}: {result.rows['page_id'].nunique()} pages")
+        notes.append(f"{column}: {result.rows['page_id'].nunique()} pages")
     table = table.join(speed["pages_s"].rename("pages/s"))
     formats["pages/s"] = ".0f"
-    script_note = "".join(f" {note}." for note in notes)
-    unseen_note = f" Pages in neither benchmark (below), {', '.join(unseen_notes)}." if unseen_notes else ""
+    unseen_note = f" Pages in neither benchmark (below), {', '.join(notes)}." if notes else ""
     link = lambda path: Path(os.path.relpath(path, settings.REPO)).as_posix()
     return "\n\n".join(
         [

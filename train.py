@@ -401,8 +401,8 @@ def with_foreign_copies(lines: pd.DataFrame) -> pd.DataFrame:
     if not len(chosen):
         return lines
     copies = enciphered(lines.iloc[np.concatenate([rows_of_page[page] for page in chosen.tolist()])])
-    new_page = dict(zip(chosen.tolist(), range(int(lines["page"].max()) + 1, int(lines["page"].max()) + 1 + len(chosen))))
-    copies = copies.assign(page=copies["page"].map(new_page), page_id=copies["page_id"] + "#foreign", source="foreign")
+    first_page = int(lines["page"].max()) + 1
+    copies = copies.assign(page=first_page + np.searchsorted(chosen, copies["page"].to_numpy()), page_id=copies["page_id"] + "#foreign", source="foreign")
     return pd.concat([lines, copies], ignore_index=True)
 
 

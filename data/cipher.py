@@ -21,6 +21,7 @@ ARMENIAN = "".join(map(chr, range(0x0561, 0x0587)))  # 38 lowercase letters, eac
 # links) stay as they are, as on many sites written in other languages.
 _MARKUP = re.compile(r"<!--.*?-->|<![^>]*>|<[A-Za-z/][^>]*>", re.S)
 _RAW_TEXT = re.compile(r"<(script|style)\b", re.I)  # elements whose content is code, not text
+_RAW_TEXT_END = {name: re.compile(f"</{name}", re.I) for name in ("script", "style")}
 # A character reference, with its semicolon or one of the few HTML reads without (`&nbsp`,
 # `&copy`), longest first; else a run of letters.
 _LEGACY_ENTITIES = sorted((name for name in html5 if not name.endswith(";")), key=len, reverse=True)
@@ -50,7 +51,7 @@ def encipher_html(html: str, page_id: str) -> str:
         pieces += [enciphered(html[start : tag.start()]), tag.group(0)]
         start = tag.end()
         if raw := _RAW_TEXT.match(tag.group(0)):  # its content runs to its end tag, whatever it holds
-            end = re.compile(f"</{raw.group(1)}", re.I).search(html, start)
+            end = _RAW_TEXT_END[raw.group(1).lower()].search(html, start)
             pieces.append(html[start : end.start() if end else len(html)])
             start = end.start() if end else len(html)
     pieces.append(enciphered(html[start:]))
