@@ -1,6 +1,6 @@
 """Measure the model beside other extractors on the same held-out pages, and publish the numbers.
 
-    python evaluate.py                        # quality and speed -> REPORT_DIR, README table
+    python evaluate.py                        # quality and speed -> REPORT_DIR (report.md, summary.md, plots)
     python evaluate.py --bench                # speed only: clean_html against trafilatura
     python evaluate.py --dataset labelled:my/pages   # also your own pages (wcxb, scrapinghub, labelled, hf)
 
@@ -39,6 +39,10 @@ from matplotlib.ticker import ScalarFormatter
 from sklearn.metrics import average_precision_score, precision_recall_curve
 from tqdm import tqdm
 
+from boilerline import load_model
+from boilerline.model import content_text
+from boilerline.segment import segment_html, segment_text
+from data import settings
 from data.align import label_lines
 from data.cipher import encipher_html, page_cipher
 from data.fetch import raw_dir, seed_page
@@ -46,9 +50,6 @@ from data.metrics import bootstrap_std, f1_of, shingle_counts, shingle_scores, s
 from data.render import RENDERINGS
 from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_spec, read_wcxb
 from data.split import is_held_out
-from features import PageError, load_model, settings
-from features.model import content_text
-from features.segment import segment_html, segment_text
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
@@ -63,8 +64,13 @@ UNSEEN = {
 SPEED_PAGES = 100  # held-out pages timed per system: a stable median in about two minutes on 2 cores
 SPEED_RUNS = 3
 WORST_PAGES = 10
-README_START, README_END = "<!-- eval:start -->", "<!-- eval:end -->"
 PEER_CACHE = settings.DATA_DIR / "cache" / "peers"
+#: More datasets to measure beside the benchmarks [EVAL_EXTRA]: FORMAT:PATH specs as in TRAIN_EXTRA.
+EVAL_EXTRA = os.environ.get("EVAL_EXTRA", "").split()
+#: Where the report is written [REPORT_DIR].
+REPORT_DIR = Path(os.environ.get("REPORT_DIR", settings.REPO / "reports"))
+#: Seconds a peer may take on one page before it counts as a failure [PAGE_TIMEOUT].
+PAGE_TIMEOUT = settings.number("PAGE_TIMEOUT", 30.0)
 
 
 def text_system(rendering: str) -> str:
@@ -186,7 +192,7 @@ def time_limit(seconds: float):
 def call_safely(function: Callable, page_input: str) -> tuple[object, Output | None]:
     """(the function's result, None), or (None, the failure) when it fails or times out."""
     try:
-        with time_limit(settings.PAGE_TIMEOUT):
+        with time_limit(PAGE_TIMEOUT):
             return function(page_input), None
     except Exception as error:  # peers fail on real pages in many ways; each is one page's error
         return None, failure(error)
@@ -693,7 +699,7 @@ def large_page(shape: str, chars: int = 10_000_000) -> str:
 EXTRAS_MODULES = ["pyarrow", "datasets", "html_text", "inscriptis", "trafilatura", "resiliparse", "readability",
                   "lxml_html_clean", "justext", "boilerpy3", "matplotlib"]
 
-# Scores the page on its stdin in a process that imports what a scraper's does, `features`
+# Scores the page on its stdin in a process that imports what a scraper's does, `boilerline`
 # alone (a child spawned from here would import this module's peers and matplotlib too), and
 # prints the peak memory over the loaded model, the whole process's peak, and the refusal.
 # Arguments: EXTRAS_MODULES, the model path and the page's kind, as JSON.
@@ -703,7 +709,7 @@ from pathlib import Path
 blocked, model_path, kind = map(json.loads, sys.argv[1:])
 for name in blocked:
     sys.modules[name] = None  # `import name` raises ImportError, as where it is not installed
-from features import PageError, load_model
+from boilerline import PageError, load_model
 
 def status_mb(field):
     return next(int(line.split()[1]) for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(field + ":")) / 1024
@@ -830,24 +836,9 @@ def write_report(folder: Path, sections: list[str]) -> Path:
     return path
 
 
-def replace_section(readme: str, section: str) -> str:
-    """The README with the text between the eval markers replaced (markers appended when absent)."""
-    block = f"{README_START}\n{section.strip()}\n{README_END}"
-    if README_START in readme and README_END in readme:
-        before, _, rest = readme.partition(README_START)
-        _, _, after = rest.partition(README_END)
-        return before + block + after
-    return (readme.rstrip() + "\n\n" if readme.strip() else "") + block + "\n"
-
-
-def update_readme(path: Path, section: str) -> None:
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    path.write_text(replace_section(current, section), encoding="utf-8")
-
-
-def readme_section(wcxb: "Evaluated", hub: "Evaluated", unseen_script: "Evaluated | None", unseen: list["Evaluated"], speed: pd.DataFrame,
+def summary_section(wcxb: "Evaluated", hub: "Evaluated", unseen_script: "Evaluated | None", unseen: list["Evaluated"], speed: pd.DataFrame,
                    speed_pages: int, plot: Path, report: Path) -> str:
-    """The README's main table: each system's F1 on both benchmarks, on the held-out WCXB
+    """The summary table (reports/summary.md, which the README links to): each system's F1 on both benchmarks, on the held-out WCXB
     pages in an unseen script, its score on the unseen pages that were fetched, and its speed."""
     table = pd.DataFrame(
         {"WCXB F1": with_std(wcxb.summary)["F1"], "WCXB P": wcxb.summary["precision"], "WCXB R": wcxb.summary["recall"]}
@@ -870,10 +861,10 @@ def readme_section(wcxb: "Evaluated", hub: "Evaluated", unseen_script: "Evaluate
     table = table.join(speed["pages_s"].rename("pages/s"))
     formats["pages/s"] = ".0f"
     unseen_note = f" Pages in neither benchmark (below), {', '.join(notes)}." if notes else ""
-    link = lambda path: Path(os.path.relpath(path, settings.REPO)).as_posix()
+    link = lambda path: Path(os.path.relpath(path, report.parent)).as_posix()
     return "\n\n".join(
         [
-            "<!-- generated by `make eval` (evaluate.py): edits here are overwritten -->",
+            "# Summary\n\nWritten by `make eval` (evaluate.py); the full report is beside it.",
             markdown_table(table, formats),
             f"WCXB: the benchmark's word F1, page-averaged, on the {len(wcxb.rows['page_id'].unique())} dev pages "
             f"of the held-out domains, which training never sees.{script_note} ScrapingHub: that benchmark's shingle F1 on its "
@@ -1040,7 +1031,7 @@ def evaluate(args) -> None:
     sample = speed_sample(html_pages, args.speed_pages)
     speed = speed_table(time_systems(speed_candidates(model, sample, peers, args.model)))
 
-    folder = settings.REPORT_DIR
+    folder = REPORT_DIR
     peer_list = ", ".join(f"{peer} {version.rsplit('-', 1)[0]}" for peer, version in peers.items())
     header = f"# Evaluation report\n\nModel: `{getattr(model, 'path', args.model)}`. Peers: {peer_list}."
     sections = report_sections(results, speed, len(sample), header)
@@ -1052,9 +1043,9 @@ def evaluate(args) -> None:
     if {WCXB_NAME, SCRAPINGHUB_NAME} <= benchmarks.keys():
         plot = folder / "f1_by_page_type.png"
         unseen = [benchmarks[name] for name in UNSEEN if name in benchmarks]
-        section = readme_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], benchmarks.get(UNSEEN_SCRIPT_NAME), unseen, speed,
-                                 len(sample), plot, report)
-        update_readme(settings.REPO / "README.md", section)
+        section = summary_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], benchmarks.get(UNSEEN_SCRIPT_NAME), unseen, speed,
+                                  len(sample), plot, report)
+        (folder / "summary.md").write_text(section + "\n", encoding="utf-8")
     print(f"report: {report}", file=sys.stderr)
 
 
@@ -1098,7 +1089,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", action="store_true", help="only speed and memory: clean_html against trafilatura, 10 MB pages")
     parser.add_argument(
-        "--dataset", action="append", default=list(settings.EVAL_EXTRA), metavar="FORMAT:PATH",
+        "--dataset", action="append", default=list(EVAL_EXTRA), metavar="FORMAT:PATH",
         help=f"also evaluate these pages (default: EVAL_EXTRA); FORMAT: {', '.join(FORMATS)}"
     )
     parser.add_argument("--model", default=None, help="model file (default: the project's model)")

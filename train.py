@@ -50,21 +50,38 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
+from boilerline.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
+from boilerline.model import (
+    FORMAT,
+    FORMAT_VERSION,
+    THRESHOLDS,
+    booster_input,
+    decisions,
+    hand_crafted,
+    neighbour_scores,
+    per_page_thresholds,
+    probabilities,
+)
+from boilerline.segment import page_order_columns
+from data import settings
 from data.build import LINES_DIR, load_lines, page_groups, user_lines
 from data.cipher import encipher
 from data.fetch import raw_dir
 from data.metrics import words
 from data.render import RENDERINGS
 from data.sources import DatasetMissing, read_wcxb
-from features import settings
-from features.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
-from features.model import (
-    FORMAT, FORMAT_VERSION, THRESHOLDS, booster_input, decisions, hand_crafted, neighbour_scores, per_page_thresholds, probabilities,
-)
-from features.segment import page_order_columns
 
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
+#: Where the model and its card are written [MODEL_DIR].
+MODEL_DIR = Path(os.environ.get("MODEL_DIR", settings.REPO / "models"))
+#: Your own labelled pages, added to the training pages of both models [TRAIN_EXTRA]: FORMAT:PATH
+#: specs separated by spaces (FORMAT: wcxb, scrapinghub, newspaper, labelled, hf; data/sources.py).
+TRAIN_EXTRA = os.environ.get("TRAIN_EXTRA", "").split()
+#: How many WCXB pages each of those pages weighs in training [TRAIN_EXTRA_WEIGHT]: above 1, a
+#: few pages of one site teach it more surely.
+TRAIN_EXTRA_WEIGHT = settings.number("TRAIN_EXTRA_WEIGHT", 1.0)
+
 TEXT_INPUTS = (*RENDERINGS, "text")
 # The models trained, each on the lines of these renderings.
 KIND_INPUTS = {"html": ("html",), "text": TEXT_INPUTS}
@@ -120,7 +137,7 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
 
 def tfidf(counts, *before: tuple) -> Pipeline:
     """A TF-IDF block: the (name, step) pairs `before`, then term counts, then sublinear
-    TF-IDF. Scoring sums the linear weights straight from the counts (`features.model.block_scores`)."""
+    TF-IDF. Scoring sums the linear weights straight from the counts (`boilerline.model.block_scores`)."""
     return Pipeline([*before, ("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
 
@@ -280,7 +297,7 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
     y, weights = train_lines["label"].to_numpy(), word_weights(train_lines)
     weights[(train_lines["source"] == "crop").to_numpy()] *= CROP_WEIGHT
     weights[(train_lines["source"] == "foreign").to_numpy()] *= FOREIGN_WEIGHT
-    weights[is_users(train_lines)] *= settings.TRAIN_EXTRA_WEIGHT
+    weights[is_users(train_lines)] *= TRAIN_EXTRA_WEIGHT
 
     out_of_fold = out_of_fold_candidates(X, y, weights, train_lines, n_stats, kind)
     # Judged on WCXB pages only: they have the benchmark's gold text, and the score stays
@@ -312,7 +329,7 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
 
 def choose_rule(p: np.ndarray, lines: pd.DataFrame, scorer: "PageScorer", threshold: float) -> tuple[str, dict[str, float]]:
     """The decision rule, and the out-of-fold page F1 of each: the one tuned threshold, or
-    each page's own expected-F1 threshold (features.model.per_page_thresholds).
+    each page's own expected-F1 threshold (boilerline.model.per_page_thresholds).
 
     Each page's own threshold is kept unless the one threshold beats it by more than two
     standard errors of their page-by-page difference. It adapts to pages unlike the training
@@ -366,9 +383,9 @@ def one_rendering_per_page(lines: pd.DataFrame) -> pd.DataFrame:
 def is_users(lines: pd.DataFrame) -> np.ndarray:
     """Whether each line is of the user's own pages (TRAIN_EXTRA), or of a crop of one: their
     page ids start with the spec they were named by (`data.build.user_lines`)."""
-    if not settings.TRAIN_EXTRA:
+    if not TRAIN_EXTRA:
         return np.zeros(len(lines), bool)
-    return lines["page_id"].str.startswith(tuple(f"{spec}/" for spec in settings.TRAIN_EXTRA)).to_numpy(bool)
+    return lines["page_id"].str.startswith(tuple(f"{spec}/" for spec in TRAIN_EXTRA)).to_numpy(bool)
 
 
 def with_crops(lines: pd.DataFrame) -> pd.DataFrame:
@@ -500,7 +517,7 @@ def data_hash(extra: pd.DataFrame | None) -> str:
 def training_lines() -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(WCXB dev lines with the user's lines after them, the user's lines alone or None)."""
     lines = timed("read labelled lines", lambda: load_lines("wcxb"))
-    extra = user_lines(settings.TRAIN_EXTRA)
+    extra = user_lines(TRAIN_EXTRA)
     if extra is None:
         return lines, None
     print(f"TRAIN_EXTRA: {extra['page_id'].nunique()} pages of your own, {int((extra['label'] == 1).sum()):,} content lines")
@@ -511,7 +528,7 @@ def training_lines() -> tuple[pd.DataFrame, pd.DataFrame | None]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(settings.MODEL_DIR / "boilerplate.joblib"))
+    parser.add_argument("--out", default=str(MODEL_DIR / "boilerplate.joblib"))
     args = parser.parse_args()
     out = Path(args.out)
     try:  # before training, not after minutes of it
@@ -539,8 +556,8 @@ def main() -> None:
         "data": {"source": "WCXB dev (CC-BY-4.0, Murrough Foley)", "lines_hash": data_hash(extra),
                  **pages,
                  "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}"}
-                | ({} if extra is None else {"train_extra": settings.TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique()),
-                                       "train_extra_weight": settings.TRAIN_EXTRA_WEIGHT}),
+                | ({} if extra is None else {"train_extra": TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique()),
+                                       "train_extra_weight": TRAIN_EXTRA_WEIGHT}),
         "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "lightgbm": lightgbm.__version__, "numpy": np.__version__, "pandas": pd.__version__},
         "features": {kind: list(map(str, artifact[kind]["linear"].named_steps["features"].get_feature_names_out()[:artifact[kind]["n_stats"]])) for kind in ("html", "text")},
         "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES,

@@ -4,8 +4,7 @@
 import argparse
 import sys
 
-from features import settings
-
+from . import settings
 from .fetch import fetch_all, fetch_unseen, raw_dir
 from .sources import DatasetMissing
 

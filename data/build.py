@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from features import settings
-from features.segment import PageError, cut_for_scoring, segment_html, segment_text
+from boilerline.segment import PageError, cut_for_scoring, segment_html, segment_text
 
+from . import settings
 from .align import label_lines
 from .fetch import raw_dir
 from .metrics import word_prf
@@ -92,7 +92,7 @@ def build_source(pages: list[Page], jobs: int = settings.JOBS) -> tuple[pd.DataF
     results, ceilings, skipped = [], [], Counter()
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         outcomes = pool.imap(label_page, pages, chunksize=4)
-        for page, (lines, page_ceilings, reason) in tqdm(zip(pages, outcomes), total=len(pages), desc=pages[0].source, unit="page"):
+        for lines, page_ceilings, reason in tqdm(outcomes, total=len(pages), desc=pages[0].source, unit="page"):
             if reason:
                 skipped[reason] += 1
                 continue

@@ -20,17 +20,16 @@ import shutil
 import tarfile
 import tempfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.error import URLError
 from urllib.parse import urlsplit
 from urllib.request import urlopen
 
 from tqdm import tqdm
 
-from features import settings
-
+from . import settings
 from .sources import DatasetMissing
 
 

@@ -7,7 +7,7 @@ Each rendering maps HTML to text, one line per line: this project's own lines, h
 import html_text
 from inscriptis import get_text
 
-from features.segment import segment_html
+from boilerline.segment import segment_html
 
 
 def own_lines(html: str) -> str:

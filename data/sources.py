@@ -5,7 +5,7 @@
 - Hand-labelled pages: a `.tsv` file per page, one `label<TAB>line` per line, where label is
   1/0 (or content/boilerplate); blank lines are kept as paragraph breaks. A `.html` (or
   `.htm`, `.html.gz`) file of the same name beside it makes it an HTML page, its labels those of the
-  page's lines as `features.segment` cuts them (`boilerline score --format labels` writes
+  page's lines as `boilerline.segment` cuts them (`boilerline score --format labels` writes
   such a file, with the model's guesses, to correct).
 - A Hugging Face dataset with a text column and a label column, one row per line, grouped
   into pages by a page-id column.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from features.segment import decode_page
+from boilerline.segment import decode_page
 
 
 class DatasetMissing(FileNotFoundError):

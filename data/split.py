@@ -7,7 +7,7 @@ pages on both sides.
 
 import hashlib
 
-from features import settings
+from . import settings
 
 
 def is_held_out(domain: str) -> bool:

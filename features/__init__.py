@@ -1,11 +1,43 @@
 """Line-by-line content vs boilerplate for scraped pages.
 
-    from features import load_model
-    model = load_model()
-    text = model.clean_html(html)
+    import boilerline
+    text = boilerline.clean_html(html)  # the default model, loaded once
+
+    model = boilerline.load_model()     # or a model file of your own: load_model(path)
+    lines = model.score_html(html)      # every line with its P(content)
 """
 
-from .model import BoilerplateModel, ModelError, ScoredLine, load_model
+from .model import BoilerplateModel, ModelError, ScoredLine, default_model, load_model
 from .segment import PageError, decode_page, segment_html, segment_text
+from .settings import SettingError
 
-__all__ = ["BoilerplateModel", "ModelError", "PageError", "ScoredLine", "decode_page", "load_model", "segment_html", "segment_text"]
+__version__ = "0.2.0"
+
+
+def clean_html(html: str | bytes, encoding: str | None = None) -> str:
+    """The content lines of an HTML page, joined with newlines, by the default model (loaded
+    on first use and shared by the process). `encoding`: the charset the page was served
+    with (HTTP's Content-Type), if any."""
+    return default_model().clean_html(html, encoding=encoding)
+
+
+def clean_text(text: str | bytes, encoding: str | None = None) -> str:
+    """The content lines of a page saved as plain text, by the default model (see `clean_html`)."""
+    return default_model().clean_text(text, encoding=encoding)
+
+
+__all__ = [
+    "BoilerplateModel",
+    "ModelError",
+    "PageError",
+    "ScoredLine",
+    "SettingError",
+    "__version__",
+    "clean_html",
+    "clean_text",
+    "decode_page",
+    "default_model",
+    "load_model",
+    "segment_html",
+    "segment_text",
+]

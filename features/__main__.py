@@ -1,4 +1,4 @@
-"""`python -m features`: the boilerline command line."""
+"""`python -m boilerline`: the boilerline command line."""
 
 import sys
 

@@ -20,16 +20,18 @@ import re
 import signal
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple
+from typing import NamedTuple
 
 import webencodings
 from tqdm import tqdm
 
-from . import settings
+from . import __version__, settings
 from .model import BoilerplateModel, ModelError, ScoredLine, content_text, load_model
 from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup, text_columns
+from .settings import SettingError
 
 PROG = "boilerline"
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text"}
@@ -153,7 +155,7 @@ def read_page(source: Source) -> bytes:
     """The bytes of a page, gunzipped when its name ends in .gz or its bytes are gzip's (stdin,
     a response saved still compressed); PageError when it cannot be read."""
     # One byte over the limit tells a page that is too large without reading all of it.
-    limit = settings.MAX_PAGE_BYTES
+    limit = settings.limit("MAX_PAGE_BYTES")
     try:
         if source.path is None:
             raw = sys.stdin.buffer.read(limit + 1)
@@ -164,7 +166,7 @@ def read_page(source: Source) -> bytes:
     except READ_ERRORS as error:
         raise PageError(f"{source.name}: cannot read it ({_reason(error)})") from None
     if len(raw) > limit:
-        raise PageError(f"{source.name}: page is over the {limit:,} byte limit (MAX_PAGE_BYTES)")
+        raise PageError(f"{source.name}: page is over the {limit:,} byte limit (BOILERLINE_MAX_PAGE_BYTES)")
     return raw
 
 
@@ -552,7 +554,7 @@ class WatchdogPool:
         if task is None:
             return None
         if timed_out:
-            return {"id": task.id, "error": f"timed out after {self.timeout:g} s (PAGE_TIMEOUT, --timeout)"}
+            return {"id": task.id, "error": f"timed out after {self.timeout:g} s (BOILERLINE_PAGE_TIMEOUT, --timeout)"}
         return {"id": task.id, "error": f"its worker process died (exit code {worker.process.exitcode}), e.g. out of memory"}
 
 
@@ -560,7 +562,7 @@ def _process_context():
     """A fork server where there is one: replacing a killed worker then costs no fresh interpreter."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["features.model"])
+        context.set_forkserver_preload(["boilerline.model"])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -660,7 +662,8 @@ def run_batch(args) -> int:
         tasks = output.pending(inputs)
         first = next(tasks, None)
         if first is not None:
-            with WatchdogPool(min(args.jobs, total), args.timeout, args.model, Reading.of(args)) as pool:
+            timeout = args.timeout if args.timeout is not None else min(settings.limit("PAGE_TIMEOUT"), MAX_TIMEOUT)
+            with WatchdogPool(min(args.jobs, total), timeout, args.model, Reading.of(args)) as pool:
                 for record in pool.run(itertools.chain([first], tasks)):
                     output.write(record)
     return 1 if output.errors else 0  # as clean and score: 1 when a page of this run failed
@@ -671,6 +674,7 @@ def run_batch(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="The content lines of scraped pages, HTML or plain text.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     clean = commands.add_parser(
@@ -700,7 +704,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="clean many pages in parallel into a JSONL file, resumably",
         description='Clean pages (folders, globs, files, and JSONL files of {"id", "html" or "text"} records) into '
         'JSONL: {"id", "kind", "text", "lines", "kept", "seconds"} per page, or {"id", "error"} when a page '
-        "cannot be read, is too large (MAX_PAGE_BYTES, MAX_PAGE_ELEMENTS, MAX_PAGE_LINES), takes longer than --timeout "
+        "cannot be read, is too large (BOILERLINE_MAX_PAGE_BYTES, _ELEMENTS, _LINES), takes longer than --timeout "
         "or is a bad record. Records come in the "
         "order pages finish. Ids already in --out are skipped and new records appended, so rerunning a "
         "command resumes it; delete a record to redo its page.",
@@ -709,13 +713,13 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="folder, glob, page file, or .jsonl(.gz) of records")
     _add_model_options(batch, text_help="read every page file as plain text (a record's key sets its kind)")
     batch.add_argument("--out", type=Path, metavar="FILE", help="JSONL file to append to (default: stdout, no resume)")
-    batch.add_argument("--jobs", type=_positive_int, default=settings.JOBS, metavar="N", help="worker processes (default: %(default)s, JOBS)")
+    batch.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="worker processes (default: %(default)s, the CPUs)")
     batch.add_argument(
         "--timeout",
         type=_page_timeout,
-        default=str(settings.PAGE_TIMEOUT),  # a string, so that PAGE_TIMEOUT is checked as --timeout is
         metavar="SECONDS",
-        help=f"time limit per page, up to {MAX_TIMEOUT:g}; its worker is then replaced (default: %(default)s, PAGE_TIMEOUT)",
+        help=f"time limit per page, up to {MAX_TIMEOUT:g}; its worker is then replaced (default: BOILERLINE_PAGE_TIMEOUT, else "
+        f"{settings.DEFAULTS['PAGE_TIMEOUT']:g})",
     )
     return parser
 
@@ -785,6 +789,8 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(encoding="utf-8")  # pages hold any script, whatever the locale
     try:
+        for name in settings.DEFAULTS:  # a bad BOILERLINE_* limit is said once, before any page
+            settings.limit(name)
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -793,6 +799,6 @@ def main(argv: list[str] | None = None) -> int:
         # Python flushes stdout again at exit; pointing it at /dev/null keeps that quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (ModelError, PageError, CliError, OSError) as error:  # OSError: an output that cannot be written
+    except (ModelError, PageError, CliError, SettingError, OSError) as error:  # OSError: an output that cannot be written
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 1

@@ -1,6 +1,6 @@
 """Lines to feature rows: scikit-learn transformers over a frame of segmented lines.
 
-The frame is what `features.segment` returns, with a `page` column added so that
+The frame is what `boilerline.segment` returns, with a `page` column added so that
 neighbouring lines are looked up within their own page only (rows of a page are
 contiguous and in page order). Nothing is learned in these transformers' `fit` beyond
 the shape checks scikit-learn expects, except in TokenCounts: a faster stand-in for a

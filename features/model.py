@@ -3,7 +3,7 @@
 The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn estimators (the
 booster is LightGBM's scikit-learn classifier) and metadata, one entry per kind of input:
 
-    {"format": "boilerline", "format_version": 12, "sklearn_version": "1.9.1", "lightgbm_version": "4.7.0",
+    {"format": "boilerline", "format_version": 13, "sklearn_version": "1.9.1", "lightgbm_version": "4.7.0",
      "html": {"linear": Pipeline, "booster": lightgbm.LGBMClassifier | None,
               "threshold": float, "rule": "global" | "per_page"},
      "text": {...same keys...},
@@ -16,6 +16,8 @@ threshold (`per_page_thresholds`); training chose it on out-of-fold scores of it
 The lines of a <pre> block are then kept or dropped as one (`whole_code_blocks`).
 """
 
+import functools
+import importlib.resources
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -32,12 +34,11 @@ from scipy.special import expit
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.pipeline import Pipeline
 
-from . import settings
 from .lines import BOXES, UniqueRows, group_index, group_maxima, group_means, shift_within_pages, word_counts
 from .segment import AS_WRITTEN, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
 
 FORMAT = "boilerline"
-FORMAT_VERSION = 12
+FORMAT_VERSION = 13
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}
@@ -62,11 +63,15 @@ def content_text(lines: list[ScoredLine]) -> str:
 
 
 def default_model_path() -> Path:
-    """models/ of a source checkout, else the copy installed inside the package."""
-    in_repo = settings.MODEL_DIR / "boilerplate.joblib"
-    if in_repo.exists():
-        return in_repo
-    return Path(__file__).resolve().parent / "default_model" / "boilerplate.joblib"
+    """The default model shipped inside the package (models/ of a source checkout, which an
+    editable install maps there)."""
+    return Path(str(importlib.resources.files("boilerline.default_model") / "boilerplate.joblib"))
+
+
+@functools.cache
+def default_model() -> "BoilerplateModel":
+    """The default model, loaded once per process and shared (it is read-only: thread-safe)."""
+    return load_model()
 
 
 def load_model(path: str | Path | None = None) -> "BoilerplateModel":
@@ -79,7 +84,10 @@ def load_model(path: str | Path | None = None) -> "BoilerplateModel":
         try:
             artifact = joblib.load(path)
         except Exception as error:  # truncated, corrupted or foreign pickles fail in many ways
-            if isinstance(error, AttributeError) and str(error).startswith("Can't get attribute"):  # a class this code lacks
+            # A class this code lacks, or a module it no longer has (the library was `features` until format 13).
+            if (isinstance(error, AttributeError) and str(error).startswith("Can't get attribute")) or (
+                isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] == "features"
+            ):
                 raise ModelError(
                     f"{path} was written by another version of this project ({error}): "
                     "retrain with `make train` or install the project version that wrote it"

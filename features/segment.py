@@ -117,16 +117,16 @@ def decode_page(page: str | bytes, encoding: str | None = None) -> str:
         text = page
     elif isinstance(page, (bytes, bytearray, memoryview)):
         try:
-            raw = gunzipped(bytes(page), settings.MAX_PAGE_BYTES)
+            raw = gunzipped(bytes(page), settings.limit("MAX_PAGE_BYTES"))
         except GZIP_ERRORS as error:
             raise PageError(f"page is gzip bytes that do not decompress ({error or type(error).__name__})") from None
-        if len(raw) > settings.MAX_PAGE_BYTES:
-            raise PageError(f"page is {len(raw):,} bytes, over the {settings.MAX_PAGE_BYTES:,} limit")
+        if len(raw) > (limit := settings.limit("MAX_PAGE_BYTES")):
+            raise PageError(f"page is {len(raw):,} bytes, over the {limit:,} limit (BOILERLINE_MAX_PAGE_BYTES)")
         text = _decoded(raw, encoding)
     else:
         raise TypeError(f"a page must be str or bytes, not {type(page).__name__}")
-    if len(text) > settings.MAX_PAGE_BYTES:
-        raise PageError(f"page is {len(text):,} characters, over the {settings.MAX_PAGE_BYTES:,} limit")
+    if len(text) > (limit := settings.limit("MAX_PAGE_BYTES")):
+        raise PageError(f"page is {len(text):,} characters, over the {limit:,} limit (BOILERLINE_MAX_PAGE_BYTES)")
     # NUL and other control characters are what binary junk decodes to; they are never text.
     return text.replace("\x00", "")
 
@@ -238,10 +238,10 @@ def _check_elements(html: str) -> None:
     MAX_PAGE_NESTING, before its tree is built. Start tags are counted as "<" less "</"
     (comments and a "<" in text count too: an upper bound)."""
     elements = html.count("<") - html.count("</")
-    if elements > settings.MAX_PAGE_ELEMENTS:
-        raise PageError(f"page has about {elements:,} elements, over the {settings.MAX_PAGE_ELEMENTS:,} limit (MAX_PAGE_ELEMENTS)")
-    if elements > settings.MAX_PAGE_NESTING and (depth := _nesting(html)) > settings.MAX_PAGE_NESTING:
-        raise PageError(f"page nests elements {depth:,} deep, over the {settings.MAX_PAGE_NESTING:,} limit (MAX_PAGE_NESTING)")
+    if elements > (most := settings.limit("MAX_PAGE_ELEMENTS")):
+        raise PageError(f"page has about {elements:,} elements, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)")
+    if elements > (deepest := settings.limit("MAX_PAGE_NESTING")) and (depth := _nesting(html)) > deepest:
+        raise PageError(f"page nests elements {depth:,} deep, over the {deepest:,} limit (BOILERLINE_MAX_PAGE_NESTING)")
 
 
 # The elements whose start tag makes the parser look down its stack of open elements for a <p>
@@ -261,8 +261,8 @@ def _nesting(html: str) -> int:
 
 
 def _check_lines(count: int) -> None:
-    if count > settings.MAX_PAGE_LINES:
-        raise PageError(f"page has over {settings.MAX_PAGE_LINES:,} lines, the limit (MAX_PAGE_LINES)")
+    if count > (limit := settings.limit("MAX_PAGE_LINES")):
+        raise PageError(f"page has over {limit:,} lines, the limit (BOILERLINE_MAX_PAGE_LINES)")
 
 
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines ends a line
@@ -275,7 +275,7 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
     3.3 million of them took 320 MB to count after making them. Only a text of as many line
     breaks as the limit is counted (a page of 180,000 lines would have taken 170 ms); the
     count stops at the limit."""
-    limit = settings.MAX_PAGE_LINES
+    limit = settings.limit("MAX_PAGE_LINES")
     if len(text) > limit and sum(map(text.count, breaks)) >= limit:
         _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
 
@@ -433,7 +433,7 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
     nodes, tags, tokens, serials, blocks, hidden, sections, links = [], [], [], [], [], [], [], 0
     roles = []  # (position, ARIA role) of the open elements that have one
     serial = 0  # elements entered so far: the boxes' ids
-    max_depth = settings.MAX_DEPTH
+    max_depth = settings.limit("MAX_DEPTH")
     # Text outside links in each element (its lines' blocks inside it), added to the element
     # around each line's block, then to each parent as its child closes; and the last id
     # inside each element, so that an element's descendants are the ids from its own to it.
@@ -665,7 +665,7 @@ def cut_for_scoring(lines: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
     """`lines` (whose texts are `texts`) with each text cut to MAX_LINE_CHARS, as the model
     reads them: a 10 MB line costs no more to score than a long paragraph. The cleaned text
     keeps each line whole."""
-    limit = settings.MAX_LINE_CHARS
+    limit = settings.limit("MAX_LINE_CHARS")
     if max(map(len, texts), default=0) <= limit:
         return lines
     return lines.assign(text=[text[:limit] for text in texts], link_chars=np.minimum(lines["link_chars"].to_numpy(), limit))

@@ -2,11 +2,10 @@
 
 import re
 
+from boilerline.lines import NOTICE_PHRASES
+from boilerline.segment import segment_html
 from data.cipher import encipher, encipher_html
 from data.metrics import word_prf
-from features.lines import NOTICE_PHRASES
-from features.segment import segment_html
-
 
 PAGE = ["We use cookies to improve your experience.", "Home | News | Contact", "The river flooded the town in 2024.", "Home | News | Contact"]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from features import cli, load_model, settings
-from features.cli import main, page_kind, sniff_kind
-from features.model import default_model_path
-from features.segment import segment_text
+from boilerline import cli, load_model, settings
+from boilerline.cli import main, page_kind, sniff_kind
+from boilerline.model import default_model_path
+from boilerline.segment import segment_text
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -39,9 +39,9 @@ def fake_stdin(monkeypatch, data: bytes) -> None:
 
 
 def run_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    """`python -m features ARGS` in a fresh interpreter, as a user runs it."""
+    """`python -m boilerline ARGS` in a fresh interpreter, as a user runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "features", *args], input=stdin, capture_output=True, cwd=REPO, timeout=120
+        [sys.executable, "-m", "boilerline", *args], input=stdin, capture_output=True, cwd=REPO, timeout=120
     )
 
 
@@ -187,7 +187,7 @@ def test_a_page_that_cannot_be_read_is_one_error_line_and_the_others_are_cleaned
 
 
 def test_a_page_over_the_size_limit_is_one_error_line(capsys, monkeypatch):
-    monkeypatch.setattr(settings, "MAX_PAGE_BYTES", 1000)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_BYTES", str(1000))
     code, out, err = run_main(capsys, "clean", PAGES / "article.html")
     assert code != 0 and out == ""
     assert "over the 1,000 byte limit" in one_error_line(err)
@@ -298,7 +298,7 @@ def crawl(tmp_path) -> Path:
     (folder / "recipe.html.gz").write_bytes(gzip.compress((PAGES / "recipe.htm").read_bytes()))
     (folder / "not-gzip.html.gz").write_bytes(b"<html>plain, not gzip</html>")
     (folder / "binary.html").write_bytes(random.Random(0).randbytes(20_000))
-    (folder / "many-elements.html").write_text("a<br>" * (settings.MAX_PAGE_ELEMENTS + 1))  # refused before parsing
+    (folder / "many-elements.html").write_text("a<br>" * (settings.limit("MAX_PAGE_ELEMENTS") + 1))  # refused before parsing
     (folder / "dangling.html").symlink_to(tmp_path / "gone.html")
     (folder / "ignored.css").write_text("body { color: red }")
     records = [
@@ -340,7 +340,7 @@ def test_batch_gives_every_input_exactly_one_record_and_resumes(tmp_path, capsys
     assert "duplicate id" in errors["rec-html"]
     assert "cannot read it" in errors["not-gzip.html.gz"] and "cannot read it" in errors["dangling.html"]
     assert "bad JSON line" in errors["records.jsonl:2"]
-    assert "(MAX_PAGE_ELEMENTS)" in errors["many-elements.html"]
+    assert "(BOILERLINE_MAX_PAGE_ELEMENTS)" in errors["many-elements.html"]
     assert all(set(r) == RECORD_KEYS for r in ok.values())
     assert ok["article.html"]["text"] == model.clean_html((PAGES / "article.html").read_bytes())
     assert ok["sub/article.txt"]["kind"] == ok["rec-text"]["kind"] == "text"

@@ -2,17 +2,17 @@
 
 import re
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import evaluate
+from boilerline.segment import segment_html, segment_text
 from data.sources import Page
 from evaluate import HTML_MODEL, Output, PageLines, text_system
-from features.segment import segment_html, segment_text
 
 
 # --- a duck-typed model: keeps the lines that say "content" --------------------------------
@@ -77,7 +77,7 @@ def test_a_failing_system_gives_empty_text_and_a_counted_error():
 
 
 def test_a_system_gives_up_after_the_page_time_limit(monkeypatch):
-    monkeypatch.setattr(evaluate.settings, "PAGE_TIMEOUT", 0.2)
+    monkeypatch.setattr(evaluate, "PAGE_TIMEOUT", 0.2)
     start = time.perf_counter()
     output = evaluate.run_safely(lambda html: time.sleep(5), "<html>")
     assert output.text == "" and output.error.startswith("PageTimeout")
@@ -288,7 +288,7 @@ def test_a_large_pages_memory_is_measured_in_a_scrapers_process_and_a_refusal_is
     peak, whole_process, refused = evaluate.large_page_peak("table cells", None)
     # The whole process holds the libraries and the model: over 100 MB (about 200 here).
     assert 0 <= peak < 50 and whole_process > 100 and refused is None
-    monkeypatch.setenv("MAX_PAGE_LINES", "1000")  # read by the child's settings
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", "1000")  # read by the child's settings
     peak, _, refused = evaluate.large_page_peak("table cells", None)
     assert "over 1,000 lines" in refused
 
@@ -321,22 +321,10 @@ def test_the_speed_sample_is_fixed(tiny_pages):
     assert len(evaluate.speed_sample(tiny_pages, 10)) == 3
 
 
-# --- report and README ------------------------------------------------------------------------
+# --- report and summary ------------------------------------------------------------------------
 def test_markdown_table_formats_and_blanks_missing_values():
     frame = pd.DataFrame({"f1": [0.91234, np.nan]}, index=["x", "y"])
     assert evaluate.markdown_table(frame, {"f1": ".3f"}) == "| system | f1 |\n|---|---|\n| x | 0.912 |\n| y |  |"
-
-
-def test_the_readme_section_is_replaced_between_the_markers_only():
-    readme = "# Title\n\n<!-- eval:start -->\nold table\n<!-- eval:end -->\n\nMore text.\n"
-    updated = evaluate.replace_section(readme, "new table")
-    assert updated == "# Title\n\n<!-- eval:start -->\nnew table\n<!-- eval:end -->\n\nMore text.\n"
-    assert evaluate.replace_section(updated, "new table") == updated
-
-
-def test_a_readme_without_markers_gets_them_appended():
-    assert evaluate.replace_section("", "t") == "<!-- eval:start -->\nt\n<!-- eval:end -->\n"
-    assert evaluate.replace_section("# Title\n", "t") == "# Title\n\n<!-- eval:start -->\nt\n<!-- eval:end -->\n"
 
 
 def test_the_seed_page_is_shown_line_by_line_where_the_mirror_has_it(tmp_path, monkeypatch):
@@ -386,7 +374,7 @@ def test_pages_in_an_unseen_script_score_as_written_for_the_same_lines(tiny_page
 
 
 def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_peer):
-    """End to end with the stand-in model and one peer: report, plots and README section."""
+    """End to end with the stand-in model and one peer: report, plots and summary; the README untouched."""
     hub_pages = [html_page("h", ["article content one two three", "share this"], "article content one two three")]
     snippet_pages = [html_page("g", ["the content starts here", "menu"], None, must_have=["content starts here"])]
     datasets = [evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages), evaluate.Dataset(evaluate.SCRAPINGHUB_NAME, "shingle", hub_pages),
@@ -398,9 +386,8 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
     # A fresh process cannot rebuild the stand-ins: no memory figures.
     monkeypatch.setattr(evaluate, "peak_memory", lambda inputs, description: None)
     monkeypatch.setattr(evaluate, "quiet_peer_logging", lambda: None)  # it would silence logging for later tests
-    monkeypatch.setattr(evaluate.settings, "REPORT_DIR", tmp_path / "reports")
-    monkeypatch.setattr(evaluate.settings, "REPO", tmp_path)
-    (tmp_path / "README.md").write_text("# Project\n\n<!-- eval:start -->\n<!-- eval:end -->\n\nUsage.\n")
+    monkeypatch.setattr(evaluate, "REPORT_DIR", tmp_path / "reports")
+    readme = (evaluate.settings.REPO / "README.md").read_bytes()
 
     evaluate.main(["--jobs", "1", "--speed-pages", "2"])
 
@@ -409,8 +396,8 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
     assert "### Goose's test pages, unseen (recall" in report and "| boilerline (HTML) | 1.000 | 100.0% ± 0.0% | 1 | 0 |" in report
     for plot in ("f1_by_page_type.png", "pr_curve.png", "speed_vs_f1.png"):
         assert (tmp_path / "reports" / plot).stat().st_size > 0
-    readme = (tmp_path / "README.md").read_text()
-    assert readme.startswith("# Project\n\n<!-- eval:start -->") and readme.endswith("<!-- eval:end -->\n\nUsage.\n")
-    assert "| boilerline (HTML) |" in readme and "(reports/f1_by_page_type.png)" in readme
-    assert "| Goose kept |" in readme and "Goose kept: 1 pages" in readme
-    assert "| WCXB unseen script F1 |" in readme and "a language no system was built for" in readme
+    assert (evaluate.settings.REPO / "README.md").read_bytes() == readme
+    summary = (tmp_path / "reports" / "summary.md").read_text()
+    assert "| boilerline (HTML) |" in summary and "(f1_by_page_type.png)" in summary
+    assert "| Goose kept |" in summary and "Goose kept: 1 pages" in summary
+    assert "| WCXB unseen script F1 |" in summary and "a language no system was built for" in summary

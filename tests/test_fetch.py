@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 from data import __main__ as cli
-from data import fetch
+from data import fetch, settings
 from data.sources import DatasetMissing, read_goose, read_newspaper, read_scrapinghub, read_wcxb
-from features import settings
 
 WCXB_DEV = {"0001": "dev", "0002": "dev", "0003": "test"}
 SCRAPINGHUB_IDS = ["aa11", "bb22"]

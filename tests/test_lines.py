@@ -12,11 +12,18 @@ import pytest
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.pipeline import Pipeline
 
-from features.lines import (
-    COUNTED_WORD, NOTICE_PHRASES, StructureTokens, TokenCounts, UniqueRows, character_counts, notice_counts, word_counts,
+import boilerline.model
+from boilerline.lines import (
+    COUNTED_WORD,
+    NOTICE_PHRASES,
+    StructureTokens,
+    TokenCounts,
+    UniqueRows,
+    character_counts,
+    notice_counts,
+    word_counts,
 )
-import features.model
-from features.model import block_scores, hand_crafted_rows, tfidf_scores
+from boilerline.model import block_scores, hand_crafted_rows, tfidf_scores
 
 LINES = [
     "The river was covered in 1962 and opened again in 2021.",
@@ -118,8 +125,8 @@ def test_tfidf_scored_from_counts_equals_the_matrix_product(parameters):
 def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_a_time(monkeypatch):
     from sklearn.preprocessing import StandardScaler
 
-    from features.lines import LineStats
-    from features.segment import segment_html, segment_text
+    from boilerline.lines import LineStats
+    from boilerline.segment import segment_html, segment_text
 
     text = segment_text("Title\n\nA first paragraph, with words.\nMenu | Home\n\nLast line!")
     html = pd.concat([segment_html(page) for page in (
@@ -133,7 +140,7 @@ def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_
         expected = block.fit(lines).transform(lines)
         assert np.array_equal(hand_crafted_rows(block, lines)(slice(0, len(lines))), expected)
         with monkeypatch.context() as patch:  # a frame over HAND_CRAFTED_ROWS: its rows made as they are asked for
-            patch.setattr(features.model, "HAND_CRAFTED_ROWS", 2)
+            patch.setattr(boilerline.model, "HAND_CRAFTED_ROWS", 2)
             rows_of = hand_crafted_rows(block, lines)
             assert np.array_equal(np.vstack([rows_of(slice(start, start + 3)) for start in range(0, len(lines), 3)]), expected)
 
@@ -156,8 +163,8 @@ def test_a_structure_block_scores_each_line_as_its_matrix_does():
 
 
 def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
-    from features.lines import LineStats
-    from features.segment import segment_text
+    from boilerline.lines import LineStats
+    from boilerline.segment import segment_text
 
     caption = "A man walks past a house damaged during clashes, September 29, 2020. /Xinhua"
     first = segment_text(f"Headline of the story\n{caption}\nThe first paragraph.\n{caption}\n{caption}").assign(page=0)
@@ -170,7 +177,7 @@ def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
 
 def flags_by_line(lines: pd.DataFrame, prefix: str, names: tuple) -> dict[str, set]:
     """For each line's text, which of the hand-crafted signals `prefix + name` are set."""
-    from features.lines import LineStats
+    from boilerline.lines import LineStats
 
     stats = LineStats().fit(lines)
     rows, columns = stats.transform(lines), list(stats.get_feature_names_out())
@@ -178,8 +185,8 @@ def flags_by_line(lines: pd.DataFrame, prefix: str, names: tuple) -> dict[str, s
 
 
 def test_lines_inside_html5_sections_are_marked_however_deep():
-    from features.lines import SECTION_TAGS, LineStats
-    from features.segment import segment_html
+    from boilerline.lines import SECTION_TAGS, LineStats
+    from boilerline.segment import segment_html
 
     deep = "<div>" * 20 + "<p>A paragraph twenty elements further down.</p>" + "</div>" * 20
     html = ("<body><header><nav><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></nav></header>"
@@ -201,8 +208,8 @@ def test_lines_inside_html5_sections_are_marked_however_deep():
 
 
 def test_lines_under_aria_roles_are_marked_however_deep():
-    from features.lines import ROLE_NAMES
-    from features.segment import segment_html
+    from boilerline.lines import ROLE_NAMES
+    from boilerline.segment import segment_html
 
     html = ("<body><div role='banner'><div role='navigation'><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></div></div>"
             "<div role='main'><div><div><div><div><p>The story itself, five elements down.</p></div></div></div></div>"
@@ -267,13 +274,13 @@ def test_notice_phrases_are_counted_in_any_case_and_only_within_their_line():
 def test_notice_counts_in_chunks_equal_the_regular_expression_line_by_line(monkeypatch):
     phrases = re.compile("|".join(map(re.escape, NOTICE_PHRASES)))
     lines = NOTICES * 30 + [line.upper() for line in LINES if "\n" not in line]
-    monkeypatch.setattr("features.lines.CHARACTER_CHUNK", 50)
+    monkeypatch.setattr("boilerline.lines.CHARACTER_CHUNK", 50)
     assert notice_counts(lines).tolist() == [len(phrases.findall(line.lower())) for line in lines]
 
 
 def test_only_the_text_model_reads_notice_phrases():
-    from features.lines import LineStats
-    from features.segment import segment_text
+    from boilerline.lines import LineStats
+    from boilerline.segment import segment_text
 
     lines = segment_text("\n".join(NOTICES)).assign(page=0)
     text_stats, html_stats = LineStats(html=False).fit(lines), LineStats(html=True).fit(lines)
@@ -285,6 +292,6 @@ def test_only_the_text_model_reads_notice_phrases():
 def test_character_counts_in_chunks_equal_those_of_the_whole_page(monkeypatch):
     lines = [line for line in LINES if "\n" not in line] * 50
     whole = character_counts(lines, frozenset({"the", "river"}))
-    monkeypatch.setattr("features.lines.CHARACTER_CHUNK", 37)  # a few lines a chunk, one if it is longer
+    monkeypatch.setattr("boilerline.lines.CHARACTER_CHUNK", 37)  # a few lines a chunk, one if it is longer
     assert np.array_equal(character_counts(lines, frozenset({"the", "river"})), whole)
     assert word_counts(lines).tolist() == [len(COUNTED_WORD.findall(line)) for line in lines]

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from data import settings
 from data.metrics import bootstrap_std, shingle_counts, shingle_prf, shingle_scores, snippet_rate, word_prf, words
-from features import settings
 
 
 # --- WCXB word-level P/R/F1 ----------------------------------------------------------------

@@ -17,14 +17,22 @@ import pandas as pd
 import pytest
 import sklearn
 
+import boilerline.model
 import evaluate
-import features.model
-from data.fetch import seed_page
-from features import ModelError, PageError, decode_page, load_model, settings
-from features.model import (
-    FORMAT, FORMAT_VERSION, booster_probabilities, default_model_path, per_page_thresholds, predict_lines, probabilities, whole_code_blocks,
+from boilerline import ModelError, PageError, decode_page, load_model, settings
+from boilerline.model import (
+    FORMAT,
+    FORMAT_VERSION,
+    booster_probabilities,
+    default_model_path,
+    per_page_thresholds,
+    predict_lines,
+    probabilities,
+    whole_code_blocks,
 )
-from features.segment import segment_html, segment_text
+from boilerline.segment import segment_html, segment_text
+from data import settings as data_settings
+from data.fetch import seed_page
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ARTICLE_PARAGRAPHS = [
@@ -108,10 +116,20 @@ def test_random_bytes_are_a_model_error(tmp_path):
 
 
 def test_a_model_naming_a_class_this_code_lacks_says_to_retrain(tmp_path):
-    # A pickle of an instance of features.lines.WordCharNgrams, which models of format 10 held.
+    # A pickle of an instance of boilerline.lines.WordCharNgrams, which models of format 10 held.
     old = tmp_path / "old.joblib"
-    old.write_bytes(b"\x80\x04cfeatures.lines\nWordCharNgrams\n)\x81.")
+    old.write_bytes(b"\x80\x04cboilerline.lines\nWordCharNgrams\n)\x81.")
     with pytest.raises(ModelError, match="written by another version of this project.*WordCharNgrams.*make train"):
+        load_model(old)
+
+
+def test_a_model_from_before_the_rename_says_to_retrain(tmp_path, monkeypatch):
+    # Models before format 13 named the library's classes under its old import name, features,
+    # which an install does not have (the repository's own folder of that name is not imported).
+    monkeypatch.setitem(sys.modules, "features", None)
+    old = tmp_path / "old.joblib"
+    old.write_bytes(b"\x80\x04cfeatures.lines\nLineStats\n)\x81.")
+    with pytest.raises(ModelError, match="written by another version of this project.*features.*make train"):
         load_model(old)
 
 
@@ -243,7 +261,7 @@ def test_a_russian_plain_text_page_keeps_its_paragraphs_and_drops_its_menu_and_f
         assert startswith_any(dropped, boilerplate), boilerplate
 
 
-@pytest.mark.skipif(seed_page() is None, reason=f"no seed/page.txt in DATA_MIRROR={settings.DATA_MIRROR!r}")
+@pytest.mark.skipif(seed_page() is None, reason=f"no seed/page.txt in DATA_MIRROR={data_settings.DATA_MIRROR!r}")
 def test_the_seed_page_keeps_its_story_and_drops_its_banner_notices_and_trends(model):
     lines = model.score_text(seed_page().read_bytes())
     kept = kept_lines(lines)
@@ -369,7 +387,7 @@ def test_scoring_a_large_page_in_chunks_of_rows_changes_no_score(model, kind, mo
     lines = segment(page("article.html" if kind == "html" else "article.txt")).assign(page=0)
     part = model.artifact[kind]
     whole = predict_lines(part, lines)
-    monkeypatch.setattr(features.model, "CHUNK_ROWS", 4)  # every block and the booster in chunks of 4 rows
+    monkeypatch.setattr(boilerline.model, "CHUNK_ROWS", 4)  # every block and the booster in chunks of 4 rows
     assert len(lines) > 3 * 4
     assert np.array_equal(predict_lines(part, lines), whole)
 
@@ -384,10 +402,10 @@ def test_threshold_zero_keeps_every_line_and_above_one_keeps_none(model):
 
 @pytest.mark.parametrize("kind", ["html", "text"])
 def test_a_line_longer_than_max_line_chars_is_scored_cut_and_given_back_whole(model, kind, monkeypatch):
-    monkeypatch.setattr(settings, "MAX_LINE_CHARS", 300)
+    monkeypatch.setenv("BOILERLINE_MAX_LINE_CHARS", str(300))
     source = page("article.html" if kind == "html" else "article.txt").decode()
     long = "A paragraph that goes on " + "and on " * 100 + "to its end."
-    cut = long[: settings.MAX_LINE_CHARS]
+    cut = long[: settings.limit("MAX_LINE_CHARS")]
     score = model.score_html if kind == "html" else model.score_text
     before = ("<p>{}</p><p>" if kind == "html" else "{}\n\n") + ARTICLE_PARAGRAPHS[2]  # a paragraph of its own
     whole = score(source.replace(ARTICLE_PARAGRAPHS[2], before.format(long)))
@@ -463,7 +481,7 @@ BLOCKED_EXTRAS_RUN = """
 import json, sys
 for name in sys.argv[1:]:
     sys.modules[name] = None  # `import name` raises ImportError, as where it is not installed
-from features import load_model
+from boilerline import load_model
 model = load_model()
 pages = json.load(sys.stdin)
 scores = [[[line.text, line.p_content, line.is_content] for line in model.score_html(page)] for page in pages["html"]]
@@ -505,7 +523,7 @@ def test_four_threads_scoring_at_once_get_exactly_the_serial_results(model):
 ])
 @pytest.mark.parametrize("batch_lines", [1, 50, 100_000])  # a batch per page, a few pages a batch, one batch
 def test_many_pages_at_once_score_exactly_as_one_at_a_time(model, kind, names, batch_lines, monkeypatch):
-    monkeypatch.setattr(features.model, "BATCH_LINES", batch_lines)
+    monkeypatch.setattr(boilerline.model, "BATCH_LINES", batch_lines)
     pages = [page(name) for name in names] + [b""] + [page(names[0])]  # an empty page, and one page twice
     score, clean = (model.score_html, model.clean_html) if kind == "html" else (model.score_text, model.clean_text)
     assert list(model.score_pages(pages, kind)) == [score(content) for content in pages]
@@ -514,8 +532,8 @@ def test_many_pages_at_once_score_exactly_as_one_at_a_time(model, kind, names, b
 
 
 def test_a_page_that_cannot_be_scored_stops_many_pages_after_those_before_it(model, monkeypatch):
-    monkeypatch.setattr(features.model, "BATCH_LINES", 100_000)  # all pages in one batch: none scored when it fails
-    monkeypatch.setattr(settings, "MAX_PAGE_BYTES", 5_000)
+    monkeypatch.setattr(boilerline.model, "BATCH_LINES", 100_000)  # all pages in one batch: none scored when it fails
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_BYTES", str(5_000))
     pages = [page("recipe.htm"), b"<p>short page</p>", b"x" * 6_000, page("recipe.htm")]
     scored = model.score_pages(pages, "html")
     assert next(scored) == model.score_html(pages[0])

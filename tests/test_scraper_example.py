@@ -19,7 +19,7 @@ PAGES = Path(__file__).parent / "fixtures" / "pages"
 README_EXAMPLE = '''\
 import urllib.request
 
-from features import load_model
+from boilerline import load_model
 
 model = load_model()  # the default model shipped in models/
 url = "https://example.com/some-article"

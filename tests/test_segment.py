@@ -1,19 +1,28 @@
-"""features.segment on small hand-written pages, including the bad input a scraper meets."""
+"""boilerline.segment on small hand-written pages, including the bad input a scraper meets."""
 
 import codecs
 import random
 import time
-
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import features.segment
-from features import settings
-from features.segment import (
-    AS_WRITTEN, COLUMN_TYPES, LINE_COLUMNS, PageError, _collapse_spaces, cut_for_scoring, decode_page, html_columns, segment_html, segment_text, text_columns,
+import boilerline.segment
+from boilerline import settings
+from boilerline.segment import (
+    AS_WRITTEN,
+    COLUMN_TYPES,
+    LINE_COLUMNS,
+    PageError,
+    _collapse_spaces,
+    cut_for_scoring,
+    decode_page,
+    html_columns,
+    segment_html,
+    segment_text,
+    text_columns,
 )
 
 # "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
@@ -119,7 +128,7 @@ def test_decode_page_refuses_what_is_not_a_page():
 
 @pytest.mark.parametrize("page", ["x" * 101, b"x" * 101])
 def test_a_page_over_the_size_limit_is_a_page_error(monkeypatch, page):
-    monkeypatch.setattr(settings, "MAX_PAGE_BYTES", 100)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_BYTES", str(100))
     with pytest.raises(PageError, match="over the 100 limit"):
         segment_html(page)
     with pytest.raises(PageError):
@@ -127,9 +136,9 @@ def test_a_page_over_the_size_limit_is_a_page_error(monkeypatch, page):
 
 
 def test_a_page_of_more_elements_than_the_limit_is_refused_before_it_is_parsed(monkeypatch):
-    monkeypatch.setattr(settings, "MAX_PAGE_ELEMENTS", 100)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_ELEMENTS", str(100))
     assert len(segment_html("<p>a</p>" * 99)) == 99  # counted in the page as written: the <html>, <body> the parser adds do not count
-    with pytest.raises(PageError, match="about 101 elements, over the 100 limit \\(MAX_PAGE_ELEMENTS\\)"):
+    with pytest.raises(PageError, match="about 101 elements, over the 100 limit \\(BOILERLINE_MAX_PAGE_ELEMENTS\\)"):
         segment_html("<p>a</p>" * 101)
     assert len(segment_text("<p>a</p>\n" * 101)) == 101  # plain text has no elements
 
@@ -139,15 +148,15 @@ def test_a_page_of_more_elements_than_the_limit_is_refused_before_it_is_parsed(m
     "a<br>" * 101,
 ])
 def test_a_page_of_more_lines_than_the_limit_is_refused(monkeypatch, page):
-    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
-    with pytest.raises(PageError, match="over 100 lines, the limit \\(MAX_PAGE_LINES\\)"):
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", str(100))
+    with pytest.raises(PageError, match="over 100 lines, the limit \\(BOILERLINE_MAX_PAGE_LINES\\)"):
         segment_html(page)
-    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 101)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", str(101))
     assert len(segment_html(page)) == 101
 
 
 def test_a_text_page_of_more_lines_than_the_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", str(100))
     assert len(segment_text("line\n\n\n" * 100)) == 100  # blank lines are not lines
     with pytest.raises(PageError, match="over 100 lines"):
         segment_text("line\r" * 101)
@@ -156,7 +165,7 @@ def test_a_text_page_of_more_lines_than_the_limit_is_refused(monkeypatch):
 def test_a_text_page_is_counted_for_the_line_limit_as_its_lines_are(monkeypatch):
     """A page is refused before its lines are made only when it has too many of them:
     lines of spaces, tabs, no-break spaces or form feeds are blank, as they are when made."""
-    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", str(100))
     blank_looking = " \t \n\u00a0\n\x0c\n\n" * 300
     assert len(segment_text(blank_looking + "  a line of text\n" * 100 + blank_looking)) == 100
     with pytest.raises(PageError, match="over 100 lines"):
@@ -167,33 +176,33 @@ def test_a_text_page_is_counted_for_the_line_limit_as_its_lines_are(monkeypatch)
 
 def test_a_pre_of_more_lines_than_the_limit_is_refused_before_its_lines_are_made(monkeypatch):
     made = []
-    monkeypatch.setattr("features.segment._collapse_spaces", lambda text: made.append(text) or text)
-    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    monkeypatch.setattr("boilerline.segment._collapse_spaces", lambda text: made.append(text) or text)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", str(100))
     with pytest.raises(PageError, match="over 100 lines"):
         segment_html("<pre>" + "line of code\n" * 101 + "</pre>")
     assert made == []
     monkeypatch.undo()
-    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", str(100))
     assert len(segment_html("<pre>" + "line of code\n\n \n\x0c" * 100 + "</pre>")) == 100  # only "\n" ends a line of a <pre>
 
 
 @pytest.mark.parametrize("end", ["\n", "\r", "\x0c", "\u2028", "\x85", "\r\n"])
 def test_a_text_page_is_refused_before_its_lines_are_made_whatever_ends_them(monkeypatch, end):
     made = []
-    monkeypatch.setattr("features.segment._collapse_spaces", lambda text: made.append(text) or text)
-    monkeypatch.setattr(settings, "MAX_PAGE_LINES", 100)
+    monkeypatch.setattr("boilerline.segment._collapse_spaces", lambda text: made.append(text) or text)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", str(100))
     with pytest.raises(PageError, match="over 100 lines"):
         segment_text(f"a line{end}" * 101)
     assert made == []
 
 
 def test_a_page_of_elements_nested_deeper_than_the_limit_is_refused_before_it_is_parsed(monkeypatch):
-    monkeypatch.setattr(settings, "MAX_PAGE_NESTING", 50)
-    monkeypatch.setattr("features.segment.LexborHTMLParser", None)  # never reached
-    with pytest.raises(PageError, match="nests elements 51 deep, over the 50 limit \\(MAX_PAGE_NESTING\\)"):
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_NESTING", str(50))
+    monkeypatch.setattr("boilerline.segment.LexborHTMLParser", None)  # never reached
+    with pytest.raises(PageError, match="nests elements 51 deep, over the 50 limit \\(BOILERLINE_MAX_PAGE_NESTING\\)"):
         segment_html("<div>" * 25 + "<SECTION class=a>" * 26 + "text")
     monkeypatch.undo()
-    monkeypatch.setattr(settings, "MAX_PAGE_NESTING", 50)
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_NESTING", str(50))
     # Closed elements, end tags with nothing open, and deep <span>s (cheap to parse) do not count.
     assert len(segment_html("</div>" * 60 + "<div>a</div>" * 60 + "<span>" * 60 + "<div>" * 50 + "deep")) == 61
 
@@ -272,7 +281,7 @@ def test_a_10mb_one_line_page_is_quick_and_whole_and_cut_for_scoring(page, words
     assert time.perf_counter() - start < QUICK_SECONDS
     assert len(frame) == 1 and frame["text"].iloc[0] == " ".join(words)
     scored = cut_for_scoring(frame, frame["text"].tolist())
-    assert scored["text"].str.len().max() == settings.MAX_LINE_CHARS
+    assert scored["text"].str.len().max() == settings.limit("MAX_LINE_CHARS")
     assert (scored["link_chars"] <= scored["text"].str.len()).all()
 
 
@@ -290,7 +299,7 @@ def test_a_10mb_one_line_text_page_is_quick_and_whole():
 def test_a_large_page_gives_the_lines_a_small_one_gives(page, monkeypatch):
     # Pages over LARGE_PAGE_CHARS copy their lines' texts and hand freed memory back.
     small = segment_html(page)
-    monkeypatch.setattr(features.segment, "LARGE_PAGE_CHARS", 0)
+    monkeypatch.setattr(boilerline.segment, "LARGE_PAGE_CHARS", 0)
     pd.testing.assert_frame_equal(segment_html(page), small)
 
 
@@ -301,7 +310,7 @@ def test_lines_moved_out_of_the_walk_a_few_at_a_time_are_those_moved_at_once(mon
         "<nav class=menu><pre>one <a href=/>link</a>\n\n  two\tcolumns  \nthree</pre></nav>"
         "<table><tr><td>a</td><td class=x>b</td><td hidden>c</td></tr></table>")
     whole, columns = segment_html(page), html_columns(page)
-    monkeypatch.setattr(features.segment, "ROWS_PER_PART", 2)
+    monkeypatch.setattr(boilerline.segment, "ROWS_PER_PART", 2)
     pd.testing.assert_frame_equal(segment_html(page), whole)
     assert html_columns(page)[AS_WRITTEN] == columns[AS_WRITTEN]
     assert len(whole) > 10 and "two columns" in whole["text"].tolist()
@@ -309,21 +318,21 @@ def test_lines_moved_out_of_the_walk_a_few_at_a_time_are_those_moved_at_once(mon
 
 @pytest.mark.parametrize("tag", ["div", "span"])
 def test_50000_nested_tags_neither_recurse_nor_lose_the_innermost_text(tag, monkeypatch):
-    monkeypatch.setattr(settings, "MAX_PAGE_NESTING", 50_000)  # the <div>s are refused by default
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_NESTING", str(50_000))  # the <div>s are refused by default
     page = f"<{tag}>level " * 500 + f"<{tag}>" * 49_500 + "innermost" + f"</{tag}>" * 50_000
     start = time.perf_counter()
     frame = segment_html(page)
     # Nearly all of it is the HTML parser's own time on deep block nesting (3-5 s for divs).
-    assert time.perf_counter() - start < settings.PAGE_TIMEOUT
-    assert frame["depth"].max() <= settings.MAX_DEPTH + 1
-    assert frame["text"].str.len().max() <= settings.MAX_LINE_CHARS
+    assert time.perf_counter() - start < settings.limit("PAGE_TIMEOUT")
+    assert frame["depth"].max() <= settings.limit("MAX_DEPTH") + 1
+    assert frame["text"].str.len().max() <= settings.limit("MAX_LINE_CHARS")
     # Below MAX_DEPTH the elements are flattened into their ancestor's line, text and all.
     assert frame["text"].iloc[-1].endswith("level innermost")
 
 
 @pytest.mark.parametrize("max_depth", range(2, 9))
 def test_at_max_depth_a_flattened_block_is_a_word_of_its_own(max_depth, monkeypatch):
-    monkeypatch.setattr(settings, "MAX_DEPTH", max_depth)
+    monkeypatch.setenv("BOILERLINE_MAX_DEPTH", str(max_depth))
     assert " ".join(texts("<div>" * 4 + "first<div>second<p>third</p></div>fourth")) == "first second third fourth"
 
 
@@ -466,7 +475,7 @@ def test_a_plain_text_frame_shares_its_constant_columns_and_its_copy_can_be_edit
 
 
 def test_segment_text_counts_repeats_and_decodes_bytes():
-    frame = segment_text("Cookie notice\nBody\nCookie notice".encode() + b"\n\xff caf\xc3\xa9")
+    frame = segment_text(b"Cookie notice\nBody\nCookie notice" + b"\n\xff caf\xc3\xa9")
     assert frame["repeats"].tolist() == [1, 0, 1, 0]
     assert frame["text"].iloc[-1] == "\ufffd caf\u00e9"
 
@@ -477,9 +486,9 @@ def test_long_texts_have_their_spaces_collapsed_as_short_ones(monkeypatch):
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 300))) for _ in range(5_000)]
     short = [_collapse_spaces(text) for text in texts]
     assert short == [" ".join(text.split()) for text in texts]
-    monkeypatch.setattr(features.segment, "LONG_TEXT_CHARS", 0)
+    monkeypatch.setattr(boilerline.segment, "LONG_TEXT_CHARS", 0)
     for piece in (1, 2, 3, 7, 50):  # the pieces' ends fall inside words, spaces and runs of spaces
-        monkeypatch.setattr(features.segment, "COLLAPSE_PIECE_CHARS", piece)
+        monkeypatch.setattr(boilerline.segment, "COLLAPSE_PIECE_CHARS", piece)
         assert [_collapse_spaces(text) for text in texts] == short
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import datasets
 import pytest
 
+from boilerline.segment import segment_text
 from data.sources import (
     DatasetMissing,
     Page,
@@ -19,7 +20,6 @@ from data.sources import (
     read_scrapinghub,
     read_wcxb,
 )
-from features.segment import segment_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sources"
 

@@ -7,8 +7,20 @@ import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
 
 from train import (
-    CROP_LINES, CROP_SHARE, FOREIGN_SHARE, PageScorer, StackedModel, choose_rule, fit_linear, is_users, mean_model, one_rendering_per_page, out_of_fold_candidates,
-    with_crops, with_foreign_copies, word_weights,
+    CROP_LINES,
+    CROP_SHARE,
+    FOREIGN_SHARE,
+    PageScorer,
+    StackedModel,
+    choose_rule,
+    fit_linear,
+    is_users,
+    mean_model,
+    one_rendering_per_page,
+    out_of_fold_candidates,
+    with_crops,
+    with_foreign_copies,
+    word_weights,
 )
 
 
@@ -24,12 +36,12 @@ def test_every_page_weighs_the_same_and_words_weigh_within_a_page():
 
 
 def test_the_users_pages_and_their_crops_are_told_from_the_benchmarks(monkeypatch):
-    from features import settings
+    import train
 
     lines = pd.DataFrame({"page_id": ["0614", "labelled:my/pages/shop", "labelled:my/pages/shop#crop", "labelled:other/x", "wcxb:my/y/1"]})
-    monkeypatch.setattr(settings, "TRAIN_EXTRA", ["labelled:my/pages", "wcxb:my/y"])
+    monkeypatch.setattr(train, "TRAIN_EXTRA", ["labelled:my/pages", "wcxb:my/y"])
     assert is_users(lines).tolist() == [False, True, True, False, True]
-    monkeypatch.setattr(settings, "TRAIN_EXTRA", [])
+    monkeypatch.setattr(train, "TRAIN_EXTRA", [])
     assert not is_users(lines).any()
 
 
@@ -171,13 +183,12 @@ def test_out_of_fold_scores_never_come_from_a_model_that_saw_the_site():
 def test_a_missing_dataset_stops_training_with_one_line_saying_what_to_do(tmp_path, monkeypatch, capsys, missing):
     import data.build
     import train
-    from features import settings
 
     if missing == "lines":
         monkeypatch.setattr(data.build, "LINES_DIR", tmp_path / "no-lines")
     else:  # the benchmark's lines are there, the user's pages are not
         monkeypatch.setattr(train, "load_lines", lambda name: pd.DataFrame())
-        monkeypatch.setattr(settings, "TRAIN_EXTRA", [f"labelled:{tmp_path / 'nowhere'}"])
+        monkeypatch.setattr(train, "TRAIN_EXTRA", [f"labelled:{tmp_path / 'nowhere'}"])
     monkeypatch.setattr("sys.argv", ["train.py", "--out", str(tmp_path / "model.joblib")])
     with pytest.raises(SystemExit) as stopped:
         train.main()

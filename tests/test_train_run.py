@@ -17,8 +17,10 @@ import joblib
 import numpy as np
 import pytest
 
-from features import load_model
-from features.segment import segment_html
+pytestmark = pytest.mark.slow  # trains models end to end
+
+from boilerline import load_model
+from boilerline.segment import segment_html
 
 REPO = Path(__file__).resolve().parent.parent
 SUBJECTS = ["The river council", "A local baker", "Our field team", "The new library", "Several farmers", "The museum staff",

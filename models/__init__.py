@@ -1,0 +1,1 @@
+"""The default model, installed inside the library as `boilerline.default_model`."""
