@@ -11,7 +11,7 @@ DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
 export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA
 
-.PHONY: all data lines train eval test bench clean
+.PHONY: all data lines train eval test test-quick lint bench clean
 
 all: train
 
@@ -48,9 +48,18 @@ eval: data
 bench: data
 	$(PY) evaluate.py --bench
 
-## test: the unit and behaviour tests (small fixtures in tests/, no datasets needed)
+## test: every test (small fixtures in tests/; with DATA_MIRROR, the quality gate on the benchmarks too)
 test: $(VENV)/.installed
 	$(PY) -m pytest
+
+## test-quick: the tests not marked slow (no end-to-end training, no benchmark pages)
+test-quick: $(VENV)/.installed
+	$(PY) -m pytest -m "not slow"
+
+## lint: ruff's checks and its formatting, as CI runs them
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 clean:
 	rm -rf $(VENV) data/raw data/lines data/cache reports *.egg-info .pytest_cache

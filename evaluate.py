@@ -46,7 +46,7 @@ from data import settings
 from data.align import label_lines
 from data.cipher import encipher_html, page_cipher
 from data.fetch import raw_dir, seed_page
-from data.metrics import bootstrap_std, f1_of, shingle_counts, shingle_scores, snippet_rate, word_prf
+from data.metrics import bootstrap_std, f1_of, shingle_counts, shingle_scores, shingles, snippet_rate, word_prf
 from data.render import RENDERINGS
 from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_spec, read_wcxb
 from data.split import is_held_out
@@ -98,11 +98,16 @@ def in_unseen_script(dataset: Dataset) -> Dataset:
     """The dataset's pages as in a language no system was built for: each page's letters
     enciphered (data.cipher), in its HTML, its gold and its snippets alike, so that a system
     that keeps the same lines scores the same as on the page as written."""
+
     def page_in_unseen_script(page: Page) -> Page:
         cipher = page_cipher(page.page_id)
-        return replace(page, html=encipher_html(page.html, page.page_id), gold=None if page.gold is None else page.gold.translate(cipher),
-                       must_have=[text.translate(cipher) for text in page.must_have],
-                       must_not_have=[text.translate(cipher) for text in page.must_not_have])
+        return replace(
+            page,
+            html=encipher_html(page.html, page.page_id),
+            gold=None if page.gold is None else page.gold.translate(cipher),
+            must_have=[text.translate(cipher) for text in page.must_have],
+            must_not_have=[text.translate(cipher) for text in page.must_not_have],
+        )
 
     return Dataset(UNSEEN_SCRIPT_NAME, dataset.metric, [page_in_unseen_script(page) for page in dataset.pages])
 
@@ -423,9 +428,7 @@ def c4_system(rendering: str) -> str:
 def c4_line_rule(text: str) -> str:
     """The text-only baseline of C4 (Raffel et al. 2020): keep lines of 3+ words that end in
     terminal punctuation."""
-    return "\n".join(
-        line for line in text.splitlines() if len(line.split()) >= 3 and line.rstrip().endswith((".", "!", "?", '"'))
-    )
+    return "\n".join(line for line in text.splitlines() if len(line.split()) >= 3 and line.rstrip().endswith((".", "!", "?", '"')))
 
 
 _worker_model = None  # each pool worker's own copy of the model
@@ -537,7 +540,10 @@ def line_metrics(pages: list[PageLines]) -> dict:
     # Average precision needs both classes among the lines.
     ap = float(average_precision_score(labels, scores)) if 0 < labels.sum() < len(labels) else float("nan")
     return {"lines": len(labels), "content_share": float(labels.mean())} | {
-        "precision": precision, "recall": recall, "f1": f1_of(precision, recall), "average_precision": ap
+        "precision": precision,
+        "recall": recall,
+        "f1": f1_of(precision, recall),
+        "average_precision": ap,
     }
 
 
@@ -589,8 +595,9 @@ def interleaved_seconds(candidates: dict[str, tuple[Callable[[str], str], list[s
     return seconds
 
 
-def interleaved_pass_seconds(one_page: Callable[[str], str], all_pages: Callable[[list[str]], list[str]], inputs: list[str],
-                             runs: int = SPEED_RUNS) -> tuple[float, float]:
+def interleaved_pass_seconds(
+    one_page: Callable[[str], str], all_pages: Callable[[list[str]], list[str]], inputs: list[str], runs: int = SPEED_RUNS
+) -> tuple[float, float]:
     """Median seconds of a pass over `inputs` one page at a time, and of one call on them all
     (a batch API), the passes in turn."""
     all_pages(inputs[:1])
@@ -696,8 +703,19 @@ def large_page(shape: str, chars: int = 10_000_000) -> str:
 
 #: Modules a scraper's `pip install boilerline` lacks: those of the train and eval extras, and
 #: pyarrow, which `datasets` brings in (pandas 3 imports it wherever it is installed: 33 MB).
-EXTRAS_MODULES = ["pyarrow", "datasets", "html_text", "inscriptis", "trafilatura", "resiliparse", "readability",
-                  "lxml_html_clean", "justext", "boilerpy3", "matplotlib"]
+EXTRAS_MODULES = [
+    "pyarrow",
+    "datasets",
+    "html_text",
+    "inscriptis",
+    "trafilatura",
+    "resiliparse",
+    "readability",
+    "lxml_html_clean",
+    "justext",
+    "boilerpy3",
+    "matplotlib",
+]
 
 # Scores the page on its stdin in a process that imports what a scraper's does, `boilerline`
 # alone (a child spawned from here would import this module's peers and matplotlib too), and
@@ -733,8 +751,9 @@ def large_page_peak(shape: str, model_path: str | None) -> tuple[float, float, s
     MB over the loaded model, MB of the whole process, and the PageError's message if it was
     refused; None where it could not be measured (no /proc)."""
     arguments = [json.dumps(value) for value in (EXTRAS_MODULES, model_path, LARGE_PAGE_SHAPES[shape][0])]
-    done = subprocess.run([sys.executable, "-c", SCRAPER_PROCESS, *arguments], input=large_page(shape),
-                          capture_output=True, text=True, cwd=settings.REPO)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRAPER_PROCESS, *arguments], input=large_page(shape), capture_output=True, text=True, cwd=settings.REPO
+    )
     if done.returncode != 0:
         print(f"could not measure the 10 MB page of {shape}: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
@@ -796,9 +815,11 @@ def with_std(summary: pd.DataFrame) -> pd.DataFrame:
 def quality_section(dataset: Dataset, summary: pd.DataFrame) -> str:
     if dataset.metric == "snippet":
         kept = summary.assign(kept=[f"{rate:.1%} ± {std:.1%}" for rate, std in zip(summary["with"], summary["with_std"])])
-        return (f"### {dataset.name} (recall: of the expected snippet's words, page mean; kept: pages whose snippet "
-                "is in the output verbatim, ± bootstrap std; no gold text, so no precision)\n\n"
-                + markdown_table(kept, {"recall": ".3f", "kept": "", "pages": "d", "errors": "d"}))
+        return (
+            f"### {dataset.name} (recall: of the expected snippet's words, page mean; kept: pages whose snippet "
+            "is in the output verbatim, ± bootstrap std; no gold text, so no precision)\n\n"
+            + markdown_table(kept, {"recall": ".3f", "kept": "", "pages": "d", "errors": "d"})
+        )
     formats = {"F1": "", "precision": ".3f", "recall": ".3f"}
     if dataset.metric == "word" and summary["with"].notna().any():
         formats |= {"with": ".1%", "without": ".1%"}
@@ -836,20 +857,28 @@ def write_report(folder: Path, sections: list[str]) -> Path:
     return path
 
 
-def summary_section(wcxb: "Evaluated", hub: "Evaluated", unseen_script: "Evaluated | None", unseen: list["Evaluated"], speed: pd.DataFrame,
-                   speed_pages: int, plot: Path, report: Path) -> str:
+def summary_section(
+    wcxb: "Evaluated",
+    hub: "Evaluated",
+    unseen_script: "Evaluated | None",
+    unseen: list["Evaluated"],
+    speed: pd.DataFrame,
+    speed_pages: int,
+    plot: Path,
+    report: Path,
+) -> str:
     """The summary table (reports/summary.md, which the README links to): each system's F1 on both benchmarks, on the held-out WCXB
     pages in an unseen script, its score on the unseen pages that were fetched, and its speed."""
-    table = pd.DataFrame(
-        {"WCXB F1": with_std(wcxb.summary)["F1"], "WCXB P": wcxb.summary["precision"], "WCXB R": wcxb.summary["recall"]}
-    )
+    table = pd.DataFrame({"WCXB F1": with_std(wcxb.summary)["F1"], "WCXB P": wcxb.summary["precision"], "WCXB R": wcxb.summary["recall"]})
     formats = {"WCXB F1": "", "WCXB P": ".3f", "WCXB R": ".3f"}
     script_note = ""
     if unseen_script is not None:
         table = table.join(unseen_script.summary["f1"].rename("WCXB unseen script F1"))
         formats["WCXB unseen script F1"] = ".3f"
-        script_note = (" WCXB unseen script F1: the same pages, each page's Latin letters enciphered as Armenian ones "
-                       "(`data/cipher.py`; its markup kept), a language no system was built for.")
+        script_note = (
+            " WCXB unseen script F1: the same pages, each page's Latin letters enciphered as Armenian ones "
+            "(`data/cipher.py`; its markup kept), a language no system was built for."
+        )
     table = table.join(with_std(hub.summary)["F1"].rename("ScrapingHub F1"))
     formats["ScrapingHub F1"] = ""
     notes = []
@@ -1001,6 +1030,69 @@ def report_sections(results: list[Evaluated], speed: pd.DataFrame, speed_pages: 
     return sections
 
 
+# What a wrongly kept line of an article page is, by the first rule its element matches: its
+# class and id words (of its 4 nearest ancestors), its HTML5 sections, its tag, its hidden state.
+FALSE_KEPT_CATEGORIES = {
+    "hidden copies": lambda line: line.hidden,
+    "comments": lambda line: re.search(r"comment|disqus|repl(?:y|ies)|discussion", line.attrs),
+    "teasers, more stories": lambda line: re.search(
+        r"related|teaser|more|recommend|popular|trending|read-?next|stor(?:y|ies)|outbrain|taboola|headlines|rail|card", line.attrs
+    ),
+    "prompts (newsletter, donate, cookies)": lambda line: re.search(
+        r"newsletter|subscri|donat|sign-?up|paywall|cookie|consent|notice|promo|member|cta", line.attrs
+    ),
+    "captions": lambda line: line.tag == "figcaption" or re.search(r"caption|credit|figure|photo|gallery", line.attrs),
+    "menus, footers, sidebars": lambda line: (
+        re.search(r"\b(?:nav|footer|header|aside)\b", line.sections)
+        or re.search(r"menu|nav|footer|breadcrumb|sidebar|tags|share|social", line.attrs)
+    ),
+    "headline": lambda line: line.tag == "h1",
+}
+
+
+def false_kept_category(line) -> str:
+    return next((name for name, rule in FALSE_KEPT_CATEGORIES.items() if rule(line)), "other")
+
+
+def false_kept_shingles(model, pages: list[Page]) -> pd.Series:
+    """The shingles of the lines the model keeps that the gold text does not hold (by the
+    alignment), charged to what each line is (`false_kept_category`), over `pages`."""
+    charged = defaultdict(int)
+    for page in tqdm(pages, desc="false shingles by category", unit="page"):
+        lines = segment_html(page.html)
+        scored = model.score_html(page.html)
+        labels = label_lines([line.text for line in scored], gold_text(page) or "")
+        for line, score, label in zip(lines.itertuples(), scored, labels):
+            if score.is_content and not label:
+                charged[false_kept_category(line)] += sum(shingles(score.text).values())
+    return pd.Series(charged, dtype=int).sort_values(ascending=False)
+
+
+def false_kept_section(model, pages: list[Page], baseline=None) -> str:
+    """The report's table of `false_kept_shingles` on the ScrapingHub articles, beside a
+    baseline model's where one is given (`--baseline`)."""
+    table = pd.DataFrame({"this model": false_kept_shingles(model, pages)})
+    if baseline is not None:
+        table["baseline"] = false_kept_shingles(baseline, pages)
+    table = table.fillna(0).astype(int)
+    table.loc["all"] = table.sum()
+    return (
+        "## ScrapingHub: what the model keeps wrongly\n\nShingles of the lines kept that the gold article body does not hold "
+        "(lines labelled by aligning them to the gold), by what the line's element is (`FALSE_KEPT_CATEGORIES`: its class and id "
+        "words, sections and tag).\n\n" + markdown_table(table, dict.fromkeys(table.columns, "d"), "category")
+    )
+
+
+def shown_path(path) -> str:
+    """A model's path as the report shows it: relative to the repository when inside it, so
+    that no report names a machine's folders."""
+    path = Path(path) if path is not None else Path("models/boilerplate.joblib")
+    try:
+        return path.resolve().relative_to(settings.REPO).as_posix()
+    except ValueError:
+        return path.name
+
+
 def seed_page_section(model, path: Path) -> str:
     """The text model's decision on each line of the seed page, a plain-text page a scraper saved."""
     lines = model.score_text(path.read_text(encoding="utf-8", errors="replace"))
@@ -1008,9 +1100,10 @@ def seed_page_section(model, path: Path) -> str:
         {"p_content": [line.p_content for line in lines], "decision": ["kept" if line.is_content else "dropped" for line in lines]},
         index=[_glimpse(line.text) for line in lines],
     )
-    return ("## The seed page\n\n`seed/page.txt` of DATA_MIRROR, a page a scraper saved as plain text, "
-            "scored by the text model line by line.\n\n"
-            + markdown_table(table, {"p_content": ".2f", "decision": ""}, "line"))
+    return (
+        "## The seed page\n\n`seed/page.txt` of DATA_MIRROR, a page a scraper saved as plain text, "
+        "scored by the text model line by line.\n\n" + markdown_table(table, {"p_content": ".2f", "decision": ""}, "line")
+    )
 
 
 def write_plots(results: list[Evaluated], speed: pd.DataFrame, threshold: float, folder: Path) -> None:
@@ -1033,18 +1126,29 @@ def evaluate(args) -> None:
 
     folder = REPORT_DIR
     peer_list = ", ".join(f"{peer} {version.rsplit('-', 1)[0]}" for peer, version in peers.items())
-    header = f"# Evaluation report\n\nModel: `{getattr(model, 'path', args.model)}`. Peers: {peer_list}."
+    header = f"# Evaluation report\n\nModel: `{shown_path(getattr(model, 'path', args.model))}`. Peers: {peer_list}."
     sections = report_sections(results, speed, len(sample), header)
     if (seed := seed_page()) is not None:
         sections.insert(-1, seed_page_section(model, seed))  # before the plots
+    hub = next((result.dataset.pages for result in results if result.dataset.name == SCRAPINGHUB_NAME), None)
+    if hub:
+        sections.insert(-1, false_kept_section(model, hub, load_model(args.baseline) if args.baseline else None))
     report = write_report(folder, sections)
     write_plots(results, speed, model.threshold, folder)
     benchmarks = {r.dataset.name: r for r in results}
     if {WCXB_NAME, SCRAPINGHUB_NAME} <= benchmarks.keys():
         plot = folder / "f1_by_page_type.png"
         unseen = [benchmarks[name] for name in UNSEEN if name in benchmarks]
-        section = summary_section(benchmarks[WCXB_NAME], benchmarks[SCRAPINGHUB_NAME], benchmarks.get(UNSEEN_SCRIPT_NAME), unseen, speed,
-                                  len(sample), plot, report)
+        section = summary_section(
+            benchmarks[WCXB_NAME],
+            benchmarks[SCRAPINGHUB_NAME],
+            benchmarks.get(UNSEEN_SCRIPT_NAME),
+            unseen,
+            speed,
+            len(sample),
+            plot,
+            report,
+        )
         (folder / "summary.md").write_text(section + "\n", encoding="utf-8")
     print(f"report: {report}", file=sys.stderr)
 
@@ -1067,32 +1171,45 @@ def bench(args) -> None:
     for system, row in speed.iterrows():
         peak = "n/a" if pd.isna(row["peak_mb"]) else f"+{row['peak_mb']:.0f} MB"
         print(f"{system:<12} {row['pages_s']:8.1f} pages/s   peak memory {peak}")
-    print(f"clean_html / trafilatura: {speed.loc['clean_html', 'vs_trafilatura']:.2f}x ({len(pages)} held-out pages, "
-          f"one process, timed page by page in turn, median of {SPEED_RUNS} passes)")
+    print(
+        f"clean_html / trafilatura: {speed.loc['clean_html', 'vs_trafilatura']:.2f}x ({len(pages)} held-out pages, "
+        f"one process, timed page by page in turn, median of {SPEED_RUNS} passes)"
+    )
     line_count = sum(len(segment_text(text)) for text in texts)
     lines_per_second = line_count * speed.loc["clean_text", "pages_s"] / len(texts)
-    print(f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages, "
-          "timed page by page between the HTML systems; the passes of clean_pages below are its own)")
+    print(
+        f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages, "
+        "timed page by page between the HTML systems; the passes of clean_pages below are its own)"
+    )
     for kind, inputs, one_page in (("html", htmls, model.clean_html), ("text", texts, model.clean_text)):
         alone, together = interleaved_pass_seconds(one_page, lambda pages, kind=kind: list(model.clean_pages(pages, kind)), inputs)
         lines = line_count if kind == "text" else sum(len(segment_html(html)) for html in inputs)
-        print(f"clean_pages({kind!r}): {lines / together:,.0f} lines/s against {lines / alone:,.0f} a page at a time "
-              f"({alone / together:.2f}x; the same pages, passes in turn, median of {SPEED_RUNS})")
+        print(
+            f"clean_pages({kind!r}): {lines / together:,.0f} lines/s against {lines / alone:,.0f} a page at a time "
+            f"({alone / together:.2f}x; the same pages, passes in turn, median of {SPEED_RUNS})"
+        )
     for shape, (kind, *_) in tqdm(LARGE_PAGE_SHAPES.items(), desc="10 MB pages, a fresh process each", unit="page"):
         peak, whole_process, refused = large_page_peak(shape, args.model) or (None, None, None)
         memory = "n/a" if peak is None else f"+{peak:.0f} MB over the loaded model ({whole_process:.0f} MB the whole scraper's process)"
         # Under the bar, not after it on its line.
-        tqdm.write(f"clean_{kind} of a 10 MB page of {shape}: " + (f"refused ({refused}), peak memory {memory}" if refused else f"peak memory {memory}"))
+        tqdm.write(
+            f"clean_{kind} of a 10 MB page of {shape}: "
+            + (f"refused ({refused}), peak memory {memory}" if refused else f"peak memory {memory}")
+        )
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", action="store_true", help="only speed and memory: clean_html against trafilatura, 10 MB pages")
     parser.add_argument(
-        "--dataset", action="append", default=list(EVAL_EXTRA), metavar="FORMAT:PATH",
-        help=f"also evaluate these pages (default: EVAL_EXTRA); FORMAT: {', '.join(FORMATS)}"
+        "--dataset",
+        action="append",
+        default=list(EVAL_EXTRA),
+        metavar="FORMAT:PATH",
+        help=f"also evaluate these pages (default: EVAL_EXTRA); FORMAT: {', '.join(FORMATS)}",
     )
     parser.add_argument("--model", default=None, help="model file (default: the project's model)")
+    parser.add_argument("--baseline", default=None, help="a model file to compare with in the report's table of what is kept wrongly")
     parser.add_argument("--jobs", type=int, default=settings.JOBS, help="worker processes for the peers (default: JOBS)")
     parser.add_argument("--speed-pages", type=int, default=SPEED_PAGES, help="held-out pages timed per system")
     return parser.parse_args(argv)

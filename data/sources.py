@@ -143,7 +143,9 @@ def read_goose(folder: Path) -> list[Page]:
         if not html_path.exists():
             raise DatasetMissing(f"Goose test pages at {folder} are incomplete: {html_path.name} is missing")
         html = html_path.read_bytes().decode("utf-8", errors="replace")
-        pages.append(Page(source="goose", page_id=truth_path.stem, html=html, page_type="article", url=record.get("url") or "", must_have=[start]))
+        pages.append(
+            Page(source="goose", page_id=truth_path.stem, html=html, page_type="article", url=record.get("url") or "", must_have=[start])
+        )
     if not pages:
         raise DatasetMissing(f"no Goose test pages (NAME.html with NAME.json expecting text) in {folder}")
     return pages

@@ -1,29 +1,30 @@
 """Line-by-line content vs boilerplate for scraped pages.
 
-    import boilerline
-    text = boilerline.clean_html(html)  # the default model, loaded once
+import boilerline
+text = boilerline.clean_html(html)  # the default model, loaded once
 
-    model = boilerline.load_model()     # or a model file of your own: load_model(path)
-    lines = model.score_html(html)      # every line with its P(content)
+model = boilerline.load_model()     # or a model file of your own: load_model(path)
+lines = model.score_html(html)      # every line with its P(content)
 """
 
-from .model import BoilerplateModel, ModelError, ScoredLine, default_model, load_model
+from .model import BoilerplateModel, ModelError, ScoredLine, load_model, shared_model
 from .segment import PageError, decode_page, segment_html, segment_text
 from .settings import SettingError
+from .title import html_title
 
 __version__ = "0.2.0"
 
 
-def clean_html(html: str | bytes, encoding: str | None = None) -> str:
+def clean_html(html: str | bytes, encoding: str | None = None, title: bool = False) -> str:
     """The content lines of an HTML page, joined with newlines, by the default model (loaded
     on first use and shared by the process). `encoding`: the charset the page was served
-    with (HTTP's Content-Type), if any."""
-    return default_model().clean_html(html, encoding=encoding)
+    with (HTTP's Content-Type), if any; `title`: the page's title (`html_title`) first."""
+    return shared_model().clean_html(html, encoding=encoding, title=title)
 
 
 def clean_text(text: str | bytes, encoding: str | None = None) -> str:
     """The content lines of a page saved as plain text, by the default model (see `clean_html`)."""
-    return default_model().clean_text(text, encoding=encoding)
+    return shared_model().clean_text(text, encoding=encoding)
 
 
 __all__ = [
@@ -36,7 +37,8 @@ __all__ = [
     "clean_html",
     "clean_text",
     "decode_page",
-    "default_model",
+    "shared_model",
+    "html_title",
     "load_model",
     "segment_html",
     "segment_text",

@@ -1,9 +1,9 @@
 """`boilerline`: the content lines of pages from the command line.
 
-    boilerline clean page.html                      # the content lines, to stdout
-    boilerline clean 'crawl/*.html.gz' --out clean/  # one .txt per page
-    boilerline score page.html --format jsonl       # every line with its P(content)
-    boilerline batch crawl/ --out pages.jsonl --jobs 4
+boilerline clean page.html                      # the content lines, to stdout
+boilerline clean 'crawl/*.html.gz' --out clean/  # one .txt per page
+boilerline score page.html --format jsonl       # every line with its P(content)
+boilerline batch crawl/ --out pages.jsonl --jobs 4
 """
 
 import argparse
@@ -12,7 +12,6 @@ import gzip
 import io
 import itertools
 import json
-import math
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -29,9 +28,10 @@ import webencodings
 from tqdm import tqdm
 
 from . import __version__, settings
-from .model import BoilerplateModel, ModelError, ScoredLine, content_text, load_model
+from .model import BoilerplateModel, ModelError, ScoredLine, content_text, load_model, with_title
 from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup, text_columns
 from .settings import SettingError
+from .title import html_title
 
 PROG = "boilerline"
 PAGE_SUFFIXES = {".html": "html", ".htm": "html", ".txt": "text"}
@@ -220,7 +220,10 @@ def run_clean(args) -> int:
     failures = 0
     for source in sources:
         try:
-            text = content_text(score_source(model, source, Reading.of(args)).lines)
+            scored = score_source(model, source, Reading.of(args))
+            text = content_text(scored.lines)
+            if args.title and scored.kind == "html":
+                text = with_title(html_title(scored.page), text)
         except PageError as error:
             report_page_error(source, error)
             failures += 1
@@ -384,7 +387,7 @@ def _record_task(line: str, where: str) -> Task | dict:
     pages = {kind: record[kind] for kind in ("html", "text") if kind in record}
     if len(pages) != 1 or not isinstance(next(iter(pages.values())), str):
         return {"id": record["id"], "error": 'a record needs exactly one of "html" or "text", a string'}
-    (kind, page), = pages.items()
+    ((kind, page),) = pages.items()
     return Task(record["id"], page=page, kind=kind)
 
 
@@ -637,23 +640,35 @@ class BatchOutput:
 
 
 def read_done_ids(path: Path) -> set:
-    """The ids of the records an earlier run wrote to `path`, cutting an unfinished last line."""
+    """The ids of the records an earlier run wrote to `path`, cutting an unfinished last line.
+    A file that is not a batch's output is refused before anything in it is touched."""
     if not path.exists():
         return set()
+    if not path.is_file():
+        raise CliError(f"{path} is not a regular file; pass a file to write the records to")
     with path.open("rb+") as stream:
         data = stream.read()
         complete = data.rfind(b"\n") + 1
+        done = set()
+        # Records end at "\n" alone: a U+2028 in a page's text is part of its record.
+        for number, line in enumerate(data[:complete].decode("utf-8", errors="replace").split("\n"), 1):
+            if line.strip():
+                done.add(_record_id(line, f"{path}:{number}"))
         if complete < len(data):  # the write a killed run did not finish: its page is redone
+            if not data[complete:].startswith(RECORD_START):
+                raise CliError(f"{path} does not end as batch output does; pass a new --out file or the output of a batch")
             stream.truncate(complete)
-    done = set()
-    for number, line in enumerate(data[:complete].decode("utf-8", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            done.add(json.loads(line)["id"])
-        except (json.JSONDecodeError, TypeError, KeyError):
-            raise CliError(f"{path}:{number} is not a batch record; pass a new --out file or the output of a batch") from None
     return done
+
+
+RECORD_START = b'{"id": '  # how every record `json.dumps` writes begins
+
+
+def _record_id(line: str, where: str):
+    try:
+        return json.loads(line)["id"]
+    except (json.JSONDecodeError, TypeError, KeyError):
+        raise CliError(f"{where} is not a batch record; pass a new --out file or the output of a batch") from None
 
 
 def run_batch(args) -> int:
@@ -685,6 +700,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_input_options(clean)
     clean.add_argument("--out", type=Path, metavar="DIR", help="write DIR/NAME.txt per input (folders keep their layout)")
+    clean.add_argument("--title", action="store_true", help="an HTML page's title (its headline) as the first line")
 
     score = commands.add_parser(
         "score",
@@ -694,10 +710,14 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=KIND_RULE,
     )
     _add_input_options(score)
-    score.add_argument("--format", choices=("tsv", "jsonl", "labels"), default="tsv",
-                       help="output format (default: %(default)s; TSV writes the tabs of code and plain-text lines as spaces); "
-                       "labels: `label<TAB>line` rows to correct by hand and train on (make train TRAIN_EXTRA=labelled:DIR, "
-                       "with an HTML page's .html beside its .tsv)")
+    score.add_argument(
+        "--format",
+        choices=("tsv", "jsonl", "labels"),
+        default="tsv",
+        help="output format (default: %(default)s; TSV writes the tabs of code and plain-text lines as spaces); "
+        "labels: `label<TAB>line` rows to correct by hand and train on (make train TRAIN_EXTRA=labelled:DIR, "
+        "with an HTML page's .html beside its .tsv)",
+    )
 
     batch = commands.add_parser(
         "batch",
@@ -713,7 +733,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="folder, glob, page file, or .jsonl(.gz) of records")
     _add_model_options(batch, text_help="read every page file as plain text (a record's key sets its kind)")
     batch.add_argument("--out", type=Path, metavar="FILE", help="JSONL file to append to (default: stdout, no resume)")
-    batch.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="worker processes (default: %(default)s, the CPUs)")
+    batch.add_argument(
+        "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="worker processes (default: %(default)s, the CPUs)"
+    )
     batch.add_argument(
         "--timeout",
         type=_page_timeout,
@@ -725,7 +747,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_input_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="file (.html .htm .txt, or .gz of them), folder, glob, or - for stdin; gzip bytes are gunzipped whatever the name")
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="file (.html .htm .txt, or .gz of them), folder, glob, or - for stdin; gzip bytes are gunzipped whatever the name",
+    )
     _add_model_options(parser)
 
 
@@ -776,8 +803,8 @@ def _page_timeout(value: str) -> float:
 
 def _threshold(value: str) -> float:
     number = float(value)
-    if math.isnan(number):  # every comparison with it is false: every line would be dropped
-        raise argparse.ArgumentTypeError(f"{value} is not a number")
+    if not 0 <= number <= 1:  # nan too: every comparison with it is false
+        raise argparse.ArgumentTypeError(f"{value} is not a probability from 0 to 1")
     return number
 
 

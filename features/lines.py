@@ -31,10 +31,29 @@ _SPLIT_ATTR = re.compile(r"[^a-z]+")
 # WCXB dev lines that hold one, 0-15% are content, against 33% of all lines. Phrases that
 # are content as often as other lines ("liability", "terms and conditions", "automatically
 # generated") are left out.
-NOTICE_PHRASES = ("cookie", "privacy policy", "privacy statement", "terms of use", "terms of service", "all rights reserved",
-                  "©", "you agree", "by continuing", "consent", "opt out", "opt-out", "accept all", "your browser",
-                  "not responsible", "disclaimer", "we may earn", "legal notice", "opinions expressed", "views expressed",
-                  "for informational purposes")
+NOTICE_PHRASES = (
+    "cookie",
+    "privacy policy",
+    "privacy statement",
+    "terms of use",
+    "terms of service",
+    "all rights reserved",
+    "©",
+    "you agree",
+    "by continuing",
+    "consent",
+    "opt out",
+    "opt-out",
+    "accept all",
+    "your browser",
+    "not responsible",
+    "disclaimer",
+    "we may earn",
+    "legal notice",
+    "opinions expressed",
+    "views expressed",
+    "for informational purposes",
+)
 
 BOXES = ("box1", "box2", "box3")  # the elements around a line's block, innermost first
 BLOCK_KINDS = ("h", "p", "li", "td", "div", "pre", "a", "button", "dt", "dd", "text")
@@ -95,11 +114,28 @@ class LineStats(TransformerMixin, BaseEstimator):
         return self.feature_names_out_
 
     def _names(self):
-        own = ["log_chars", "log_words", "mean_word_len", "ends_sentence", "starts_upper", "bullet",
-               "punct_share", "digit_share", "upper_share", "stopword_share", "position",
-               "log_repeats", "later_copy", "log_page_lines", "blank_before", "pipe_count"]
+        own = [
+            "log_chars",
+            "log_words",
+            "mean_word_len",
+            "ends_sentence",
+            "starts_upper",
+            "bullet",
+            "punct_share",
+            "digit_share",
+            "upper_share",
+            "stopword_share",
+            "position",
+            "log_repeats",
+            "later_copy",
+            "log_page_lines",
+            "blank_before",
+            "pipe_count",
+        ]
         if self.html:
-            own += ["link_share", "log_depth", "hidden", "in_main"] + [f"kind_{k}" for k in BLOCK_KINDS]
+            own += ["link_share", "log_depth", "hidden", "in_main", "pruned", "in_article", "after_article", "log_alike_boxes"]
+            own += ["copied_share"]
+            own += [f"kind_{k}" for k in BLOCK_KINDS]
             own += [f"inside_{tag}" for tag in SECTION_TAGS] + [f"role_{role}" for role in ROLE_NAMES]
         else:
             own += ["notice_phrases"]
@@ -221,6 +257,11 @@ class LineStats(TransformerMixin, BaseEstimator):
             yield "log_depth", np.log1p(X["depth"].to_numpy(float))
             yield "hidden", X["hidden"].to_numpy(bool)
             yield "in_main", X["in_main"].to_numpy(bool)
+            yield "pruned", X["pruned"].to_numpy(bool)
+            yield "in_article", X["in_article"].to_numpy(bool)
+            yield "after_article", X["after_article"].to_numpy(bool)
+            yield "log_alike_boxes", np.log1p(alike_boxes(X))
+            yield "copied_share", copied_share(X["page"].to_numpy(), texts)
             tag_of_line, tags = pd.factorize(X["tag"].to_numpy())
             kind_of_line = np.array([_kind_number(tag) for tag in tags], dtype=np.int8)[tag_of_line]
             del tag_of_line  # 8 bytes a line, while the flags are made
@@ -234,6 +275,47 @@ class LineStats(TransformerMixin, BaseEstimator):
             # Plain text only: the HTML model's structure tokens already name consent banners
             # and footers, and these phrases made it no better (out of fold 0.8756 against 0.8773).
             yield "notice_phrases", notice_counts(texts)
+
+
+def alike_boxes(X) -> np.ndarray:
+    """For each line, how many elements of its page hold lines of the same block tag, path and
+    classes as it: a teaser grid or a list of more stories repeats one card in many elements,
+    where an article's paragraphs share the one element around them."""
+    pages = X["page"].to_numpy().astype(np.int64, copy=False)
+    shape = pages
+    for column in ("tag", "path", "attrs"):
+        codes, uniques = pd.factorize(X[column].to_numpy())
+        shape, _ = group_index(shape.astype(np.int64) * max(len(uniques), 1) + codes)
+    distinct, _ = group_index((shape.astype(np.int64) << 32) | X["box1"].to_numpy().astype(np.int64))
+    first_of_each = np.unique(distinct, return_index=True)[1]
+    return np.bincount(shape[first_of_each], minlength=shape.max(initial=-1) + 1)[shape].astype(float)
+
+
+def copied_share(pages: np.ndarray, texts: list[str]) -> np.ndarray:
+    """For each line, the share of its word pairs that an earlier line of its page already
+    holds: a hidden second copy of an article, a teaser repeating the standfirst. Pages of
+    more than CHARACTER_CHUNK characters are compared a chunk of lines at a time."""
+    share = np.zeros(len(texts))
+    for rows in _character_chunks(texts):
+        share[rows] = _chunk_copied_share(pages[rows], texts[rows])
+    return share
+
+
+def _chunk_copied_share(pages: np.ndarray, texts: list[str]) -> np.ndarray:
+    n = len(texts)
+    lowered = _joined(texts)[0].lower()
+    codes = _code_points(lowered)
+    newline = codes == 10
+    line_of = np.cumsum(newline, dtype=np.int32) - newline
+    starts, ends = _word_spans(_bits_of(codes))
+    if len(starts) < 2:
+        return np.zeros(n)
+    hashes, line_of_word = word_hashes(codes, starts, ends), line_of[starts]
+    in_line = line_of_word[1:] == line_of_word[:-1]  # pairs of words of one line
+    pairs = hashes[:-1][in_line] * _HASH_BASE + hashes[1:][in_line]  # wraps around mod 2**64, as the hashes do
+    line_of_pair = line_of_word[1:][in_line]
+    seen = pd.Series(pairs ^ pages[line_of_pair].astype(np.uint64) * np.uint64(0x632BE59BD9B4E019)).duplicated().to_numpy()
+    return np.bincount(line_of_pair, weights=seen, minlength=n) / np.maximum(np.bincount(line_of_pair, minlength=n), 1)
 
 
 def _word_flags(column: pd.Series, words: tuple, prefix: str):
@@ -296,8 +378,10 @@ _CHARACTER_BITS = np.full(sys.maxunicode + 1, _NOT_SEEN, dtype=np.uint16)
 # Characters per pass of character_counts (whole lines, one at least): its arrays take about
 # 20 bytes a character.
 CHARACTER_CHUNK = 500_000
-_COUNTS = np.dtype([(name, np.int32) for name in ("words", "word_chars", "stopwords", "punct", "digits", "upper", "pipes")]
-                   + [(name, bool) for name in ("ends_sentence", "starts_upper", "bullet")])
+_COUNTS = np.dtype(
+    [(name, np.int32) for name in ("words", "word_chars", "stopwords", "punct", "digits", "upper", "pipes")]
+    + [(name, bool) for name in ("ends_sentence", "starts_upper", "bullet")]
+)
 
 
 def _character_bits(char: str) -> int:
@@ -631,8 +715,12 @@ class TokenCounts(TransformerMixin, BaseEstimator):
     @staticmethod
     def _check(vectorizer):
         # Its tokens are the analyzer's, or the tokenizer's alone when it cuts no n-grams and drops no words.
-        if not callable(vectorizer.analyzer) and (vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 1) or vectorizer.stop_words is not None):
-            raise ValueError(f"TokenCounts needs a callable analyzer, or analyzer='word', ngram_range=(1, 1) and no stop_words, not {vectorizer!r}")
+        if not callable(vectorizer.analyzer) and (
+            vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 1) or vectorizer.stop_words is not None
+        ):
+            raise ValueError(
+                f"TokenCounts needs a callable analyzer, or analyzer='word', ngram_range=(1, 1) and no stop_words, not {vectorizer!r}"
+            )
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -650,8 +738,14 @@ class TokenCounts(TransformerMixin, BaseEstimator):
         """Whether the tokens are the lowercased runs of word characters, which are counted by
         their hashes (`counts_of_words`) without making a string of each."""
         vectorizer = self.vectorizer_
-        return (vectorizer.analyzer == "word" and vectorizer.token_pattern == r"(?u)\b\w+\b" and vectorizer.lowercase
-                and vectorizer.preprocessor is None and vectorizer.tokenizer is None and vectorizer.strip_accents is None)
+        return (
+            vectorizer.analyzer == "word"
+            and vectorizer.token_pattern == r"(?u)\b\w+\b"
+            and vectorizer.lowercase
+            and vectorizer.preprocessor is None
+            and vectorizer.tokenizer is None
+            and vectorizer.strip_accents is None
+        )
 
     def _hashed_vocabulary(self) -> tuple[np.ndarray, np.ndarray]:
         """The vocabulary's `word_hashes`, sorted, and the column of each; made once, on first use.

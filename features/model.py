@@ -36,6 +36,7 @@ from sklearn.pipeline import Pipeline
 
 from .lines import BOXES, UniqueRows, group_index, group_maxima, group_means, shift_within_pages, word_counts
 from .segment import AS_WRITTEN, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
+from .title import html_title
 
 FORMAT = "boilerline"
 FORMAT_VERSION = 13
@@ -69,7 +70,7 @@ def default_model_path() -> Path:
 
 
 @functools.cache
-def default_model() -> "BoilerplateModel":
+def shared_model() -> "BoilerplateModel":
     """The default model, loaded once per process and shared (it is read-only: thread-safe)."""
     return load_model()
 
@@ -281,7 +282,9 @@ def tfidf_scores(counts: sp.csr_matrix, tfidf: TfidfTransformer, weights: np.nda
     total = np.bincount(rows, values * weights[counts.indices], minlength=n)
     if tfidf.norm is None:
         return total
-    norm = np.sqrt(np.bincount(rows, values * values, minlength=n)) if tfidf.norm == "l2" else np.bincount(rows, np.abs(values), minlength=n)
+    norm = (
+        np.sqrt(np.bincount(rows, values * values, minlength=n)) if tfidf.norm == "l2" else np.bincount(rows, np.abs(values), minlength=n)
+    )
     return np.divide(total, norm, out=np.zeros(n), where=norm > 0)
 
 
@@ -416,9 +419,11 @@ class BoilerplateModel:
         `encoding` as for `score_html`."""
         return scored_lines(*self._decide("text", text_columns(text, encoding), threshold))
 
-    def clean_html(self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> str:
-        """The content lines of an HTML page, joined with newlines (see `score_html`)."""
-        return kept_text(*self._decide_html(html, threshold, encoding))
+    def clean_html(self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None, title: bool = False) -> str:
+        """The content lines of an HTML page, joined with newlines (see `score_html`); with
+        `title`, the page's title (`html_title`) first, where the kept lines do not start with it."""
+        text = kept_text(*self._decide_html(html, threshold, encoding))
+        return with_title(html_title(html, encoding), text) if title else text
 
     def clean_text(self, text: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> str:
         """The content lines of a plain-text page, joined with newlines (see `score_text`)."""
@@ -444,8 +449,8 @@ class BoilerplateModel:
 
     def _decide_lines(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         """`_decide` of a frame of one or more pages (its `page` column)."""
-        if threshold is not None and threshold != threshold:  # nan: every comparison false, every line dropped
-            raise ValueError("threshold is nan: pass a number (0 keeps every line, above 1 none) or None")
+        if threshold is not None and not 0 <= threshold <= 1:  # nan too: every comparison with it is false
+            raise ValueError(f"threshold must be a probability from 0 (keeps every line) to 1, or None, not {threshold!r}")
         part = self.artifact[kind]
         texts = lines["text"].tolist()
         lines = cut_for_scoring(lines, texts)
@@ -473,6 +478,9 @@ class BoilerplateModel:
             except (PageError, TypeError) as error:
                 yield from self._decide_batch(kind, batch, threshold)
                 raise type(error)(f"page {number}: {error}") from error
+            except Exception as error:  # a fault of this library's on one page: the pages before it still count
+                yield from self._decide_batch(kind, batch, threshold)
+                raise PageError(f"page {number} could not be scored ({type(error).__name__}: {error})") from error
             if page_kind != kind:  # an "HTML" page without markup (rare), scored alone and in its place
                 yield from self._decide_batch(kind, batch, threshold)
                 yield from self._decide_batch(page_kind, [columns], threshold)
@@ -509,6 +517,13 @@ def as_written(texts: list[str], written: list[str]) -> list[str]:
 
 def scored_lines(texts: list[str], probabilities: np.ndarray, keep: np.ndarray) -> list[ScoredLine]:
     return [ScoredLine(text, p, k) for text, p, k in zip(texts, probabilities.tolist(), keep.tolist())]
+
+
+def with_title(title: str, text: str) -> str:
+    """`text` with `title` as its first line, unless it is empty or already that line."""
+    if not title or text.split("\n", 1)[0] == title:
+        return text
+    return f"{title}\n{text}" if text else title
 
 
 def kept_text(texts: list[str], probabilities: np.ndarray, keep: np.ndarray) -> str:

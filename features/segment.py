@@ -8,6 +8,7 @@ per line and the columns in `LINE_COLUMNS`, in page order.
 import codecs
 import contextlib
 import ctypes
+import functools
 import gzip
 import io
 import re
@@ -36,18 +37,24 @@ LINE_COLUMNS = [
     "link_chars",  # characters of the line inside <a>
     "depth",  # nesting depth of its block
     "hidden",  # inside an element hidden by `hidden`, aria-hidden or display:none
+    "pruned",  # hidden, in a <nav>, <aside> or <footer>, or in a minor element whose class or id names boilerplate (PRUNED_NAMES)
     "blank_before",  # plain text: a blank line precedes it
     "box1",  # id of the element around the line's block (plain text: its paragraph's number)
     "box2",  # id of the element one level further out (plain text: 0)
     "box3",  # id of the element two levels further out (plain text: 0)
     "in_main",  # inside the page's main element: the deepest holding most of its text outside links (plain text: False)
+    "in_article",  # inside the page's article element: the main element of its text outside links and pruned lines
+    "after_article",  # after the end of the article element (plain text: False)
     "position",  # index of the line in the page / number of lines (0..1)
     "repeats",  # how many other lines of the page have the same text
 ]
 
 # The counts and ids of a page fit 32 bits: half the memory of int64 for a page of many lines.
-COLUMN_TYPES = dict.fromkeys(LINE_COLUMNS[:6], object) | dict.fromkeys(["link_chars", "depth", "box1", "box2", "box3", "repeats"], np.int32) | {
-    "hidden": bool, "blank_before": bool, "in_main": bool, "position": float}
+COLUMN_TYPES = (
+    dict.fromkeys(LINE_COLUMNS[:6], object)
+    | dict.fromkeys(["link_chars", "depth", "box1", "box2", "box3", "repeats"], np.int32)
+    | {"hidden": bool, "pruned": bool, "blank_before": bool, "in_main": bool, "in_article": bool, "after_article": bool, "position": float}
+)
 #: Beside the frame's columns, `html_columns` and `text_columns` give each line as the page
 #: wrote it, where that is not its collapsed text: a `<pre>` line (code, with its indentation
 #: and aligned columns), a plain-text line; "" for every other line, and for a line whose only
@@ -57,7 +64,10 @@ COLUMN_TYPES = dict.fromkeys(LINE_COLUMNS[:6], object) | dict.fromkeys(["link_ch
 AS_WRITTEN = "as_written"
 # The fields of a row of `_walk`: the columns that need neither the whole page nor the main
 # element, and the line as written.
-ROW_FIELDS = [*LINE_COLUMNS[: LINE_COLUMNS.index("in_main")], AS_WRITTEN]
+ROW_FIELDS = [*LINE_COLUMNS[: LINE_COLUMNS.index("in_main")], "named_box", AS_WRITTEN]
+# named_box: the id of the innermost element around the line that PRUNED_NAMES names (0: none);
+# whether that prunes the line is known once the whole page's text is (`_prune_named`).
+_WALK_TYPES = COLUMN_TYPES | {"named_box": np.int32}
 _TEXT, _LINK_CHARS, _BOX1 = (ROW_FIELDS.index(name) for name in ("text", "link_chars", "box1"))
 
 # Elements that end the current line and start a new one. `br` and `hr` only break lines.
@@ -87,6 +97,29 @@ LARGE_FRAME_LINES = 100_000  # frames above this give their columns' lists back 
 LONG_TEXT_CHARS = 100_000  # texts above this have their spaces collapsed a piece at a time,
 COLLAPSE_PIECE_CHARS = 1_000_000  # of this many characters, not listing all their words at once
 _MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform.startswith("linux") else None
+
+# Class and id words of the blocks an article's page puts beside or after it (trafilatura prunes
+# by much the same names): comment threads, related and promoted stories, share and follow
+# buttons, newsletter and cookie prompts, sidebars. A word is matched whole, between spaces,
+# hyphens or underscores ("comment-list", "related_posts"; not "commentary").
+PRUNED_NAMES = re.compile(
+    r"(?:^|[\s_-])(?:comments?|commentlist|disqus|replies|related|relatedposts|teasers?|recommend(?:ed|ations?)?|promo|promos|"
+    r"promotions?|newsletters?|subscribe|subscription|signup|share|sharing|social|sidebar|widgets?|adverts?|advertisement|ads?|"
+    r"sponsored|cookies?|consent|paywall|breadcrumbs?|popular|trending|outbrain|taboola|footer|nav|navbar|menu)(?=$|[\s_-])",
+    re.IGNORECASE,
+)
+_PRUNED_TAGS = frozenset(("nav", "aside", "footer"))
+_PAGE_TAGS = frozenset(("html", "body"))  # whose classes describe the page's layout ("one-sidebar"), not a block
+# A named element prunes its lines when it holds at most this share of the page's text outside
+# links: a comment thread or a sidebar is beside the article, while a layout wrapper that
+# happens to be called "widget" or "has-sidebar" holds most of the page.
+NAMED_PRUNE_SHARE = 0.5
+
+
+@functools.lru_cache(maxsize=4096)  # bounded: pages carry endless class strings, most repeated within a page
+def _names_boilerplate(tokens: str) -> bool:
+    return PRUNED_NAMES.search(tokens) is not None
+
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _JUNK = re.compile(r"[\ufffd\x01-\x08\x0e-\x1f\x7f-\x9f]")
@@ -178,12 +211,21 @@ def _reads_as_windows_1252(raw: bytes, as_utf8: str) -> bool:
     return bad > valid and controls * 100 <= len(raw)
 
 
+def _web_encoding(name: str):
+    """WHATWG's encoding of that name, or None for a name it does not know, lone surrogates
+    and all (webencodings encodes the name first)."""
+    try:
+        return webencodings.lookup(name)
+    except UnicodeError:
+        return None
+
+
 def _declared_codec(raw: bytes, served_as: str | None) -> codecs.CodecInfo | None:
     """The codec of the page's BOM, else of the charset it was served with, else of its <meta>."""
     for bom, encoding in _BOMS:
         if raw.startswith(bom):
             return codecs.lookup(encoding)
-    if served_as is not None and (served := webencodings.lookup(served_as)) is not None:
+    if served_as is not None and (served := _web_encoding(served_as)) is not None:
         return served.codec_info
     match = _CHARSET.search(raw[:4096])
     declared = webencodings.lookup(match.group(1).decode("ascii")) if match else None
@@ -223,13 +265,19 @@ def html_columns(page: str | bytes) -> dict:
 def _columns_of_html(html: str) -> dict:
     """`html_columns` of a page already decoded."""
     _check_elements(html)
-    columns, names, (main_first, main_last) = _visible_rows(html)
+    columns, names, text_mass, last_inside = _visible_rows(html)
     if len(html) > LARGE_PAGE_CHARS:
         _return_freed_memory()
     _unpack_walk_columns(columns, names)
     # Inside the main element when the element around the line's block is it or inside it.
     box1 = columns["box1"]
+    main_first, main_last = main_element(text_mass, last_inside)
     columns["in_main"] = (box1 >= main_first) & (box1 <= main_last)
+    columns["pruned"] = columns["pruned"] | _prune_named(columns.pop("named_box"), text_mass)
+    outside_links = np.fromiter(map(len, columns["text"]), np.int64, len(box1)) - columns["link_chars"]
+    article_first, article_last = article_element(box1, np.where(columns["pruned"], 0, outside_links), text_mass, last_inside)
+    columns["in_article"] = (box1 >= article_first) & (box1 <= article_last)
+    columns["after_article"] = box1 > article_last if article_first <= article_last else np.zeros(len(box1), bool)
     return _with_page_columns(columns)
 
 
@@ -249,7 +297,9 @@ def _check_elements(html: str) -> None:
 # depth, and 100,000 nested <div>s took the parser 40 s (20,000: 0.6 s; <span>s: 0.01 s).
 _SCOPE_CHECKING_TAG = re.compile(
     r"<(/?)(?:address|article|aside|blockquote|center|details|dialog|dir|div|dl|fieldset|figcaption|figure|footer|"
-    r"header|hgroup|main|menu|nav|ol|search|section|summary|ul)(?=[\s/>])", re.IGNORECASE)
+    r"header|hgroup|main|menu|nav|ol|search|section|summary|ul)(?=[\s/>])",
+    re.IGNORECASE,
+)
 
 
 def _nesting(html: str) -> int:
@@ -280,7 +330,7 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
         _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
 
 
-def _visible_rows(html: str) -> tuple[dict, dict, tuple[int, int]]:
+def _visible_rows(html: str) -> tuple[dict, dict, dict[int, int], dict[int, int]]:
     """What `_walk` returns; the parser's tree is freed on return, before the lines become a frame."""
     tree = LexborHTMLParser(html)
     if len(html) > LARGE_PAGE_CHARS:
@@ -336,11 +386,28 @@ def _columns_of_text(text: str) -> dict:
         as_written.append(_as_written(raw, line))
         blank = False
     _check_lines(len(texts))
-    constant = {"tag": "text", "path": "", "attrs": "", "roles": "", "sections": "", "link_chars": 0, "depth": 0, "hidden": False, "box2": 0, "box3": 0, "in_main": False}
+    constant = {
+        "tag": "text",
+        "path": "",
+        "attrs": "",
+        "roles": "",
+        "sections": "",
+        "link_chars": 0,
+        "depth": 0,
+        "hidden": False,
+        "pruned": False,
+        "box2": 0,
+        "box3": 0,
+        "in_main": False,
+        "in_article": False,
+        "after_article": False,
+    }
     # A column that is the same on every line is its one value seen len(texts) times (a
     # read-only view, no copies): on a page of 1.4 million lines they took 57 MB.
-    return _with_page_columns({"text": texts, "blank_before": blank_before, "box1": paragraphs, AS_WRITTEN: as_written} | {
-        name: np.broadcast_to(np.array(value, dtype=COLUMN_TYPES[name]), len(texts)) for name, value in constant.items()})
+    return _with_page_columns(
+        {"text": texts, "blank_before": blank_before, "box1": paragraphs, AS_WRITTEN: as_written}
+        | {name: np.broadcast_to(np.array(value, dtype=COLUMN_TYPES[name]), len(texts)) for name, value in constant.items()}
+    )
 
 
 def _with_page_columns(columns: dict[str, list]) -> dict:
@@ -369,7 +436,11 @@ def lines_frame(pages: list[dict]) -> pd.DataFrame:
     typed = {}
     for name in LINE_COLUMNS:
         values = _joined_column(name, [columns.pop(name) for columns in pages])
-        typed[name] = pd.Series(values, index=index, dtype=object, copy=False) if COLUMN_TYPES[name] is object else np.asarray(values, dtype=COLUMN_TYPES[name])
+        typed[name] = (
+            pd.Series(values, index=index, dtype=object, copy=False)
+            if COLUMN_TYPES[name] is object
+            else np.asarray(values, dtype=COLUMN_TYPES[name])
+        )
     lines = pd.DataFrame(typed, index=index, columns=LINE_COLUMNS, copy=False)
     if n > LARGE_FRAME_LINES:
         _return_freed_memory()  # the lists the frame was made from: a text page of 1.4 million lines peaked 13 MB lower
@@ -402,16 +473,16 @@ def _without_junk(columns: dict[str, list]) -> dict[str, list]:
 # is, the texts of a part are one string (a string a line took 56 bytes, with its place in
 # a list), and the names (interned: the cells of a table share them) 4-byte codes.
 ROWS_PER_PART = 65_536
-_ARRAY_FIELDS = [name for name in ROW_FIELDS if COLUMN_TYPES.get(name, object) is not object]  # counts, flags, ids
+_ARRAY_FIELDS = [name for name in ROW_FIELDS if _WALK_TYPES.get(name, object) is not object]  # counts, flags, ids
 _NAMES = slice(ROW_FIELDS.index("tag"), ROW_FIELDS.index("sections") + 1)  # the names of a row, coded together
 _NAME_FIELDS = ROW_FIELDS[_NAMES]
 _LINE_SEPARATOR = "\n"  # in no text of a line: whitespace is collapsed to spaces
 
 
-def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
+def _walk(root) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]:
     """The columns of ROW_FIELDS in parts (`_move_rows`; `_unpack_walk_columns` makes them one
     value per line of `root`'s visible text, none for no root, in page order), the code of the
-    names of its lines, and the first and last element ids of the page's main element
+    names of its lines, and each element's text outside links and the last id inside it
     (`main_element`).
 
     A loop rather than recursion, as pages nest 50,000 deep. It runs for every node of every
@@ -431,6 +502,8 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
     # counts the open <a>. A line reads its sections and roles from these short stacks, not
     # from all its ancestors (a quarter of the time of making its row).
     nodes, tags, tokens, serials, blocks, hidden, sections, links = [], [], [], [], [], [], [], 0
+    pruned = []  # the positions of the open elements that are hidden or _PRUNED_TAGS
+    named = []  # the positions of the open elements named by PRUNED_NAMES
     roles = []  # (position, ARIA role) of the open elements that have one
     serial = 0  # elements entered so far: the boxes' ids
     max_depth = settings.limit("MAX_DEPTH")
@@ -443,8 +516,12 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
         nonlocal link_chars, hidden_chars
         # Hidden when most of it is; its length is only worth counting when some of it is.
         line_hidden = hidden_chars > 0 and hidden_chars * 2 > sum(len(part.strip()) for part in parts)
+        line_pruned = line_hidden or bool(pruned)
+        named_box = serials[named[-1]] if named else 0
         box = mass = 0
-        for row in _line_rows("".join(parts), tags, tokens, roles, sections, serials, blocks, link_chars, line_hidden):
+        for row in _line_rows(
+            "".join(parts), tags, tokens, roles, sections, serials, blocks, link_chars, line_hidden, line_pruned, named_box
+        ):
             rows.append(row)
             box, mass = row[_BOX1], mass + len(row[_TEXT]) - row[_LINK_CHARS]
             if len(rows) >= ROWS_PER_PART:
@@ -456,7 +533,7 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
 
     node = root
     while node is not None:
-        tag = node.tag
+        tag = node.tag or "-"  # a processing instruction (<?php ... ?>) has none: not an element
         text = None
         if tag == "-text":
             text = node.text_content or ""
@@ -478,13 +555,19 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
                 if is_block:
                     blocks.append(len(tags))
                 attributes = node.attributes
+                element_tokens = _tokens(attributes) if attributes else ""
                 if attributes and _is_hidden(attributes):
                     hidden.append(len(tags))
+                    pruned.append(len(tags))
+                elif tag in _PRUNED_TAGS:
+                    pruned.append(len(tags))
+                if element_tokens and tag not in _PAGE_TAGS and _names_boilerplate(element_tokens):
+                    named.append(len(tags))
                 if attributes and (role := attributes.get("role")):
                     roles.append((len(tags), role))
                 if tag in _SECTION_TAGS:
                     sections.append(len(tags))
-                tokens.append(_tokens(attributes) if attributes else "")
+                tokens.append(element_tokens)
                 links += tag == "a"
                 tags.append(tag)
                 serials.append(serial)
@@ -520,6 +603,10 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
                     text_mass[serials[-1]] = text_mass.get(serials[-1], 0) + text_mass[closed]
             if hidden and hidden[-1] == len(tags):
                 hidden.pop()
+            if pruned and pruned[-1] == len(tags):
+                pruned.pop()
+            if named and named[-1] == len(tags):
+                named.pop()
             if roles and roles[-1][0] == len(tags):
                 roles.pop()
             if sections and sections[-1] == len(tags):
@@ -530,7 +617,7 @@ def _walk(root) -> tuple[dict, dict[tuple, int], tuple[int, int]]:
     if parts:
         flush()
     _move_rows(rows, columns, names)
-    return columns, names, main_element(text_mass, last_inside)
+    return columns, names, text_mass, last_inside
 
 
 def _move_rows(rows: list[tuple], columns: dict, names: dict[tuple, int]) -> None:
@@ -547,7 +634,7 @@ def _move_rows(rows: list[tuple], columns: dict, names: dict[tuple, int]) -> Non
         elif name in _NAME_FIELDS:
             continue
         elif name in _ARRAY_FIELDS:
-            columns[name].append(np.asarray(values, dtype=COLUMN_TYPES[name]))
+            columns[name].append(np.asarray(values, dtype=_WALK_TYPES[name]))
         else:
             columns[name].extend(values)
     rows.clear()
@@ -563,7 +650,7 @@ def _unpack_walk_columns(columns: dict, names: dict[tuple, int]) -> None:
     for name, values in zip(_NAME_FIELDS, table):
         columns[name] = np.array(values, dtype=object)[codes]
     for name in _ARRAY_FIELDS:
-        columns[name] = np.concatenate(columns[name] or [np.zeros(0, COLUMN_TYPES[name])])
+        columns[name] = np.concatenate(columns[name] or [np.zeros(0, _WALK_TYPES[name])])
 
 
 NO_MAIN = (1, 0)  # an empty span of ids: no line is inside
@@ -580,6 +667,33 @@ def main_element(text_mass: dict[int, int], last_inside: dict[int, int]) -> tupl
     return NO_MAIN if main is None else (main, last_inside[main])
 
 
+def _prune_named(named_box: np.ndarray, text_mass: dict[int, int]) -> np.ndarray:
+    """Whether each line is inside a named element (`named_box`) that holds no more than
+    NAMED_PRUNE_SHARE of the page's text outside links."""
+    total = max(text_mass.values(), default=0)
+    boxes = np.unique(named_box[named_box > 0])
+    minor = [box for box in boxes.tolist() if text_mass.get(box, 0) <= NAMED_PRUNE_SHARE * total]
+    return np.isin(named_box, minor) if minor else np.zeros(len(named_box), bool)
+
+
+def article_element(box1: np.ndarray, mass: np.ndarray, text_mass: dict[int, int], last_inside: dict[int, int]) -> tuple[int, int]:
+    """The first and last ids of the page's article element: `main_element` of the lines'
+    `mass` (their text outside links, 0 for pruned lines), which leaves a comment thread, a
+    teaser grid or a hidden copy beside the article out of the count."""
+    elements = np.array([element for element in text_mass if element in last_inside], dtype=np.int64)
+    if not len(elements) or not mass.any():
+        return NO_MAIN
+    order = np.argsort(box1, kind="stable")
+    boxes, mass_before = box1[order], np.concatenate([[0], np.cumsum(mass[order])])
+    lasts = np.array([last_inside[element] for element in elements.tolist()], dtype=np.int64)
+    inside = mass_before[np.searchsorted(boxes, lasts, "right")] - mass_before[np.searchsorted(boxes, elements, "left")]
+    candidates = elements[inside * 2 > mass_before[-1]]
+    if not len(candidates):
+        return NO_MAIN
+    article = int(candidates.max())  # the deepest: its ancestors hold more
+    return article, last_inside[article]
+
+
 def _is_hidden(attributes: dict) -> bool:
     """Hidden by the `hidden` attribute, aria-hidden or an inline display:none style."""
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
@@ -594,7 +708,7 @@ def _tokens(attributes: dict) -> str:
     return f"{classes} {ident}" if classes and ident else classes or ident or ""
 
 
-def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, hidden) -> Iterable[tuple]:
+def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, hidden, pruned, named_box) -> Iterable[tuple]:
     """The rows of one line: the text `raw` collected inside the open elements `tags`. A
     `<pre>` block gives a row per line it holds, made as they are asked for."""
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
@@ -615,13 +729,48 @@ def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, 
     box2 = serials[at - 2] if at >= 2 else 0
     box3 = serials[at - 3] if at >= 3 else 0
     if block != "pre":  # the usual line, which has all the link characters to itself
-        return ((text, block, path, attrs, line_roles, line_sections, min(link_chars, len(text)), depth, hidden, False, box1, box2, box3, ""),)
+        return (
+            (
+                text,
+                block,
+                path,
+                attrs,
+                line_roles,
+                line_sections,
+                min(link_chars, len(text)),
+                depth,
+                hidden,
+                pruned,
+                False,
+                box1,
+                box2,
+                box3,
+                named_box,
+                "",
+            ),
+        )
     # A <pre> cut into lines, each with its share of the link characters; one at a time, as
     # a block of 745,000 lines held all their rows and pieces at once (+310 MB).
     link_share = link_chars / max(sum(len(text) for text, _ in _pre_lines(raw)), 1) if link_chars else 0.0
     return (
-        (text, block, path, attrs, line_roles, line_sections, min(round(link_share * len(text)), len(text)), depth, hidden, False,
-         box1, box2, box3, written)
+        (
+            text,
+            block,
+            path,
+            attrs,
+            line_roles,
+            line_sections,
+            min(round(link_share * len(text)), len(text)),
+            depth,
+            hidden,
+            pruned,
+            False,
+            box1,
+            box2,
+            box3,
+            named_box,
+            written,
+        )
         for text, written in _pre_lines(raw)
     )
 

@@ -27,7 +27,17 @@ def test_table_cells_of_a_tab_separated_gold_table_are_content():
 def test_table_cells_of_a_gold_row_written_as_words_are_content():
     # The gold gives each table row as one line of words; the page has one line per cell.
     gold = "Every attribute of the feed and its type\nname String Required\nsize Integer Optional"
-    lines = ["Optional", "Every attribute of the feed and its type", "name", "String", "Required", "size", "Integer", "Optional", "Contact us"]
+    lines = [
+        "Optional",
+        "Every attribute of the feed and its type",
+        "name",
+        "String",
+        "Required",
+        "size",
+        "Integer",
+        "Optional",
+        "Contact us",
+    ]
 
     labels = label_lines(lines, gold)
 

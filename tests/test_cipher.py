@@ -7,7 +7,12 @@ from boilerline.segment import segment_html
 from data.cipher import encipher, encipher_html
 from data.metrics import word_prf
 
-PAGE = ["We use cookies to improve your experience.", "Home | News | Contact", "The river flooded the town in 2024.", "Home | News | Contact"]
+PAGE = [
+    "We use cookies to improve your experience.",
+    "Home | News | Contact",
+    "The river flooded the town in 2024.",
+    "Home | News | Contact",
+]
 
 
 def test_every_latin_letter_is_replaced_and_everything_else_kept():

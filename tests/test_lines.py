@@ -47,17 +47,25 @@ UNSEEN = ["A river unseen before", "ΣΊΣΥΦΟΣ café 🎉", "", "zzzz qqqq",
 def same_matrix(a, b) -> bool:
     """Equal in shape, dtype, stored order and values: what makes later float sums equal too."""
     a, b = a.tocsr(), b.tocsr()
-    return (a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a.indptr, b.indptr)
-            and np.array_equal(a.indices, b.indices) and np.array_equal(a.data, b.data))
+    return (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and np.array_equal(a.indptr, b.indptr)
+        and np.array_equal(a.indices, b.indices)
+        and np.array_equal(a.data, b.data)
+    )
 
 
-@pytest.mark.parametrize("parameters", [
-    dict(token_pattern=r"(?u)\b\w+\b"),
-    dict(token_pattern=r"\S+", lowercase=False),
-    dict(min_df=2),
-    dict(max_features=12, strip_accents="unicode"),
-    dict(analyzer=str.split, token_pattern=None, lowercase=False),
-])
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        dict(token_pattern=r"(?u)\b\w+\b"),
+        dict(token_pattern=r"\S+", lowercase=False),
+        dict(min_df=2),
+        dict(max_features=12, strip_accents="unicode"),
+        dict(analyzer=str.split, token_pattern=None, lowercase=False),
+    ],
+)
 def test_token_counts_equal_countvectorizer(parameters):
     vectorizer = CountVectorizer(dtype=np.float32, **parameters)
     fast = TokenCounts(vectorizer).fit(pd.Series(LINES))
@@ -129,12 +137,25 @@ def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_
     from boilerline.segment import segment_html, segment_text
 
     text = segment_text("Title\n\nA first paragraph, with words.\nMenu | Home\n\nLast line!")
-    html = pd.concat([segment_html(page) for page in (
-        "<nav><a href=/>Home</a> <a href=/a>About</a></nav><main><h1>A title</h1><p>A paragraph of the article, with <a href=/x>a link</a>.</p><p>Another one.</p></main>",
-        "<div class=post><p>One paragraph on a second page.</p><ul><li>an item</li><li>another item</li></ul></div><footer>Footer text</footer>",
-    )], keys=[0, 1], names=["page", None]).reset_index(level=0).reset_index(drop=True)
-    blocks = [(text.assign(page=0), Pipeline([("lines", LineStats(html=False)), ("scale", scaler)]))
-              for scaler in (StandardScaler(copy=False), StandardScaler(copy=False, with_mean=False))]
+    html = (
+        pd.concat(
+            [
+                segment_html(page)
+                for page in (
+                    "<nav><a href=/>Home</a> <a href=/a>About</a></nav><main><h1>A title</h1><p>A paragraph of the article, with <a href=/x>a link</a>.</p><p>Another one.</p></main>",
+                    "<div class=post><p>One paragraph on a second page.</p><ul><li>an item</li><li>another item</li></ul></div><footer>Footer text</footer>",
+                )
+            ],
+            keys=[0, 1],
+            names=["page", None],
+        )
+        .reset_index(level=0)
+        .reset_index(drop=True)
+    )
+    blocks = [
+        (text.assign(page=0), Pipeline([("lines", LineStats(html=False)), ("scale", scaler)]))
+        for scaler in (StandardScaler(copy=False), StandardScaler(copy=False, with_mean=False))
+    ]
     blocks += [(html, Pipeline([("lines", LineStats(html=True)), ("scale", StandardScaler(copy=False))]))]
     for lines, block in blocks:
         expected = block.fit(lines).transform(lines)
@@ -146,16 +167,20 @@ def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_
 
 
 def test_a_structure_block_scores_each_line_as_its_matrix_does():
-    lines = pd.DataFrame({
-        "tag": ["p", "li", "li", "p", "a"],
-        "path": ["html body div", "html body ul", "html body ul", "html body div", "html body nav"],
-        "attrs": ["post-content main", "menu-item menu", "menu-item menu", "post-content main", "nav unseen-token"],
-    })
-    block = Pipeline([
-        ("tokens", StructureTokens()),
-        ("counts", UniqueRows(TokenCounts(CountVectorizer(analyzer=str.split, token_pattern=None, lowercase=False, dtype=np.float32)))),
-        ("tfidf", TfidfTransformer(sublinear_tf=True)),
-    ]).fit(lines.iloc[:3])
+    lines = pd.DataFrame(
+        {
+            "tag": ["p", "li", "li", "p", "a"],
+            "path": ["html body div", "html body ul", "html body ul", "html body div", "html body nav"],
+            "attrs": ["post-content main", "menu-item menu", "menu-item menu", "post-content main", "nav unseen-token"],
+        }
+    )
+    block = Pipeline(
+        [
+            ("tokens", StructureTokens()),
+            ("counts", UniqueRows(TokenCounts(CountVectorizer(analyzer=str.split, token_pattern=None, lowercase=False, dtype=np.float32)))),
+            ("tfidf", TfidfTransformer(sublinear_tf=True)),
+        ]
+    ).fit(lines.iloc[:3])
     weights = np.random.default_rng(1).normal(size=len(block.get_feature_names_out()))
     scores = block_scores(block, lines, weights)
     assert scores == pytest.approx(block.transform(lines) @ weights, rel=1e-5, abs=1e-6)
@@ -189,10 +214,12 @@ def test_lines_inside_html5_sections_are_marked_however_deep():
     from boilerline.segment import segment_html
 
     deep = "<div>" * 20 + "<p>A paragraph twenty elements further down.</p>" + "</div>" * 20
-    html = ("<body><header><nav><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></nav></header>"
-            "<main><article><div><div><div><div><p>The story itself, six elements down.</p></div></div></div></div>"
-            f"{deep}</article><aside><p>Related reading</p></aside></main><form><label>Email</label></form>"
-            "<footer><p>© 2024 Example</p></footer><div><p>Outside every section</p></div></body>")
+    html = (
+        "<body><header><nav><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></nav></header>"
+        "<main><article><div><div><div><div><p>The story itself, six elements down.</p></div></div></div></div>"
+        f"{deep}</article><aside><p>Related reading</p></aside></main><form><label>Email</label></form>"
+        "<footer><p>© 2024 Example</p></footer><div><p>Outside every section</p></div></body>"
+    )
     lines = segment_html(html).assign(page=0)
     assert lines["sections"].tolist() == ["header nav", "main article", "main article", "main aside", "form", "footer", ""]
     assert flags_by_line(lines, "inside_", SECTION_TAGS) == {
@@ -211,10 +238,12 @@ def test_lines_under_aria_roles_are_marked_however_deep():
     from boilerline.lines import ROLE_NAMES
     from boilerline.segment import segment_html
 
-    html = ("<body><div role='banner'><div role='navigation'><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></div></div>"
-            "<div role='main'><div><div><div><div><p>The story itself, five elements down.</p></div></div></div></div>"
-            "<div role='dialog' aria-modal='true'><p>We use cookies.</p><button>Accept</button></div></div>"
-            "<div role='contentinfo'><div role='search'><input><button>Search</button></div></div><p>Outside every role</p></body>")
+    html = (
+        "<body><div role='banner'><div role='navigation'><div><div><div><ul><li><a href='/'>Home</a></li></ul></div></div></div></div></div>"
+        "<div role='main'><div><div><div><div><p>The story itself, five elements down.</p></div></div></div></div>"
+        "<div role='dialog' aria-modal='true'><p>We use cookies.</p><button>Accept</button></div></div>"
+        "<div role='contentinfo'><div role='search'><input><button>Search</button></div></div><p>Outside every role</p></body>"
+    )
     lines = segment_html(html).assign(page=0)
     assert lines["roles"].tolist() == ["banner navigation", "main", "main dialog", "main dialog", "contentinfo search", ""]
     assert flags_by_line(lines, "role_", ROLE_NAMES) == {
@@ -230,9 +259,16 @@ def test_lines_under_aria_roles_are_marked_however_deep():
 def counts_by_regular_expressions(text: str, stopwords: frozenset) -> tuple:
     words = COUNTED_WORD.findall(text.lower())
     return (
-        len(words), sum(map(len, words)), sum(word in stopwords for word in words),
-        len(re.findall(r"[^\w\s]", text)), len(re.findall(r"\d", text)), len(re.findall(r"[A-ZÀ-Ý]", text)), text.count("|"),
-        bool(re.search(r"[.!?…:;\"'”’)。！？．｡」』）：；]$", text)), text[:1].isupper(), bool(re.match(r"^[•·\-*–—►▶✓✔]\s", text)),
+        len(words),
+        sum(map(len, words)),
+        sum(word in stopwords for word in words),
+        len(re.findall(r"[^\w\s]", text)),
+        len(re.findall(r"\d", text)),
+        len(re.findall(r"[A-ZÀ-Ý]", text)),
+        text.count("|"),
+        bool(re.search(r"[.!?…:;\"'”’)。！？．｡」』）：；]$", text)),
+        text[:1].isupper(),
+        bool(re.match(r"^[•·\-*–—►▶✓✔]\s", text)),
     )
 
 
@@ -241,7 +277,9 @@ def test_character_counts_equal_the_regular_expressions_they_stand_for():
     # Cases, digits and spaces beyond ASCII; combining marks; letters whose lowercase is longer (İ)
     # or depends on the next letter (Σ); characters outside the BMP; replacement characters.
     # Chinese and Japanese, whose every character is a word, beside the punctuation they end sentences with.
-    alphabet = list("aZ9_ .,!?;:'\"|)•·-*–—►▶✓✔ÀÝ×ßİΣσςẞ\u00a0\u2003\u0660١²½ⅷ\u0301\ufffd🎉𝔘ı中文のテ々ー・ｶ。！」\U00020000") + [chr(rng.randrange(0x20, 0x3000)) for _ in range(300)]
+    alphabet = list("aZ9_ .,!?;:'\"|)•·-*–—►▶✓✔ÀÝ×ßİΣσςẞ\u00a0\u2003\u0660١²½ⅷ\u0301\ufffd🎉𝔘ı中文のテ々ー・ｶ。！」\U00020000") + [
+        chr(rng.randrange(0x20, 0x3000)) for _ in range(300)
+    ]
     lines = LINES + [" ".join("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))).split()) for _ in range(5_000)]
     lines = [line for line in lines if "\n" not in line]  # a line never holds one: whitespace is collapsed
     stopwords = frozenset({"the", "and", "in", "σίσυφος", "i̇stanbul", "straße"})
@@ -261,9 +299,15 @@ def test_each_chinese_or_japanese_character_is_a_word_and_their_full_stop_ends_a
     assert word_counts(lines).tolist() == [17, 12, 7, 4]
 
 
-NOTICES = ["By continuing to browse you AGREE to our use of Cookies and our Privacy Policy.",
-           "Content is automatically generated. CGTN is not responsible for any of the translations.",
-           "© 2024 Example. All rights reserved.", "The river rose by a foot overnight.", "Cookie", "s and cream", ""]
+NOTICES = [
+    "By continuing to browse you AGREE to our use of Cookies and our Privacy Policy.",
+    "Content is automatically generated. CGTN is not responsible for any of the translations.",
+    "© 2024 Example. All rights reserved.",
+    "The river rose by a foot overnight.",
+    "Cookie",
+    "s and cream",
+    "",
+]
 
 
 def test_notice_phrases_are_counted_in_any_case_and_only_within_their_line():
@@ -295,3 +339,32 @@ def test_character_counts_in_chunks_equal_those_of_the_whole_page(monkeypatch):
     monkeypatch.setattr("boilerline.lines.CHARACTER_CHUNK", 37)  # a few lines a chunk, one if it is longer
     assert np.array_equal(character_counts(lines, frozenset({"the", "river"})), whole)
     assert word_counts(lines).tolist() == [len(COUNTED_WORD.findall(line)) for line in lines]
+
+
+def test_alike_boxes_counts_the_cards_of_a_teaser_grid_not_an_articles_paragraphs():
+    from boilerline.lines import alike_boxes
+    from boilerline.segment import segment_html
+
+    html = "<div class='story'><p>One paragraph.</p><p>Two paragraph.</p><p>Three.</p></div>" + "".join(
+        f"<div class='card'><h3>Headline {n}</h3><p>Snippet {n}</p></div>" for n in range(5)
+    )
+    lines = segment_html(html)
+    lines["page"] = 0
+    counts = dict(zip(lines["text"], alike_boxes(lines)))
+    assert counts["One paragraph."] == counts["Three."] == 1
+    assert counts["Headline 0"] == counts["Snippet 4"] == 5
+    two_pages = pd.concat([lines, lines.assign(page=1)], ignore_index=True)  # counted within each page
+    assert alike_boxes(two_pages).tolist() == alike_boxes(lines).tolist() * 2
+
+
+def test_copied_share_is_the_share_of_a_lines_word_pairs_held_higher_on_its_page():
+    from boilerline.lines import copied_share
+
+    texts = [
+        "The quick brown fox jumps over the lazy dog.",
+        "Something else entirely.",
+        "The quick brown fox jumps over the lazy dog today.",
+        "x",
+    ]
+    assert copied_share(np.array([0, 0, 0, 0]), texts).round(3).tolist() == [0.0, 0.0, round(8 / 9, 3), 0.0]
+    assert copied_share(np.array([0, 0, 1, 1]), texts).tolist() == [0.0, 0.0, 0.0, 0.0]  # another page's lines are not copied

@@ -196,7 +196,10 @@ def test_a_recipe_keeps_its_method_and_drops_its_navigation(model):
 
 # Pages in scripts written without spaces between words, which WCXB dev has none of.
 UNSPACED_PAGES = {
-    "news_zh.html": (("据报道", "该团队由", "项目负责人", "专家指出", "研究成果"), ("首页", "我同意", "相关阅读", "北极海冰面积创历史新低")),
+    "news_zh.html": (
+        ("据报道", "该团队由", "项目负责人", "专家指出", "研究成果"),
+        ("首页", "我同意", "相关阅读", "北极海冰面积创历史新低"),
+    ),
     "blog_ja.html": (("先週の日曜日", "今回は六号路", "山頂では", "帰りは"), ("ホーム", "関連記事", "カテゴリー", "ツイート")),
 }
 
@@ -244,7 +247,10 @@ def test_a_page_of_only_a_few_paragraphs_keeps_them_all(model, kind, count):
 
 @pytest.mark.parametrize("kind", ["html", "text"])
 def test_a_page_of_only_a_menu_or_a_cookie_banner_keeps_nothing(model, kind):
-    for items in (["Home", "World", "Politics", "Subscribe", "Log in"], ["We use cookies to improve your experience.", "Accept all", "Manage settings"]):
+    for items in (
+        ["Home", "World", "Politics", "Subscribe", "Log in"],
+        ["We use cookies to improve your experience.", "Accept all", "Manage settings"],
+    ):
         if kind == "html":
             lines = model.score_html("<ul>" + "".join(f"<li><a href='/{i}'>{item}</a></li>" for i, item in enumerate(items)) + "</ul>")
         else:
@@ -267,7 +273,9 @@ def test_the_seed_page_keeps_its_story_and_drops_its_banner_notices_and_trends(m
     kept = kept_lines(lines)
     notices = ("Our Privacy Statement", "By continuing", "I agree", "Translating...", "Content is automatically generated", "Search Trends")
     assert not [line for line in kept if line.startswith(notices)]
-    paragraphs = [line.text for line in lines if len(line.text.split()) >= 8 and line.text.endswith(".") and not line.text.startswith(notices)]
+    paragraphs = [
+        line.text for line in lines if len(line.text.split()) >= 8 and line.text.endswith(".") and not line.text.startswith(notices)
+    ]
     assert len(paragraphs) == 8 and set(paragraphs) <= set(kept)
 
 
@@ -316,7 +324,9 @@ def test_a_code_block_comes_out_whole_and_as_the_page_wrote_it(model):
 
 def test_a_plain_text_line_comes_out_as_written_and_is_scored_collapsed(model):
     text = (PAGES / "article.txt").read_text()
-    spaced = [f"\t{line}" if line.startswith("For more") else f"    {line}  " if line.startswith("Within") else line for line in text.splitlines()]
+    spaced = [
+        f"\t{line}" if line.startswith("For more") else f"    {line}  " if line.startswith("Within") else line for line in text.splitlines()
+    ]
     spaced = [line.replace(" ", "   ", 1) if line and not line[0].isspace() else line for line in spaced]
     lines = model.score_text("\n".join(spaced))
     plain = model.score_text(text)
@@ -327,17 +337,21 @@ def test_a_plain_text_line_comes_out_as_written_and_is_scored_collapsed(model):
 
 def test_the_lines_of_a_pre_block_are_kept_together_by_the_share_of_its_words_kept():
     text = ["one two three four five six seven eight nine", "}", "ten", "a paragraph between", "x = 1", "y = 2", "}", "on the next page"]
-    lines = pd.DataFrame({
-        "text": text,
-        "tag": ["pre", "pre", "pre", "p", "pre", "pre", "pre", "pre"],
-        "page": [0, 0, 0, 0, 0, 0, 0, 1],
-        "box1": [5] * 8,
-    })
+    lines = pd.DataFrame(
+        {
+            "text": text,
+            "tag": ["pre", "pre", "pre", "p", "pre", "pre", "pre", "pre"],
+            "page": [0, 0, 0, 0, 0, 0, 0, 1],
+            "box1": [5] * 8,
+        }
+    )
     keep = np.array([False, False, True, True, True, False, False, False])
     # Block 1: 1 of its 10 words kept, all kept; block 2: "x = 1" of 4 words, all kept;
     # the paragraph as it was; the next page's line is a block of its own.
     assert whole_code_blocks(keep, lines).tolist() == [True, True, True, True, True, True, True, False]
-    assert whole_code_blocks(np.array([False, False, False, True, False, False, False, True]), lines).tolist() == [False] * 3 + [True] + [False] * 3 + [True]
+    assert whole_code_blocks(np.array([False, False, False, True, False, False, False, True]), lines).tolist() == [False] * 3 + [True] + [
+        False
+    ] * 3 + [True]
     assert whole_code_blocks(keep, lines.assign(tag="p")).tolist() == keep.tolist()
 
 
@@ -349,7 +363,12 @@ def test_a_page_without_markup_given_as_html_is_scored_as_plain_text(model):
     assert startswith_any(kept_lines(model.score_html(text)), ARTICLE_PARAGRAPHS[0])
     html = page("article.html")
     pages = [html, text, html, text.decode()]
-    assert list(model.clean_pages(pages)) == [model.clean_html(html), model.clean_text(text), model.clean_html(html), model.clean_text(text)]
+    assert list(model.clean_pages(pages)) == [
+        model.clean_html(html),
+        model.clean_text(text),
+        model.clean_html(html),
+        model.clean_text(text),
+    ]
 
 
 def test_the_per_page_rule_keeps_nothing_of_a_page_that_likely_has_no_content():
@@ -392,12 +411,15 @@ def test_scoring_a_large_page_in_chunks_of_rows_changes_no_score(model, kind, mo
     assert np.array_equal(predict_lines(part, lines), whole)
 
 
-def test_threshold_zero_keeps_every_line_and_above_one_keeps_none(model):
+def test_threshold_zero_keeps_every_line_and_one_outside_0_to_1_is_refused(model):
     html = page("article.html")
     every_line = [line.text for line in model.score_html(html)]
     assert model.clean_html(html, threshold=0).split("\n") == every_line
-    assert model.clean_html(html, threshold=1.01) == ""
-    assert model.clean_text(page("article.txt"), threshold=1.01) == ""
+    for wrong in (1.01, -0.5, 5, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="threshold must be a probability from 0"):
+            model.clean_html(html, threshold=wrong)
+        with pytest.raises(ValueError, match="threshold must be a probability from 0"):
+            list(model.clean_pages([page("article.txt")], "text", threshold=wrong))
 
 
 @pytest.mark.parametrize("kind", ["html", "text"])
@@ -444,7 +466,10 @@ def test_a_str_page_with_lone_surrogates_is_scored(model):
     # A JSON escape like "\ud800" makes a str that cannot be encoded: the text model's
     # character n-grams once failed on it deep inside.
     text = "A page whose scraper saved a broken \ud800 character.\nAnd a second line of it."
-    assert [line.text for line in model.score_text(text)] == ["A page whose scraper saved a broken \ufffd character.", "And a second line of it."]
+    assert [line.text for line in model.score_text(text)] == [
+        "A page whose scraper saved a broken \ufffd character.",
+        "And a second line of it.",
+    ]
     assert "saved a broken character." in model.clean_html(f"<p>{text}</p>")  # the HTML parser drops it
 
 
@@ -492,10 +517,18 @@ print(json.dumps({"scores": scores, "project_modules": project}))
 
 
 def test_a_scraper_install_without_the_extras_scores_as_the_full_one(model):
-    pages = {"html": [page(name).decode() for name in ("article.html", "docs.html", "news_zh.html")],
-             "text": [page(name).decode() for name in ("article.txt", "article_ru.txt")]}
-    done = subprocess.run([sys.executable, "-c", BLOCKED_EXTRAS_RUN, *evaluate.EXTRAS_MODULES], input=json.dumps(pages),
-                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[1])
+    pages = {
+        "html": [page(name).decode() for name in ("article.html", "docs.html", "news_zh.html")],
+        "text": [page(name).decode() for name in ("article.txt", "article_ru.txt")],
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCKED_EXTRAS_RUN, *evaluate.EXTRAS_MODULES],
+        input=json.dumps(pages),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parents[1],
+    )
     assert done.returncode == 0, done.stderr
     alone = json.loads(done.stdout)
     expected = [[[line.text, line.p_content, line.is_content] for line in model.score_html(html)] for html in pages["html"]]
@@ -517,10 +550,13 @@ def test_four_threads_scoring_at_once_get_exactly_the_serial_results(model):
 # --- Many pages at once ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind, names", [
-    ("html", ["article.html", "recipe.htm", "news_zh.html", "blog_ja.html"]),
-    ("text", ["article.txt", "article.html", "recipe.htm"]),  # HTML read as plain text: long, odd lines
-])
+@pytest.mark.parametrize(
+    "kind, names",
+    [
+        ("html", ["article.html", "recipe.htm", "news_zh.html", "blog_ja.html"]),
+        ("text", ["article.txt", "article.html", "recipe.htm"]),  # HTML read as plain text: long, odd lines
+    ],
+)
 @pytest.mark.parametrize("batch_lines", [1, 50, 100_000])  # a batch per page, a few pages a batch, one batch
 def test_many_pages_at_once_score_exactly_as_one_at_a_time(model, kind, names, batch_lines, monkeypatch):
     monkeypatch.setattr(boilerline.model, "BATCH_LINES", batch_lines)
@@ -552,8 +588,43 @@ def test_a_page_that_cannot_be_scored_stops_many_pages_after_those_before_it(mod
 def test_the_pinned_environment_is_the_one_the_default_model_was_made_in(model):
     """`make venv` installs within models/constraints.txt: a model retrained elsewhere and
     committed without them would be rebuilt by a fresh clone with other libraries."""
-    pins = dict(line.split("==") for line in (default_model_path().parent / "constraints.txt").read_text().splitlines()
-                if line and not line.startswith("#"))
+    pins = dict(
+        line.split("==")
+        for line in (default_model_path().parent / "constraints.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
     made_with = model.card["versions"]
     assert {name: pins[name] for name in ("scikit-learn", "lightgbm", "numpy", "pandas")} == {
-        name: made_with[name] for name in ("scikit-learn", "lightgbm", "numpy", "pandas")}
+        name: made_with[name] for name in ("scikit-learn", "lightgbm", "numpy", "pandas")
+    }
+
+
+@pytest.mark.parametrize(
+    "html", ["><?p>", "<p>Text <?php echo 'x'; ?> around a processing instruction.</p>", "<?xml version='1.0'?><p>Hi</p>"]
+)
+def test_processing_instructions_anywhere_are_no_elements(model, html):
+    assert "php" not in model.clean_html(html, threshold=0)
+
+
+def test_an_encoding_name_with_a_lone_surrogate_is_an_unknown_name(model):
+    html = b"<p>A paragraph of text that is long enough to be kept as the page's content here.</p>"
+    assert model.clean_html(html, encoding="\udcff", threshold=0) == model.clean_html(html, threshold=0)
+
+
+def test_a_page_failing_for_any_reason_costs_no_earlier_page_and_names_its_place(model, monkeypatch):
+    import boilerline.model
+
+    pages = ["<p>First page, a paragraph of text.</p>", "<p>Second page, a paragraph of text.</p>", "<p>BOOM</p>"]
+    real = boilerline.model.html_or_text_columns
+
+    def failing(page, encoding=None):
+        if "BOOM" in page:
+            raise AttributeError("a bug met on this page")
+        return real(page, encoding)
+
+    monkeypatch.setattr(boilerline.model, "html_or_text_columns", failing)
+    given = []
+    with pytest.raises(PageError, match=r"page 2 could not be scored \(AttributeError: a bug met on this page\)"):
+        for text in model.clean_pages(pages, "html", threshold=0):
+            given.append(text)
+    assert given == [model.clean_html(page, threshold=0) for page in pages[:2]]

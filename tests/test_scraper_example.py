@@ -16,7 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 
-README_EXAMPLE = '''\
+README_EXAMPLE = """\
 import urllib.request
 
 from boilerline import load_model
@@ -28,11 +28,15 @@ with urllib.request.urlopen(url, timeout=30) as response:
     charset = response.headers.get_content_charset()  # None when the server names none
 text = model.clean_html(html, encoding=charset)  # the content lines, joined with "\\n"
 print(text)
-'''
+"""
 
 _ARTICLE_RU = (PAGES / "article_ru.txt").read_text(encoding="utf-8").split("\n\n")
 # Its menu, its paragraphs and its copyright line.
-RUSSIAN_ARTICLE = (_ARTICLE_RU[0].split("\n"), _ARTICLE_RU[1:-1], next(line for line in _ARTICLE_RU[-1].split("\n") if line.startswith("©")))
+RUSSIAN_ARTICLE = (
+    _ARTICLE_RU[0].split("\n"),
+    _ARTICLE_RU[1:-1],
+    next(line for line in _ARTICLE_RU[-1].split("\n") if line.startswith("©")),
+)
 
 _README_BLOCK = re.compile(r"^<!-- scraper-example -->\s*\n```python\n(.*?)^```", re.M | re.S)
 _URL_LITERAL = re.compile(r"""(["'])https?://[^"']+\1""")
@@ -64,7 +68,8 @@ def served_pages(tmp_path):
         (tmp_path / fixture.name).write_bytes(fixture.read_bytes())
     menu, paragraphs, footer = RUSSIAN_ARTICLE
     html = "<html><body><nav>{}</nav><article>{}</article><footer>{}</footer></body></html>".format(
-        "".join(f"<a href='/'>{item}</a> " for item in menu), "".join(f"<p>{text}</p>" for text in paragraphs), footer)
+        "".join(f"<a href='/'>{item}</a> " for item in menu), "".join(f"<p>{text}</p>" for text in paragraphs), footer
+    )
     (tmp_path / "article_ru.windows-1251.html").write_bytes(html.encode("cp1251"))
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(tmp_path)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)

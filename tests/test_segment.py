@@ -56,9 +56,7 @@ def test_an_empty_page_gives_no_lines_but_every_column(segment, page):
 def test_every_column_has_its_dtype_even_without_lines(segment, page):
     # Text columns are object, not pandas' str dtype, which a plain list of str would become.
     frame = segment(page)
-    assert {name: str(dtype) for name, dtype in frame.dtypes.items()} == {
-        name: str(np.dtype(kind)) for name, kind in COLUMN_TYPES.items()
-    }
+    assert {name: str(dtype) for name, dtype in frame.dtypes.items()} == {name: str(np.dtype(kind)) for name, kind in COLUMN_TYPES.items()}
 
 
 def test_an_html_page_without_visible_text_gives_no_lines():
@@ -75,7 +73,9 @@ def test_binary_junk_is_segmented_without_error_and_without_nul():
 
 def test_invalid_utf8_is_replaced_and_the_valid_text_kept():
     # More valid UTF-8 characters than broken bytes: UTF-8, whose reading spoils fewer of them.
-    assert texts(b"<p>caf\xc3 na\xefve \xff ok \xc3\xa9 \xc3\xa0 \xc3\xbc \xe2\x82\xac</p>") == ["caf\ufffd na\ufffdve \ufffd ok \u00e9 \u00e0 \u00fc \u20ac"]
+    assert texts(b"<p>caf\xc3 na\xefve \xff ok \xc3\xa9 \xc3\xa0 \xc3\xbc \xe2\x82\xac</p>") == [
+        "caf\ufffd na\ufffdve \ufffd ok \u00e9 \u00e0 \u00fc \u20ac"
+    ]
     # More broken bytes than valid characters: windows-1252, which spoils the one valid character.
     assert texts(b"<p>caf\xe9 na\xefve \xff ok \xc3\xa9</p>") == ["caf\u00e9 na\u00efve \u00ff ok \u00c3\u00a9"]
 
@@ -118,7 +118,9 @@ def test_an_unknown_served_charset_is_ignored_and_a_str_page_keeps_its_text():
 
 def test_lone_surrogates_in_a_plain_text_page_become_replacement_characters():
     assert segment_text("caf\u00e9 \ud800 ok \ud83d\ude00\nBroken \udcff text.")["text"].tolist() == [
-        "caf\u00e9 \ufffd ok \U0001f600", "Broken \ufffd text."]
+        "caf\u00e9 \ufffd ok \U0001f600",
+        "Broken \ufffd text.",
+    ]
 
 
 def test_decode_page_refuses_what_is_not_a_page():
@@ -143,10 +145,13 @@ def test_a_page_of_more_elements_than_the_limit_is_refused_before_it_is_parsed(m
     assert len(segment_text("<p>a</p>\n" * 101)) == 101  # plain text has no elements
 
 
-@pytest.mark.parametrize("page", [
-    "<pre>" + "line\n" * 101 + "</pre>",  # lines of one element
-    "a<br>" * 101,
-])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<pre>" + "line\n" * 101 + "</pre>",  # lines of one element
+        "a<br>" * 101,
+    ],
+)
 def test_a_page_of_more_lines_than_the_limit_is_refused(monkeypatch, page):
     monkeypatch.setenv("BOILERLINE_MAX_PAGE_LINES", str(100))
     with pytest.raises(PageError, match="over 100 lines, the limit \\(BOILERLINE_MAX_PAGE_LINES\\)"):
@@ -292,10 +297,13 @@ def test_a_10mb_one_line_text_page_is_quick_and_whole():
     assert frame["text"].tolist() == [("word " * 2_000_000).strip()]
 
 
-@pytest.mark.parametrize("page", [
-    (Path(__file__).parent / "fixtures" / "pages" / "article.html").read_bytes(),
-    "<html><body><script>" + "x = 1;" * 1_000 + "</script></body></html>",  # no line at all
-])
+@pytest.mark.parametrize(
+    "page",
+    [
+        (Path(__file__).parent / "fixtures" / "pages" / "article.html").read_bytes(),
+        "<html><body><script>" + "x = 1;" * 1_000 + "</script></body></html>",  # no line at all
+    ],
+)
 def test_a_large_page_gives_the_lines_a_small_one_gives(page, monkeypatch):
     # Pages over LARGE_PAGE_CHARS copy their lines' texts and hand freed memory back.
     small = segment_html(page)
@@ -308,7 +316,8 @@ def test_lines_moved_out_of_the_walk_a_few_at_a_time_are_those_moved_at_once(mon
     # the names coded. Parts of 2 lines cut this page's <pre> and its table in the middle.
     page = (Path(__file__).parent / "fixtures" / "pages" / "article.html").read_text() + (
         "<nav class=menu><pre>one <a href=/>link</a>\n\n  two\tcolumns  \nthree</pre></nav>"
-        "<table><tr><td>a</td><td class=x>b</td><td hidden>c</td></tr></table>")
+        "<table><tr><td>a</td><td class=x>b</td><td hidden>c</td></tr></table>"
+    )
     whole, columns = segment_html(page), html_columns(page)
     monkeypatch.setattr(boilerline.segment, "ROWS_PER_PART", 2)
     pd.testing.assert_frame_equal(segment_html(page), whole)
@@ -532,3 +541,48 @@ def test_the_main_element_is_the_deepest_holding_more_than_half_of_the_text_outs
 def test_a_page_of_links_only_or_plain_text_has_no_line_in_main():
     assert not segment_html("<ul><li><a href=/>One</a></li><li><a href=/>Two</a></li></ul>")["in_main"].any()
     assert not segment_text("A paragraph of text.\n\nAnother one.")["in_main"].any()
+
+
+# --- The article element ---------------------------------------------------------------------
+ARTICLE_PAGE = (
+    "<html><body><nav><a href='/'>Home</a></nav><div class='page'>"
+    "<article><h1>Title</h1><p>The first paragraph of the story, long enough to be prose.</p>"
+    "<p>The second paragraph of the story, also long enough to be prose.</p></article>"
+    "<div class='comments'>"
+    + "".join(f"<p>Comment {n}: a reader writes more words about the story than it holds.</p>" for n in range(2))
+    + "</div></div><footer><p>Footer text</p><p>About us, contact, privacy policy, terms of use, careers, advertise with us</p></footer>"
+    "</body></html>"
+)
+
+
+def test_the_article_element_leaves_out_a_comment_thread_that_outweighs_it():
+    # The thread holds more text than the story, under NAMED_PRUNE_SHARE of the page's.
+    lines = segment_html(ARTICLE_PAGE).set_index("text")
+    story = ["Title", "The first paragraph of the story, long enough to be prose."]
+    comment = "Comment 0: a reader writes more words about the story than it holds."
+    assert lines.loc[story, "in_article"].all() and not lines.loc[story, "pruned"].any()
+    assert lines.loc[comment, "in_main"] and not lines.loc[comment, "in_article"]  # the heaviest element is the thread
+    assert lines.loc[comment, "pruned"] and lines.loc[comment, "after_article"]
+    assert lines.loc["Home", "pruned"] and not lines.loc["Home", "after_article"]
+    assert lines.loc["Footer text", "pruned"] and lines.loc["Footer text", "after_article"]
+
+
+def test_class_words_prune_whole_words_only():
+    lines = segment_html(
+        "<div class='commentary'><p>An essay that comments on the news.</p></div><div class='share-buttons'><p>Share this</p></div>"
+    ).set_index("text")
+    assert not lines.loc["An essay that comments on the news.", "pruned"] and lines.loc["Share this", "pruned"]
+
+
+def test_a_named_layout_wrapper_holding_most_of_the_page_prunes_nothing():
+    lines = segment_html(
+        "<body class='one-sidebar'><div class='widget blog'><p>The whole story of the page, told in a long paragraph.</p>"
+        "<p>More of the story, in a second long paragraph of prose.</p></div><div class='sidebar'><p>Side</p></div></body>"
+    ).set_index("text")
+    assert not lines.loc["The whole story of the page, told in a long paragraph.", "pruned"] and lines.loc["Side", "pruned"]
+    assert lines.loc["The whole story of the page, told in a long paragraph.", "in_article"]
+
+
+def test_plain_text_has_no_article_element():
+    lines = segment_text("A line.\nAnother line.")
+    assert not lines[["pruned", "in_article", "after_article"]].to_numpy().any()

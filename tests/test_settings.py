@@ -18,7 +18,9 @@ def python(code: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def test_importing_the_library_reads_no_setting_so_a_foreign_or_bad_one_cannot_break_it():
-    done = python("import boilerline; print(boilerline.__version__)", {"JOBS": "auto", "SEED": "random", "BOILERLINE_MAX_PAGE_BYTES": "abc"})
+    done = python(
+        "import boilerline; print(boilerline.__version__)", {"JOBS": "auto", "SEED": "random", "BOILERLINE_MAX_PAGE_BYTES": "abc"}
+    )
     assert done.returncode == 0, done.stderr
     import boilerline
 
@@ -46,10 +48,18 @@ def test_a_limit_is_read_when_used_and_an_empty_one_is_its_default(monkeypatch):
 
 
 def test_the_command_line_reports_a_bad_limit_in_one_line():
-    done = subprocess.run([sys.executable, "-m", "boilerline", "clean", "-"], input="<p>Some text.</p>", capture_output=True, text=True,
-                          cwd=REPO, timeout=120, env=os.environ | {"BOILERLINE_MAX_PAGE_LINES": "many"})
+    done = subprocess.run(
+        [sys.executable, "-m", "boilerline", "clean", "-"],
+        input="<p>Some text.</p>",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env=os.environ | {"BOILERLINE_MAX_PAGE_LINES": "many"},
+    )
     assert done.returncode == 1 and done.stderr.strip() == (
-        "boilerline: error: setting BOILERLINE_MAX_PAGE_LINES='many' is not an integer (default 750000)")
+        "boilerline: error: setting BOILERLINE_MAX_PAGE_LINES='many' is not an integer (default 750000)"
+    )
 
 
 def data_settings_in(env: dict) -> subprocess.CompletedProcess:

@@ -237,19 +237,26 @@ def test_read_labelled_folder_reads_every_tsv_and_refuses_an_empty_folder(tmp_pa
         read_labelled_folder(tmp_path)
 
 
-LABELLED_HTML = ("<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><h1>A flood in the valley</h1>"
-                 "<p>The river rose by two metres overnight, and the lower town was evacuated before dawn.</p>"
-                 "<p>Share this story</p><footer>© 2024 The Valley Times</footer></body></html>")
+LABELLED_HTML = (
+    "<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><h1>A flood in the valley</h1>"
+    "<p>The river rose by two metres overnight, and the lower town was evacuated before dawn.</p>"
+    "<p>Share this story</p><footer>© 2024 The Valley Times</footer></body></html>"
+)
 
 
 def test_a_labelled_page_beside_its_html_is_an_html_page_whose_gold_is_its_content_lines(tmp_path):
     from data.build import label_page
 
     (tmp_path / "flood.html").write_text(LABELLED_HTML, encoding="utf-8")
-    rows = [("0", "Home News"), ("1", "A flood in the valley"), ("1", "The river rose by two metres overnight, and the lower town was evacuated before dawn."),
-            ("0", "Share this story"), ("0", "© 2024 The Valley Times")]
+    rows = [
+        ("0", "Home News"),
+        ("1", "A flood in the valley"),
+        ("1", "The river rose by two metres overnight, and the lower town was evacuated before dawn."),
+        ("0", "Share this story"),
+        ("0", "© 2024 The Valley Times"),
+    ]
     (tmp_path / "flood.tsv").write_text("".join(f"{label}\t{text}\n" for label, text in rows), encoding="utf-8")
-    page, = read_labelled_folder(tmp_path)
+    (page,) = read_labelled_folder(tmp_path)
     assert page.html.startswith("<html>") and page.labels == [0, 1, 1, 0, 0]
     assert page.gold == "A flood in the valley\nThe river rose by two metres overnight, and the lower town was evacuated before dawn."
     (tmp_path / "flood.html").rename(tmp_path / "flood.html.gz")
@@ -270,7 +277,10 @@ def test_labels_written_for_other_lines_than_the_pages_skip_it_saying_where(tmp_
     (tmp_path / "flood.html").write_text(LABELLED_HTML.replace("Share this story", "Share this article"), encoding="utf-8")
     rows = ["0\tHome News", "1\tA flood in the valley", "1\tThe river rose.", "0\tShare this story", "0\t© 2024 The Valley Times"]
     (tmp_path / "flood.tsv").write_text("\n".join(rows), encoding="utf-8")
-    assert label_page(read_labelled_text(tmp_path / "flood.tsv"))[2] == "labelled line 3 is 'The river rose.', the page's is 'The river rose by two metres overnight, '"
+    assert (
+        label_page(read_labelled_text(tmp_path / "flood.tsv"))[2]
+        == "labelled line 3 is 'The river rose.', the page's is 'The river rose by two metres overnight, '"
+    )
     (tmp_path / "flood.tsv").write_text("\n".join(rows[:4]), encoding="utf-8")
     assert label_page(read_labelled_text(tmp_path / "flood.tsv"))[2] == "4 labels for 5 lines"
 
@@ -322,4 +332,3 @@ def test_an_unreachable_hub_dataset_is_missing(monkeypatch):
     monkeypatch.setattr(datasets, "load_dataset", offline)
     with pytest.raises(DatasetMissing, match=r"cannot load Hugging Face dataset 'someone/lines': Couldn't reach"):
         read_hf_lines("someone/lines")
-

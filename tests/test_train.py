@@ -25,10 +25,12 @@ from train import (
 
 
 def test_every_page_weighs_the_same_and_words_weigh_within_a_page():
-    lines = pd.DataFrame({
-        "page": [0, 0, 0, 1],
-        "text": ["a long paragraph of six words", "Home", "two words", "one very long page line " * 50],
-    })
+    lines = pd.DataFrame(
+        {
+            "page": [0, 0, 0, 1],
+            "text": ["a long paragraph of six words", "Home", "two words", "one very long page line " * 50],
+        }
+    )
     weights = word_weights(lines)
     page_totals = pd.Series(weights).groupby(lines["page"]).sum()
     assert page_totals[0] == pytest.approx(page_totals[1])
@@ -46,11 +48,13 @@ def test_the_users_pages_and_their_crops_are_told_from_the_benchmarks(monkeypatc
 
 
 def test_one_rendering_per_page_keeps_every_page_once_in_one_rendering():
-    lines = pd.DataFrame({
-        "page_id": np.repeat(["p1", "p2", "p3"], 6),
-        "rendering": np.tile(np.repeat(["lines", "html_text", "inscriptis"], 2), 3),
-        "text": [f"line {i}" for i in range(18)],
-    })
+    lines = pd.DataFrame(
+        {
+            "page_id": np.repeat(["p1", "p2", "p3"], 6),
+            "rendering": np.tile(np.repeat(["lines", "html_text", "inscriptis"], 2), 3),
+            "text": [f"line {i}" for i in range(18)],
+        }
+    )
     chosen = one_rendering_per_page(lines)
     assert chosen.groupby("page_id")["rendering"].nunique().eq(1).all()
     assert sorted(chosen["page_id"].unique()) == ["p1", "p2", "p3"]
@@ -59,11 +63,13 @@ def test_one_rendering_per_page_keeps_every_page_once_in_one_rendering():
 
 def test_a_page_without_the_drawn_rendering_keeps_one_it_has():
     """A user's plain-text page comes in one rendering only; it must still train."""
-    lines = pd.DataFrame({
-        "page_id": ["p1"] * 6 + ["mine"] * 2 + ["p2"] * 2,
-        "rendering": ["lines", "lines", "html_text", "html_text", "inscriptis", "inscriptis", "text", "text", "lines", "html_text"],
-        "text": [f"line {i}" for i in range(10)],
-    })
+    lines = pd.DataFrame(
+        {
+            "page_id": ["p1"] * 6 + ["mine"] * 2 + ["p2"] * 2,
+            "rendering": ["lines", "lines", "html_text", "html_text", "inscriptis", "inscriptis", "text", "text", "lines", "html_text"],
+            "text": [f"line {i}" for i in range(10)],
+        }
+    )
     chosen = one_rendering_per_page(lines)
     assert sorted(chosen["page_id"].unique()) == ["mine", "p1", "p2"]
     assert chosen.loc[chosen["page_id"] == "mine", "rendering"].tolist() == ["text", "text"]
@@ -72,21 +78,29 @@ def test_a_page_without_the_drawn_rendering_keeps_one_it_has():
 
 def pages_of_lines(pages: int, lines: int, **columns) -> pd.DataFrame:
     """`pages` WCXB-like pages of `lines` lines each, on 5 sites, with these columns besides."""
-    return pd.DataFrame({
-        "page": np.repeat(np.arange(pages), lines),
-        "page_id": np.repeat([f"p{i}" for i in range(pages)], lines),
-        "domain": np.repeat([f"site{i % 5}.example" for i in range(pages)], lines),
-        "source": "wcxb",
-    } | columns)
+    return pd.DataFrame(
+        {
+            "page": np.repeat(np.arange(pages), lines),
+            "page_id": np.repeat([f"p{i}" for i in range(pages)], lines),
+            "domain": np.repeat([f"site{i % 5}.example" for i in range(pages)], lines),
+            "source": "wcxb",
+        }
+        | columns
+    )
 
 
 def test_crops_are_runs_of_one_page_as_short_pages_of_their_own_in_its_fold():
     pages = 40
-    lines = pages_of_lines(pages, 30, text=[f"line {i % 30} of page {i // 30}" if i % 7 else "Home" for i in range(pages * 30)],
-                           position=np.tile(np.arange(30) / 29, pages), repeats=0)
+    lines = pages_of_lines(
+        pages,
+        30,
+        text=[f"line {i % 30} of page {i // 30}" if i % 7 else "Home" for i in range(pages * 30)],
+        position=np.tile(np.arange(30) / 29, pages),
+        repeats=0,
+    )
     cropped = with_crops(lines)
     assert cropped.iloc[: len(lines)].equals(lines)
-    crops = cropped.iloc[len(lines):]
+    crops = cropped.iloc[len(lines) :]
     assert crops["page"].nunique() == int(CROP_SHARE * pages) and set(crops["source"]) == {"crop"}
     assert not set(crops["page"]) & set(lines["page"])
     for _, crop in crops.groupby("page"):
@@ -101,11 +115,16 @@ def test_crops_are_runs_of_one_page_as_short_pages_of_their_own_in_its_fold():
 
 def test_foreign_copies_are_whole_pages_enciphered_as_pages_of_their_own_in_their_fold():
     pages = 40
-    lines = pages_of_lines(pages, 5, source=["crop" if i >= 35 else "wcxb" for i in range(pages) for _ in range(5)],
-                           text=[f"Line {j} of page {i}" for i in range(pages) for j in range(5)], label=np.tile([1, 0, 1, 0, 0], pages))
+    lines = pages_of_lines(
+        pages,
+        5,
+        source=["crop" if i >= 35 else "wcxb" for i in range(pages) for _ in range(5)],
+        text=[f"Line {j} of page {i}" for i in range(pages) for j in range(5)],
+        label=np.tile([1, 0, 1, 0, 0], pages),
+    )
     copied = with_foreign_copies(lines)
     assert copied.iloc[: len(lines)].equals(lines)
-    copies = copied.iloc[len(lines):]
+    copies = copied.iloc[len(lines) :]
     assert copies["page"].nunique() == int(FOREIGN_SHARE * 35) and set(copies["source"]) == {"foreign"}
     assert not set(copies["page"]) & set(lines["page"])
     for _, copy in copies.groupby("page", sort=False):
@@ -120,12 +139,14 @@ def test_foreign_copies_are_whole_pages_enciphered_as_pages_of_their_own_in_thei
 def two_line_pages(p_content: list[float], p_boilerplate: list[float]):
     """Pages of one gold line and one boilerplate line of four words each, with their P(content)."""
     n = len(p_content)
-    lines = pd.DataFrame({
-        "page": np.repeat(np.arange(n), 2),
-        "page_id": np.repeat([f"p{i}" for i in range(n)], 2),
-        "page_type": "article",
-        "text": ["river flooded the town", "share on social media"] * n,
-    })
+    lines = pd.DataFrame(
+        {
+            "page": np.repeat(np.arange(n), 2),
+            "page_id": np.repeat([f"p{i}" for i in range(n)], 2),
+            "page_type": "article",
+            "text": ["river flooded the town", "share on social media"] * n,
+        }
+    )
     gold = {f"p{i}": "river flooded the town" for i in range(n)}
     p = np.column_stack([p_content, p_boilerplate]).ravel()
     return p, lines, PageScorer(lines, gold)
@@ -158,11 +179,13 @@ def site_memorising_task(sites: int = 24, lines_per_page: int = 20):
     carry it, the others carry nothing. A model that saw the site separates them; a model
     that never did cannot."""
     rows = sites * 2 * lines_per_page
-    lines = pd.DataFrame({
-        "domain": np.repeat([f"site{n}.example" for n in range(sites)], 2 * lines_per_page),
-        "page": np.repeat(np.arange(sites * 2), lines_per_page),
-        "text": ["some words"] * rows,
-    })
+    lines = pd.DataFrame(
+        {
+            "domain": np.repeat([f"site{n}.example" for n in range(sites)], 2 * lines_per_page),
+            "page": np.repeat(np.arange(sites * 2), lines_per_page),
+            "text": ["some words"] * rows,
+        }
+    )
     lines["box1"] = lines["box2"] = lines["box3"] = 0
     y = np.random.default_rng(2).integers(0, 2, rows)  # no pattern of positions to learn
     site = np.repeat(np.arange(sites), 2 * lines_per_page)

@@ -17,19 +17,41 @@ import joblib
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.slow  # trains models end to end
-
 from boilerline import load_model
 from boilerline.segment import segment_html
 
+pytestmark = pytest.mark.slow  # trains models end to end
+
 REPO = Path(__file__).resolve().parent.parent
-SUBJECTS = ["The river council", "A local baker", "Our field team", "The new library", "Several farmers", "The museum staff",
-            "A young engineer", "The city orchestra", "Two researchers", "The harbour office", "A retired teacher", "The school board"]
+SUBJECTS = [
+    "The river council",
+    "A local baker",
+    "Our field team",
+    "The new library",
+    "Several farmers",
+    "The museum staff",
+    "A young engineer",
+    "The city orchestra",
+    "Two researchers",
+    "The harbour office",
+    "A retired teacher",
+    "The school board",
+]
 VERBS = ["announced", "explained", "described", "reported", "celebrated", "questioned", "planned", "reviewed", "measured", "defended"]
-OBJECTS = ["a longer season for the market", "the cost of repairing the old bridge", "how the spring floods changed the valley",
-           "a plan to plant trees along the canal", "the results of a survey of cyclists", "why the tram line was delayed",
-           "a small exhibition of paintings", "the rising price of bread", "new rules for parking near the station",
-           "a festival that will return in autumn", "the history of the lighthouse", "how volunteers cleaned the beach"]
+OBJECTS = [
+    "a longer season for the market",
+    "the cost of repairing the old bridge",
+    "how the spring floods changed the valley",
+    "a plan to plant trees along the canal",
+    "the results of a survey of cyclists",
+    "why the tram line was delayed",
+    "a small exhibition of paintings",
+    "the rising price of bread",
+    "new rules for parking near the station",
+    "a festival that will return in autumn",
+    "the history of the lighthouse",
+    "how volunteers cleaned the beach",
+]
 TAILS = ["on Monday", "after a long meeting", "in a statement", "to a packed hall", "with some caution", "for the first time"]
 MENU = ["Home", "News", "Sport", "Culture", "Contact", "About us"]
 FOOTER = ["© 2024 All rights reserved", "Privacy policy", "Terms of use", "Follow us on social media"]
@@ -50,12 +72,22 @@ def benchmark_page(rng: random.Random) -> tuple[str, list[str]]:
     title = sentence(rng).rstrip(".")
     paragraphs = [paragraph(rng) for _ in range(rng.randint(3, 6))]
     related = [sentence(rng).rstrip(".") for _ in range(4)]
-    html = "".join([
-        "<html><body><nav><ul>", *(f'<li><a href="/{item}">{item}</a></li>' for item in MENU), "</ul></nav>",
-        f'<div class="story"><h1>{title}</h1>', *(f"<p>{text}</p>" for text in paragraphs), "</div>",
-        '<aside class="related"><h3>Read next</h3><ul>', *(f'<li><a href="/r{i}">{text}</a></li>' for i, text in enumerate(related)), "</ul></aside>",
-        "<footer>", *(f"<p>{text}</p>" for text in FOOTER), "</footer></body></html>",
-    ])
+    html = "".join(
+        [
+            "<html><body><nav><ul>",
+            *(f'<li><a href="/{item}">{item}</a></li>' for item in MENU),
+            "</ul></nav>",
+            f'<div class="story"><h1>{title}</h1>',
+            *(f"<p>{text}</p>" for text in paragraphs),
+            "</div>",
+            '<aside class="related"><h3>Read next</h3><ul>',
+            *(f'<li><a href="/r{i}">{text}</a></li>' for i, text in enumerate(related)),
+            "</ul></aside>",
+            "<footer>",
+            *(f"<p>{text}</p>" for text in FOOTER),
+            "</footer></body></html>",
+        ]
+    )
     return html, [title, *paragraphs]
 
 
@@ -68,8 +100,11 @@ def write_benchmarks(raw: Path, pages: int = 40) -> None:
         page_id = f"{number:04d}"
         html, content = benchmark_page(rng)
         (wcxb / "html" / f"{page_id}.html.gz").write_bytes(gzip.compress(html.encode(), mtime=0))
-        truth = {"url": f"https://site{number}.example/story", "_internal": {"page_type": {"primary": ["article", "forum"][number % 2]}},
-                 "ground_truth": {"main_content": "\n\n".join(content), "with": [], "without": []}}
+        truth = {
+            "url": f"https://site{number}.example/story",
+            "_internal": {"page_type": {"primary": ["article", "forum"][number % 2]}},
+            "ground_truth": {"main_content": "\n\n".join(content), "with": [], "without": []},
+        }
         (wcxb / "ground-truth" / f"{page_id}.json").write_text(json.dumps(truth))
     hub = raw / "scrapinghub"
     (hub / "html").mkdir(parents=True)
@@ -110,8 +145,13 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("train_run")
     write_benchmarks(root / "data" / "raw")
     write_own_pages(root / "mine")
-    env = os.environ | {"DATA_DIR": str(root / "data"), "MODEL_DIR": str(root / "models"), "JOBS": "2",
-                        "DATA_MIRROR": "", "TRAIN_EXTRA": f"labelled:{root / 'mine'}"}
+    env = os.environ | {
+        "DATA_DIR": str(root / "data"),
+        "MODEL_DIR": str(root / "models"),
+        "JOBS": "2",
+        "DATA_MIRROR": "",
+        "TRAIN_EXTRA": f"labelled:{root / 'mine'}",
+    }
     run(["-m", "data", "build"], env)  # models/ is not made first: train.py makes it
     run(["train.py"], env)  # JOBS=2: the two models side by side, a process each
     run(["train.py", "--out", str(root / "one_at_a_time" / "boilerplate.joblib")], env | {"JOBS": "1"})
