@@ -1086,7 +1086,7 @@ def false_kept_section(model, pages: list[Page], baseline=None) -> str:
 def shown_path(path) -> str:
     """A model's path as the report shows it: relative to the repository when inside it, so
     that no report names a machine's folders."""
-    path = Path(path) if path is not None else Path("models/boilerplate.joblib")
+    path = Path(path) if path is not None else Path("models/boilerplate.npz")
     try:
         return path.resolve().relative_to(settings.REPO).as_posix()
     except ValueError:

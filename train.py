@@ -1,4 +1,4 @@
-"""Fit the line classifiers and write models/boilerplate.joblib and its card.
+"""Fit the line classifiers and write models/boilerplate.npz and its card.
 
 Steps, for the HTML model and for the text-only model (side by side, a process each, when
 JOBS is 2 or more; each is the same model as when trained alone):
@@ -34,7 +34,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import lightgbm
 import numpy as np
 import pandas as pd
@@ -50,10 +49,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
+from boilerline.artifact import plain_model, write
 from boilerline.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
 from boilerline.model import (
-    FORMAT,
-    FORMAT_VERSION,
     THRESHOLDS,
     booster_input,
     decisions,
@@ -581,7 +579,7 @@ def training_lines() -> tuple[pd.DataFrame, pd.DataFrame | None]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(MODEL_DIR / "boilerplate.joblib"))
+    parser.add_argument("--out", default=str(MODEL_DIR / "boilerplate.npz"))
     args = parser.parse_args()
     out = Path(args.out)
     try:  # before training, not after minutes of it
@@ -596,12 +594,7 @@ def main() -> None:
     except DatasetMissing as missing:  # a user's next step, not a traceback
         parser.exit(1, f"error: {missing}\n")
     stop = stopwords()
-    artifact = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "sklearn_version": sklearn.__version__,
-        "lightgbm_version": lightgbm.__version__,
-    }
+    artifact = {}
     pages = {
         "training_pages": int(lines.loc[~lines["held_out"], "page_id"].nunique()),
         "held_out_pages": int(lines.loc[lines["held_out"], "page_id"].nunique()),
@@ -651,7 +644,7 @@ def main() -> None:
         "peak_memory_mb": peak_mb,
     }
     artifact["card"] = card
-    joblib.dump(artifact, out, compress=3)
+    write(out, *plain_model(artifact))
     with open(out.with_suffix(".json"), "w") as handle:
         json.dump(card, handle, indent=2, default=str)
     print(f"\nwrote {out} ({os.path.getsize(out) / 1e6:.1f} MB) in {card['training_seconds']}s, peak memory {card['peak_memory_mb']} MB")

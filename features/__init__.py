@@ -7,7 +7,8 @@ model = boilerline.load_model()     # or a model file of your own: load_model(pa
 lines = model.score_html(html)      # every line with its P(content)
 """
 
-from .model import BoilerplateModel, ModelError, ScoredLine, load_model, shared_model
+from .artifact import ModelError
+from .model import BoilerplateModel, ScoredLine, load_model, shared_model
 from .segment import PageError, decode_page, segment_html, segment_text
 from .settings import SettingError
 from .title import html_title

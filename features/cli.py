@@ -28,7 +28,8 @@ import webencodings
 from tqdm import tqdm
 
 from . import __version__, settings
-from .model import BoilerplateModel, ModelError, ScoredLine, content_text, load_model, with_title
+from .artifact import ModelError
+from .model import BoilerplateModel, ScoredLine, content_text, load_model, with_title
 from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup, text_columns
 from .settings import SettingError
 from .title import html_title
@@ -772,7 +773,7 @@ def _add_model_options(parser: argparse.ArgumentParser, text_help: str = "read e
         help="keep lines with P(content) >= P: lower keeps more (recall), higher keeps less (precision); "
         "default: the model's tuned decision, one threshold or each page's own (see the model card's rule)",
     )
-    parser.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the project's models/boilerplate.joblib)")
+    parser.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the project's models/boilerplate.npz)")
 
 
 def _encoding(value: str) -> str:

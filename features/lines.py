@@ -748,14 +748,11 @@ class TokenCounts(TransformerMixin, BaseEstimator):
         )
 
     def _hashed_vocabulary(self) -> tuple[np.ndarray, np.ndarray]:
-        """The vocabulary's `word_hashes`, sorted, and the column of each; made once, on first use.
+        """`hashed_vocabulary` of the vectorizer's vocabulary, made once, on first use.
         Threads may make it at once: the same arrays, and whichever is kept is right."""
         hashed = getattr(self, "_vocabulary_hashes", None)
         if hashed is None:
-            words, columns = zip(*self.vectorizer_.vocabulary_.items()) if self.vectorizer_.vocabulary_ else ((), ())
-            hashes = _hashes_of_strings(list(words))
-            order = np.argsort(hashes)
-            hashed = self._vocabulary_hashes = hashes[order], np.asarray(columns, dtype=np.int64)[order]
+            hashed = self._vocabulary_hashes = hashed_vocabulary(self.vectorizer_.vocabulary_)
         return hashed
 
     def _tokenizer(self):
@@ -765,6 +762,15 @@ class TokenCounts(TransformerMixin, BaseEstimator):
             return vectorizer.analyzer
         preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
         return lambda row: tokenize(preprocess(row))
+
+
+def hashed_vocabulary(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The vocabulary's words' `word_hashes`, sorted, and the column of each: what
+    `counts_of_words` looks words up in."""
+    words, columns = zip(*vocabulary.items()) if vocabulary else ((), ())
+    hashes = _hashes_of_strings(list(words))
+    order = np.argsort(hashes)
+    return hashes[order], np.asarray(columns, dtype=np.int64)[order]
 
 
 def token_columns(tokens_of_rows: list[list[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:

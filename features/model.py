@@ -1,54 +1,56 @@
 """Load a saved model and score pages line by line: the only code a scraper needs.
 
-The artifact (`models/boilerplate.joblib`) is a plain dict of scikit-learn estimators (the
-booster is LightGBM's scikit-learn classifier) and metadata, one entry per kind of input:
+A model file (`models/boilerplate.npz`) is plain data (`artifact`: numpy arrays and JSON,
+read without pickle). Loading turns each kind of input's part ("html", "text") into:
 
-    {"format": "boilerline", "format_version": 13, "sklearn_version": "1.9.1", "lightgbm_version": "4.7.0",
-     "html": {"linear": Pipeline, "booster": lightgbm.LGBMClassifier | None,
-              "threshold": float, "rule": "global" | "per_page"},
-     "text": {...same keys...},
-     "card": {...what models/boilerplate.json says...}}
+    {"blocks": [(StatsBlock | TfidfBlock, its linear weights)], "intercept": a numpy scalar,
+     "booster": lightgbm.Booster | None, "n_stats": int, "threshold": float,
+     "rule": "global" | "per_page"}
 
-`linear` maps a frame of lines to a score per line; `booster`, when present, rescores each
-line from its shallow signals and the linear scores of its neighbours. `rule` says how a
-line is kept: above the one tuned `threshold`, or above its own page's expected-F1
+The blocks and weights give each line a linear score; the booster, when present, rescores
+each line from its hand-crafted signals and the linear scores of its neighbours. `rule` says
+how a line is kept: above the one tuned `threshold`, or above its own page's expected-F1
 threshold (`per_page_thresholds`); training chose it on out-of-fold scores of its pages.
 The lines of a <pre> block are then kept or dropped as one (`whole_code_blocks`).
 """
 
 import functools
 import importlib.resources
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
 
-import joblib
 import lightgbm
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import sklearn
 from scipy.special import expit
-from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.pipeline import Pipeline
 
-from .lines import BOXES, UniqueRows, group_index, group_maxima, group_means, shift_within_pages, word_counts
+from . import artifact
+from .artifact import KINDS
+from .lines import (
+    BOXES,
+    LineStats,
+    StructureTokens,
+    UniqueRows,
+    counts_matrix,
+    counts_of_words,
+    group_index,
+    group_maxima,
+    group_means,
+    hashed_vocabulary,
+    shift_within_pages,
+    token_columns,
+    word_counts,
+)
 from .segment import AS_WRITTEN, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
 from .title import html_title
 
-FORMAT = "boilerline"
-FORMAT_VERSION = 13
-KINDS = ("html", "text")
+MODEL_FILE = "boilerplate.npz"
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
-PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}
 # The thresholds tried: once for all pages in training, and for each page by the per-page rule.
 THRESHOLDS = np.round(np.arange(0.02, 0.99, 0.02), 3)
-
-
-class ModelError(RuntimeError):
-    """A model file that cannot be used; the message names the problem and what to do."""
 
 
 @dataclass(frozen=True, slots=True)  # slots: 56 bytes a line instead of about 200, on pages of a million lines
@@ -56,6 +58,32 @@ class ScoredLine:
     text: str
     p_content: float
     is_content: bool
+
+
+@dataclass(frozen=True)
+class StatsBlock:
+    """The hand-crafted features (LineStats), scaled as the training's StandardScaler scaled them."""
+
+    columns: list[str]
+    stats: LineStats
+    mean: np.ndarray | None
+    scale: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class TfidfBlock:
+    """Sublinear TF-IDF of a line's words, or of its structure tokens (StructureTokens, counted
+    once per distinct row), over a fixed vocabulary."""
+
+    columns: str | list[str]
+    structure: StructureTokens | None
+    unique_rows: bool
+    tokens: str  # "words": lowercased runs of word characters; "split": space-separated tokens
+    vocabulary: dict[str, int]
+    hashed: tuple[np.ndarray, np.ndarray]  # the words' hashes, sorted, and their columns (`counts_of_words`)
+    idf: np.ndarray
+    sublinear_tf: bool
+    norm: str | None
 
 
 def content_text(lines: list[ScoredLine]) -> str:
@@ -66,7 +94,7 @@ def content_text(lines: list[ScoredLine]) -> str:
 def default_model_path() -> Path:
     """The default model shipped inside the package (models/ of a source checkout, which an
     editable install maps there)."""
-    return Path(str(importlib.resources.files("boilerline.default_model") / "boilerplate.joblib"))
+    return Path(str(importlib.resources.files("boilerline.default_model") / MODEL_FILE))
 
 
 @functools.cache
@@ -76,57 +104,54 @@ def shared_model() -> "BoilerplateModel":
 
 
 def load_model(path: str | Path | None = None) -> "BoilerplateModel":
-    """The saved model at `path` (default: the project's default model), checked before use."""
+    """The model file at `path` (default: the project's default model), checked before use.
+    Loading reads plain data and runs no code from the file (`artifact`)."""
     path = Path(path) if path is not None else default_model_path()
-    if not path.is_file():
-        raise ModelError(f"no model file at {path}: run `make train`, or pass the path of a trained model")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            artifact = joblib.load(path)
-        except Exception as error:  # truncated, corrupted or foreign pickles fail in many ways
-            # A class this code lacks, or a module it no longer has (the library was `features` until format 13).
-            if (isinstance(error, AttributeError) and str(error).startswith("Can't get attribute")) or (
-                isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] == "features"
-            ):
-                raise ModelError(
-                    f"{path} was written by another version of this project ({error}): "
-                    "retrain with `make train` or install the project version that wrote it"
-                ) from None
-            raise ModelError(
-                f"{path} is not a readable model ({type(error).__name__}: {error}); "
-                "it may be truncated or corrupted: retrain with `make train` or copy it again"
-            ) from None
-    _check_artifact(artifact, path, caught)
-    return BoilerplateModel(artifact, path)
+    meta, arrays = artifact.read(path)
+    parts = {kind: runtime_part(kind, meta[kind], arrays) for kind in KINDS}
+    return BoilerplateModel(parts | {"card": meta.get("card", {})}, path)
 
 
-def _check_artifact(artifact, path: Path, caught_warnings) -> None:
-    if not isinstance(artifact, dict) or artifact.get("format") != FORMAT:
-        raise ModelError(f"{path} is not a boilerline model (no '{FORMAT}' format tag); pass a file written by train.py")
-    if artifact.get("format_version") != FORMAT_VERSION:
-        raise ModelError(
-            f"{path} has model format {artifact.get('format_version')}, this code reads {FORMAT_VERSION}: "
-            "retrain with `make train` or install the project version that wrote it"
-        )
-    unpickling_warned = any("InconsistentVersion" in type(w.message).__name__ for w in caught_warnings)
-    _check_saved_version(path, "scikit-learn", artifact.get("sklearn_version"), sklearn.__version__, 2, unpickling_warned)
-    # LightGBM keeps its trees as its own text format, which holds within a major version.
-    _check_saved_version(path, "LightGBM", artifact.get("lightgbm_version"), lightgbm.__version__, 1)
-    missing = [kind for kind in KINDS if not isinstance(artifact.get(kind), dict) or not PART_KEYS <= artifact[kind].keys()]
-    if missing:
-        raise ModelError(f"{path} lacks the {', '.join(missing)} model(s); retrain with `make train`")
+def runtime_part(kind: str, part: dict, arrays: dict[str, np.ndarray]) -> dict:
+    """One kind's part of a model file, as the scorer uses it."""
+    coef, blocks, start = arrays[f"{kind}.coef"], [], 0
+    for block in part["blocks"]:
+        width = len(block["stats"]["feature_names"]) if block["kind"] == "stats" else len(block["terms"])
+        blocks.append((runtime_block(kind, block, arrays), coef[start : start + width]))
+        start += width
+    booster = lightgbm.Booster(model_str=artifact.as_text(arrays[f"{kind}.booster"])) if part["booster"] else None
+    parameters = {key: part[key] for key in ("n_stats", "threshold", "rule")}
+    return parameters | {"intercept": arrays[f"{kind}.intercept"][0], "blocks": blocks, "booster": booster}
 
 
-def _check_saved_version(path: Path, library: str, saved, installed: str, parts: int, warned: bool = False) -> None:
-    """A ModelError unless the model was saved with the installed `library`'s first `parts`
-    version numbers (and unpickling it gave no version warning)."""
-    saved = str(saved or "?")
-    if warned or saved.split(".")[:parts] != installed.split(".")[:parts]:
-        raise ModelError(
-            f"{path} was saved with {library} {saved}, this environment has {installed}: "
-            f"install {library.lower()}=={saved} or retrain with `make train`"
-        )
+def runtime_block(kind: str, block: dict, arrays: dict[str, np.ndarray]) -> "StatsBlock | TfidfBlock":
+    """One feature block of a model file (`artifact.plain_block`), as the scorer uses it."""
+    return _stats_block(kind, block, arrays) if block["kind"] == "stats" else _tfidf_block(kind, block, arrays)
+
+
+def _stats_block(kind: str, block: dict, arrays: dict[str, np.ndarray]) -> StatsBlock:
+    parameters = block["stats"]
+    stats = LineStats(stopwords=frozenset(parameters["stopwords"]), context=parameters["context"], html=parameters["html"])
+    stats.feature_names_out_ = np.array(parameters["feature_names"], dtype=object)
+    stats.n_features_in_ = len(block["columns"])
+    name = f"{kind}.{block['name']}"
+    return StatsBlock(block["columns"], stats, arrays.get(f"{name}.mean"), arrays.get(f"{name}.scale"))
+
+
+def _tfidf_block(kind: str, block: dict, arrays: dict[str, np.ndarray]) -> TfidfBlock:
+    ancestors = block["structure_ancestors"]
+    vocabulary = {term: column for column, term in enumerate(block["terms"])}
+    return TfidfBlock(
+        columns=block["columns"],
+        structure=None if ancestors is None else StructureTokens(ancestors=ancestors),
+        unique_rows=block["unique_rows"],
+        tokens=block["tokens"],
+        vocabulary=vocabulary,
+        hashed=hashed_vocabulary(vocabulary),
+        idf=arrays[f"{kind}.{block['name']}.idf"],
+        sublinear_tf=block["sublinear_tf"],
+        norm=block["norm"],
+    )
 
 
 def neighbour_scores(linear: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
@@ -167,20 +192,17 @@ def hand_crafted(features, n_stats: int) -> np.ndarray:
 
 def probabilities(classifier, booster, features, lines: pd.DataFrame, n_stats: int) -> np.ndarray:
     """P(content) per line from a stacked feature matrix (training): the linear score,
-    rescored by the booster if any."""
+    rescored by the booster (LightGBM's scikit-learn classifier) if any."""
     linear = classifier.decision_function(features)
     if booster is None:
         return expit(linear)
-    return booster_probabilities(booster, booster_input(hand_crafted(features, n_stats), neighbour_scores(linear, lines)))
+    return booster_probabilities(booster.booster_, booster_input(hand_crafted(features, n_stats), neighbour_scores(linear, lines)))
 
 
-def booster_probabilities(booster: lightgbm.LGBMClassifier, X: np.ndarray) -> np.ndarray:
-    """P(content) by the booster, what its predict_proba gives for the content class.
-
-    From its fitted Booster itself: the classifier first checks its input, 0.3 ms a call.
-    One thread: a page is a few hundred rows, and threads for them cost more than they save
-    (300 rows on a busy two-core machine: 2.6 ms on one thread, 5.5 ms on two)."""
-    return booster.booster_.predict(X, num_threads=1)
+def booster_probabilities(booster: lightgbm.Booster, X: np.ndarray) -> np.ndarray:
+    """P(content) by the booster, what its classifier's predict_proba gives for the content
+    class. One thread: a page is a few hundred rows, and threads for them cost more than they save."""
+    return booster.predict(X, num_threads=1)
 
 
 # Rows per call of the row-wise steps (the TF-IDF blocks, the booster): scores of a row never
@@ -202,50 +224,41 @@ def row_chunks(n: int) -> list[slice]:
 HAND_CRAFTED_ROWS = 65_536
 
 
-def hand_crafted_and_linear(pipeline, lines: pd.DataFrame) -> tuple[Callable[[slice], np.ndarray], np.ndarray]:
+def hand_crafted_and_linear(part: dict, lines: pd.DataFrame) -> tuple[Callable[[slice], np.ndarray], np.ndarray]:
     """(hand-crafted features of any rows, as a function of a slice; linear score of each
-    line), the score summed block by block of the feature union: the pipeline's own
-    decision_function would first stack the dense hand-crafted block into one sparse matrix
-    with the TF-IDF blocks, which tripled the peak memory of a page of many lines and cost
-    a few ms on every page."""
-    union, classifier = pipeline[0], pipeline[-1]
-    coef = classifier.coef_.ravel()
-    linear = np.full(len(lines), classifier.intercept_[0])
+    line), the score summed block by block: a stacked matrix of the dense hand-crafted block
+    and the sparse TF-IDF blocks would triple the peak memory of a page of many lines."""
+    linear = np.full(len(lines), part["intercept"])  # of the weights' type, float32 as trained: the sums are made in it
     stats = None
-    for name, transformer, columns in union.transformers_:
-        if isinstance(transformer, str):  # "drop": the columns no block reads
-            continue
+    for block, weights in part["blocks"]:
         # A block given several columns reads them by name from the frame itself: selecting
-        # them into a new frame first cost 0.5-1 ms a page.
-        block_input = lines if isinstance(columns, list) else lines[columns]
-        block_coef = coef[union.output_indices_[name]]
-        if stats is None:  # the hand-crafted block comes first; it needs the whole page
-            stats = hand_crafted_rows(transformer, block_input)
+        # them into a new frame first costs more than the block.
+        block_input = lines if isinstance(block.columns, list) else lines[block.columns]
+        if isinstance(block, StatsBlock):  # the hand-crafted block comes first; it needs the whole page
+            stats = hand_crafted_rows(block, block_input)
             for rows in row_chunks(len(lines)):
-                linear[rows] += stats(rows) @ block_coef
+                linear[rows] += stats(rows) @ weights
         elif len(lines) <= CHUNK_ROWS:
-            linear += block_scores(transformer, block_input, block_coef)
+            linear += block_scores(block, block_input, weights)
         else:
             for rows in row_chunks(len(lines)):
-                linear[rows] += block_scores(transformer, block_input.iloc[rows], block_coef)
+                linear[rows] += block_scores(block, block_input.iloc[rows], weights)
     return stats, linear
 
 
-def hand_crafted_rows(block, X) -> Callable[[slice], np.ndarray]:
-    """A function giving any rows of `block.transform(X)`, dense. The hand-crafted block
-    (LineStats, then a StandardScaler, as train.py makes it) makes them from the page's
-    signals (`page_signals`), all at once for a frame of up to HAND_CRAFTED_ROWS lines, else
-    as they are asked for, and scales them as the scaler scales, without its input checks
-    (0.3 ms a page)."""
-    stats, scaler = block[0], block[-1]
+def hand_crafted_rows(block: StatsBlock, X) -> Callable[[slice], np.ndarray]:
+    """A function giving any rows of the scaled hand-crafted block of X, dense, made from the
+    page's signals (`page_signals`): all at once for a frame of up to HAND_CRAFTED_ROWS lines,
+    else as they are asked for."""
+    stats = block.stats
     signals = stats.page_signals(X)
 
     def scaled_rows(rows: slice) -> np.ndarray:
         values = stats.rows_of(signals, rows)
-        if scaler.with_mean:
-            values -= scaler.mean_.astype(values.dtype)
-        if scaler.with_std:
-            values /= scaler.scale_.astype(values.dtype)
+        if block.mean is not None:
+            values -= block.mean.astype(values.dtype)
+        if block.scale is not None:
+            values /= block.scale.astype(values.dtype)
         return values
 
     if len(X) > HAND_CRAFTED_ROWS:
@@ -254,37 +267,41 @@ def hand_crafted_rows(block, X) -> Callable[[slice], np.ndarray]:
     return lambda rows: whole[rows]
 
 
-def block_scores(block, X, weights: np.ndarray) -> np.ndarray:
-    """`block.transform(X) @ weights`; a TF-IDF block (counts, then a TfidfTransformer) is
-    summed straight from its counts, which saves building its matrix (1-2 ms a page), and
-    counts made per distinct row (UniqueRows) are summed once per distinct row."""
-    if not (isinstance(block, Pipeline) and isinstance(block[-1], TfidfTransformer)):
-        return block.transform(X) @ weights
-    *steps, counter, tfidf = (step for _, step in block.steps)
-    for step in steps:
-        X = step.transform(X)
-    if isinstance(counter, UniqueRows):
-        inverse, distinct = counter.distinct_rows(X)
-        return tfidf_scores(counter.transformer_.transform(distinct), tfidf, weights)[inverse]
-    return tfidf_scores(counter.transform(X), tfidf, weights)
+def block_scores(block: TfidfBlock, X, weights: np.ndarray) -> np.ndarray:
+    """The TF-IDF block of X times `weights`, summed straight from the term counts, which
+    saves building its matrix; counts made per distinct row are summed once per distinct row."""
+    if block.structure is not None:
+        X = block.structure.transform(X)
+    if block.unique_rows:
+        inverse, distinct = UniqueRows.distinct_rows(X)
+        return tfidf_scores(term_counts(block, distinct), block, weights)[inverse]
+    return tfidf_scores(term_counts(block, X), block, weights)
 
 
-def tfidf_scores(counts: sp.csr_matrix, tfidf: TfidfTransformer, weights: np.ndarray) -> np.ndarray:
-    """`tfidf.transform(counts) @ weights`, in float64: the transformer's float32 matrix
-    agrees to about 1e-5, and the booster's probabilities were bit-equal on 100 held-out pages."""
+def term_counts(block: TfidfBlock, texts) -> sp.csr_matrix:
+    """How often each term of the block's vocabulary occurs in each text."""
+    texts = list(texts)
+    if block.tokens == "words":
+        return counts_of_words(texts, *block.hashed, len(block.vocabulary), np.float32)
+    rows, columns = token_columns([text.split() for text in texts], block.vocabulary)
+    return counts_matrix(rows, columns, len(texts), len(block.vocabulary), np.float32)
+
+
+def tfidf_scores(counts: sp.csr_matrix, block: TfidfBlock, weights: np.ndarray) -> np.ndarray:
+    """What scikit-learn's TfidfTransformer (with idf, the block's sublinear_tf and norm) makes
+    of `counts`, times `weights`, in float64."""
     n = counts.shape[0]
     rows = np.repeat(np.arange(n), np.diff(counts.indptr))
     values = counts.data.astype(np.float64)
-    if tfidf.sublinear_tf:
+    if block.sublinear_tf:
         values = np.log(values) + 1
-    if tfidf.use_idf:
-        values *= tfidf.idf_[counts.indices]
+    values *= block.idf[counts.indices]
     total = np.bincount(rows, values * weights[counts.indices], minlength=n)
-    if tfidf.norm is None:
+    if block.norm is None:
         return total
-    norm = (
-        np.sqrt(np.bincount(rows, values * values, minlength=n)) if tfidf.norm == "l2" else np.bincount(rows, np.abs(values), minlength=n)
-    )
+    squares_or_sizes = values * values if block.norm == "l2" else np.abs(values)
+    norm = np.bincount(rows, squares_or_sizes, minlength=n)
+    norm = np.sqrt(norm) if block.norm == "l2" else norm
     return np.divide(total, norm, out=np.zeros(n), where=norm > 0)
 
 
@@ -299,7 +316,7 @@ def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
     as `probabilities` on the stacked features, to float rounding."""
     if lines.empty:
         return np.zeros(0)
-    stats, linear = hand_crafted_and_linear(part["linear"], lines)
+    stats, linear = hand_crafted_and_linear(part, lines)
     booster = part.get("booster")
     if booster is None:
         return expit(linear)

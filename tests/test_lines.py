@@ -13,6 +13,7 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.pipeline import Pipeline
 
 import boilerline.model
+from boilerline import artifact
 from boilerline.lines import (
     COUNTED_WORD,
     NOTICE_PHRASES,
@@ -23,7 +24,7 @@ from boilerline.lines import (
     notice_counts,
     word_counts,
 )
-from boilerline.model import block_scores, hand_crafted_rows, tfidf_scores
+from boilerline.model import block_scores, hand_crafted_rows, term_counts, tfidf_scores
 
 LINES = [
     "The river was covered in 1962 and opened again in 2021.",
@@ -120,14 +121,27 @@ def test_token_counts_refuse_what_the_tokenizer_alone_does_not_do():
             TokenCounts(CountVectorizer(**parameters)).fit(LINES)
 
 
-@pytest.mark.parametrize("parameters", [dict(sublinear_tf=True), dict(), dict(norm="l1", smooth_idf=False), dict(norm=None, use_idf=False)])
+def runtime_block(columns, fitted, name="block"):
+    """A fitted feature block as a model file holds it, then as the scorer reads it."""
+    meta, arrays = artifact.plain_block("k", name, columns, fitted)
+    return boilerline.model.runtime_block("k", meta, arrays)
+
+
+@pytest.mark.parametrize("parameters", [dict(sublinear_tf=True), dict(), dict(norm="l1", smooth_idf=False), dict(norm=None)])
 def test_tfidf_scored_from_counts_equals_the_matrix_product(parameters):
-    counts = CountVectorizer(dtype=np.float32).fit_transform(LINES + UNSEEN)
-    tfidf = TfidfTransformer(**parameters).fit(counts)
-    weights = np.random.default_rng(0).normal(size=counts.shape[1])
-    expected = tfidf.transform(counts) @ weights
-    assert tfidf_scores(counts, tfidf, weights) == pytest.approx(expected, rel=1e-5, abs=1e-6)
-    assert expected[LINES.index("")] == 0 and tfidf_scores(counts, tfidf, weights)[LINES.index("")] == 0
+    texts = pd.Series(LINES + UNSEEN)
+    fitted = Pipeline(
+        [
+            ("counts", TokenCounts(CountVectorizer(token_pattern=r"(?u)\b\w+\b", dtype=np.float32))),
+            ("tfidf", TfidfTransformer(**parameters)),
+        ]
+    )
+    fitted.fit(texts)
+    block = runtime_block("text", fitted)
+    weights = np.random.default_rng(0).normal(size=len(block.vocabulary))
+    expected = fitted.transform(texts) @ weights
+    assert tfidf_scores(term_counts(block, texts), block, weights) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    assert expected[LINES.index("")] == 0 and block_scores(block, texts, weights)[LINES.index("")] == 0
 
 
 def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_a_time(monkeypatch):
@@ -157,8 +171,9 @@ def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_
         for scaler in (StandardScaler(copy=False), StandardScaler(copy=False, with_mean=False))
     ]
     blocks += [(html, Pipeline([("lines", LineStats(html=True)), ("scale", StandardScaler(copy=False))]))]
-    for lines, block in blocks:
-        expected = block.fit(lines).transform(lines)
+    for lines, fitted in blocks:
+        expected = fitted.fit(lines).transform(lines)
+        block = runtime_block(list(lines.columns), fitted, "stats")
         assert np.array_equal(hand_crafted_rows(block, lines)(slice(0, len(lines))), expected)
         with monkeypatch.context() as patch:  # a frame over HAND_CRAFTED_ROWS: its rows made as they are asked for
             patch.setattr(boilerline.model, "HAND_CRAFTED_ROWS", 2)
@@ -174,16 +189,16 @@ def test_a_structure_block_scores_each_line_as_its_matrix_does():
             "attrs": ["post-content main", "menu-item menu", "menu-item menu", "post-content main", "nav unseen-token"],
         }
     )
-    block = Pipeline(
+    fitted = Pipeline(
         [
             ("tokens", StructureTokens()),
             ("counts", UniqueRows(TokenCounts(CountVectorizer(analyzer=str.split, token_pattern=None, lowercase=False, dtype=np.float32)))),
             ("tfidf", TfidfTransformer(sublinear_tf=True)),
         ]
     ).fit(lines.iloc[:3])
-    weights = np.random.default_rng(1).normal(size=len(block.get_feature_names_out()))
-    scores = block_scores(block, lines, weights)
-    assert scores == pytest.approx(block.transform(lines) @ weights, rel=1e-5, abs=1e-6)
+    weights = np.random.default_rng(1).normal(size=len(fitted.get_feature_names_out()))
+    scores = block_scores(runtime_block(["tag", "path", "attrs"], fitted), lines, weights)
+    assert scores == pytest.approx(fitted.transform(lines) @ weights, rel=1e-5, abs=1e-6)
     assert scores[0] == scores[3] and scores[1] == scores[2] and scores[0] != scores[1]
 
 

@@ -1,11 +1,17 @@
 """Training helpers that decide what the model optimises."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import Pipeline
 
+from boilerline import artifact, load_model
+from boilerline.model import predict_lines
+from boilerline.segment import segment_html, segment_text
 from train import (
     CROP_LINES,
     CROP_SHARE,
@@ -13,6 +19,7 @@ from train import (
     PageScorer,
     StackedModel,
     choose_rule,
+    feature_union,
     fit_linear,
     is_users,
     mean_model,
@@ -212,11 +219,35 @@ def test_a_missing_dataset_stops_training_with_one_line_saying_what_to_do(tmp_pa
     else:  # the benchmark's lines are there, the user's pages are not
         monkeypatch.setattr(train, "load_lines", lambda name: pd.DataFrame())
         monkeypatch.setattr(train, "TRAIN_EXTRA", [f"labelled:{tmp_path / 'nowhere'}"])
-    monkeypatch.setattr("sys.argv", ["train.py", "--out", str(tmp_path / "model.joblib")])
+    monkeypatch.setattr("sys.argv", ["train.py", "--out", str(tmp_path / "model.npz")])
     with pytest.raises(SystemExit) as stopped:
         train.main()
     assert stopped.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
     assert ("run `make lines`" if missing == "lines" else "no hand-labelled pages (*.tsv)") in err
-    assert not (tmp_path / "model.joblib").exists()
+    assert not (tmp_path / "model.npz").exists()
+
+
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_the_model_file_scores_every_line_as_the_fitted_objects_do(tmp_path, kind):
+    """A model written as plain data (boilerline.artifact) and loaded again gives the
+    probabilities that training's scikit-learn pipeline and LightGBM booster give."""
+    pages = sorted((Path(__file__).parent / "fixtures" / "pages").glob("*.htm*")) * 3
+    segment = segment_html if kind == "html" else lambda page: segment_text("\n".join(segment_html(page)["text"]))
+    lines = pd.concat([segment(path.read_text()).assign(page=i, domain=f"site{i % 3}") for i, path in enumerate(pages)], ignore_index=True)
+    y = np.array(["the" in text.lower() for text in lines["text"]])
+    features = feature_union(kind, frozenset({"the", "and", "of"}))
+    X = features.fit_transform(lines).tocsr()
+    n_stats = len(features.named_transformers_["stats"][-1].scale_)
+    fitted = StackedModel.fit(True, X, y, np.ones(len(y)), lines, n_stats)
+    part = {
+        "linear": Pipeline([("features", features), ("classifier", fitted.linear)]),
+        "booster": fitted.booster,
+        "n_stats": n_stats,
+        "threshold": 0.5,
+        "rule": "per_page",
+    }
+    artifact.write(tmp_path / "model.npz", *artifact.plain_model({"html": part, "text": part, "card": {}}))
+    loaded = load_model(tmp_path / "model.npz")
+    assert np.array_equal(predict_lines(loaded.artifact[kind], lines), fitted.predict(X, lines, n_stats))
