@@ -1,5 +1,5 @@
 # Every target builds the virtual environment it needs first, so each works on a fresh clone.
-# Settings (see data/settings.py and boilerline's BOILERLINE_* limits in features/settings.py): DATA_MIRROR=../shared/datasets reads a local copy of the
+# Settings (see data/settings.py and boilerline's BOILERLINE_* limits in features/settings.py): DATA_MIRROR=DIR reads a local copy of the
 # datasets instead of downloading them; TRAIN_EXTRA="labelled:my/pages" adds your own labelled
 # pages to training, TRAIN_EXTRA_WEIGHT=10 weighs each as 10 WCXB pages;
 # EVAL_EXTRA="labelled:my/test-pages" adds datasets to `make eval`; JOBS, SEED, DATA_DIR,

@@ -214,7 +214,7 @@ def failure(error: Exception) -> Output:
 
 
 # --- Peers ---------------------------------------------------------------------------------
-# Each peer with its defaults (NOTES.md measured the same calls). Imports are inside the
+# Each peer with its defaults. Imports are inside the
 # functions because peers are optional extras: a missing one is skipped, not fatal.
 def trafilatura_text(html: str) -> str:
     import trafilatura

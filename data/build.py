@@ -145,7 +145,7 @@ def load_lines(name: str) -> pd.DataFrame:
     """The labelled lines of a source, as built by `make lines`."""
     path = LINES_DIR / name
     if not (path / "dataset_info.json").exists():
-        raise DatasetMissing(f"no labelled lines at {path}: run `make lines` (DATA_MIRROR=../shared/datasets when offline)")
+        raise DatasetMissing(f"no labelled lines at {path}: run `make lines` (DATA_MIRROR=DIR, a local copy of the datasets, when offline)")
     return datasets.load_from_disk(str(path)).to_pandas()
 
 

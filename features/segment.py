@@ -78,7 +78,7 @@ BLOCK_TAGS = frozenset(
     "button label".split()
 )
 # Elements whose text a reader never sees. <noscript> is kept: Discourse forums serve their
-# posts inside it (see ../shared/datasets/NOTES.md).
+# posts inside it.
 INVISIBLE_TAGS = frozenset(
     "script style template svg math head iframe object embed canvas select option "
     "textarea input audio video map picture source track datalist -comment".split()

@@ -112,11 +112,11 @@ def test_bootstrap_std_takes_a_statistic_over_rows():
 
 
 # --- the benchmark's published outputs -----------------------------------------------------
-# CI runs with DATA_MIRROR=../shared/datasets, relative to the repository root.
+# CI sets DATA_MIRROR to its local copy of the datasets, relative to the repository root.
 MIRROR = settings.REPO / settings.DATA_MIRROR if settings.DATA_MIRROR else None
 SCRAPINGHUB = MIRROR / "scrapinghub" if MIRROR else None
 
-# Published figures (benchmark README and ../shared/datasets/NOTES.md): name -> (F1, P, R)
+# Published figures (the benchmark's README): name -> (F1, P, R)
 PUBLISHED = {
     "trafilatura": (0.958, 0.938, 0.978),
     "readability_js": (0.947, None, None),
@@ -142,7 +142,7 @@ def published_counts(name: str) -> list[tuple[int, int, int]]:
 needs_mirror = pytest.mark.skipif(
     SCRAPINGHUB is None or not SCRAPINGHUB.is_dir(),
     reason=f"the ScrapingHub dataset mirror is absent (DATA_MIRROR={settings.DATA_MIRROR!r} -> {SCRAPINGHUB}); "
-    "set DATA_MIRROR=../shared/datasets to check the scorer against the published figures",
+    "set DATA_MIRROR to a local copy of the datasets to check the scorer against the published figures",
 )
 
 
