@@ -86,22 +86,16 @@ KIND_INPUTS = {"html": ("html",), "text": TEXT_INPUTS}
 # Each model's progress bar has a row of its own: the two train side by side.
 BAR_ROW = {kind: row for row, kind in enumerate(KIND_INPUTS)}
 STOPWORD_LANGUAGES = ("English", "German", "French", "Spanish", "Italian", "Portuguese", "Dutch", "Polish", "Russian", "Swedish")
-# Training pages are whole pages: on a page of a few lines, a line had read as boilerplate
-# whatever it said (by the text model, two paragraphs alone P 0.02 each). Crops of pages, as
-# short pages of their own, teach that a short page's prose is content and its menu is not.
-# Half the share, or a tenth of the weight, scored no better out of fold.
+# Training pages are whole pages, so a line of a page of a few lines read as boilerplate
+# whatever it said. Crops of pages, as short pages of their own, teach that a short page's
+# prose is content and its menu is not (docs/experiments.md, "crops").
 CROP_SHARE = 0.25  # of the training pages, one crop each
 CROP_LINES = 12  # the longest crop
 CROP_WEIGHT = 0.25  # a crop's weight, of a whole page's
-# The benchmark's pages are mostly English, and a model learns their words: on held-out pages
-# whose letters were enciphered (data.cipher: a language it never read), the text model
-# scored 0.786-0.796 against 0.822-0.828 as written. Copies of training pages in an unseen
-# script teach it to judge a line without its words: 0.801-0.808 there, newspaper4k's pages
-# in other languages 0.656-0.711 against 0.632-0.650; its English ones and held-out WCXB as
-# written the same within noise, out of fold 0.8326 against 0.8345 (standard error 0.0019).
-# Half the pages copied: 0.8343 out of fold; copies weighing as their pages: 0.8337.
-# The HTML model reads the page's structure and lost little (0.868 against 0.872); with the
-# copies it scored 0.8798 out of fold against 0.8789, held-out documentation 0.948 against 0.951.
+# The benchmark's pages are mostly English, and a model learns their words. Copies of training
+# pages in an unseen script (data.cipher) teach the text model to judge a line without its
+# words; the HTML model reads the page's structure, and copies did not help it
+# (docs/experiments.md, "Languages and scripts").
 FOREIGN_KINDS = ("text",)
 FOREIGN_SHARE = 0.25  # of the training pages, one enciphered copy each
 FOREIGN_WEIGHT = 0.25  # a copy's weight, of its page's
@@ -149,14 +143,13 @@ def feature_union(kind: str, stop: frozenset) -> ColumnTransformer:
         ),
     ]
     if html:
-        # Structure tokens are space separated: str.split cuts them 5 times faster than a token pattern.
+        # Structure tokens are space separated: str.split cuts them faster than a token pattern.
         structure_counts = CountVectorizer(
             analyzer=str.split, token_pattern=None, lowercase=False, min_df=5, max_features=40_000, dtype=np.float32
         )
         structure = tfidf(UniqueRows(TokenCounts(structure_counts)), ("tokens", StructureTokens()))
         transformers.append(("structure", structure, ["tag", "path", "attrs"]))
-    # No character n-grams: the text model had them until format 11, and scored the same
-    # without (out of fold 0.8381 against 0.8371) in two thirds of the time.
+    # No character n-grams: the text model scored the same without them, in less time.
     return ColumnTransformer(transformers, sparse_threshold=1.0)
 
 
@@ -171,7 +164,7 @@ def word_weights(lines: pd.DataFrame) -> np.ndarray:
     page, long paragraphs count for more than one-word links, as they do in that F1.
 
     Plain word-count weights let a few long pages outweigh hundreds of short listing and
-    product pages: normalising per page raised validation F1 from 0.822 to 0.845.
+    product pages.
     """
     words = np.maximum(word_counts(lines["text"].tolist()), 1.0)
     page_words = pd.Series(words).groupby(lines["page"].to_numpy()).transform("sum").to_numpy()
@@ -179,19 +172,16 @@ def word_weights(lines: pd.DataFrame) -> np.ndarray:
 
 
 def new_linear() -> SGDClassifier:
-    # Averaged SGD: plain SGD had not converged in 20 epochs and its validation F1 moved by
-    # 0.04 between seeds; averaged, 0.813 for both seeds tried.
+    # Averaged SGD: plain SGD had not converged in 20 epochs and its results moved between seeds.
     return SGDClassifier(loss="log_loss", alpha=1e-5, penalty="l2", max_iter=20, tol=1e-4, average=True, random_state=settings.SEED)
 
 
 def new_booster() -> LGBMClassifier:
-    # LightGBM, not scikit-learn's HistGradientBoostingClassifier with the same settings
-    # (which it was until format 9): the same kind of trees, equally good (out of fold
-    # 0.8763 against 0.8761, held-out 0.866 against 0.864, ScrapingHub 0.936 against 0.934),
-    # but scored in one call for all 200 trees, where scikit-learn calls each tree from
-    # Python: 2.1 ms a page of 252 lines instead of 2.9. No early stopping: held out at
-    # random, two lines more or less in the data changed held-out F1 by 0.01. One thread and
-    # deterministic, so that the same lines make the same model on any machine.
+    # LightGBM, not scikit-learn's HistGradientBoostingClassifier with the same settings: the
+    # same kind of trees, equally good, but scored in one call for all trees where
+    # scikit-learn calls each tree from Python. No early stopping: its random hold-out made
+    # the model depend on a few lines. One thread and deterministic, so that the same lines
+    # make the same model on any machine.
     return LGBMClassifier(
         n_estimators=200,
         learning_rate=0.1,
@@ -209,8 +199,8 @@ def new_booster() -> LGBMClassifier:
 
 
 def fit_linear(X, y) -> SGDClassifier:
-    # Unweighted: word-count weights (up to thousands) make SGD's steps diverge (validation
-    # F1 0.763 weighted vs 0.813 unweighted); the booster carries the word weighting.
+    # Unweighted: word-count weights (up to thousands) make SGD's steps diverge; the booster
+    # carries the word weighting.
     # 20 averaged epochs are chosen, not a failure to converge: the warning would only repeat.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

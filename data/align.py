@@ -21,9 +21,7 @@ from .metrics import words
 
 MIN_SHARE = 0.5  # share of a line's 3-grams that must be unclaimed gold 3-grams
 # Words in a row, on the page and in the gold text, that place a short line inside the gold
-# text. Runs of 4 raised the labels' ceiling on WCXB dev from 0.9750 to 0.9805; runs of 3
-# and 6 did about as well in a first trial (0.9806, 0.9796), and 4 leaves less to chance
-# matches of a word or two.
+# text: long enough to leave out chance matches of a word or two (docs/experiments.md).
 MIN_RUN = 4
 
 
