@@ -8,7 +8,6 @@ per line and the columns in `LINE_COLUMNS`, in page order.
 import codecs
 import contextlib
 import ctypes
-import functools
 import gzip
 import io
 import re
@@ -114,11 +113,6 @@ _PAGE_TAGS = frozenset(("html", "body"))  # whose classes describe the page's la
 # links: a comment thread or a sidebar is beside the article, while a layout wrapper that
 # happens to be called "widget" or "has-sidebar" holds most of the page.
 NAMED_PRUNE_SHARE = 0.5
-
-
-@functools.lru_cache(maxsize=4096)  # bounded: pages carry endless class strings, most repeated within a page
-def _names_boilerplate(tokens: str) -> bool:
-    return PRUNED_NAMES.search(tokens) is not None
 
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
@@ -504,6 +498,7 @@ def _walk(root) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]
     nodes, tags, tokens, serials, blocks, hidden, sections, links = [], [], [], [], [], [], [], 0
     pruned = []  # the positions of the open elements that are hidden or _PRUNED_TAGS
     named = []  # the positions of the open elements named by PRUNED_NAMES
+    boilerplate_names = {}  # whether PRUNED_NAMES names each class and id string: a page repeats them
     roles = []  # (position, ARIA role) of the open elements that have one
     serial = 0  # elements entered so far: the boxes' ids
     max_depth = settings.limit("MAX_DEPTH")
@@ -561,8 +556,12 @@ def _walk(root) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]
                     pruned.append(len(tags))
                 elif tag in _PRUNED_TAGS:
                     pruned.append(len(tags))
-                if element_tokens and tag not in _PAGE_TAGS and _names_boilerplate(element_tokens):
-                    named.append(len(tags))
+                if element_tokens and tag not in _PAGE_TAGS:
+                    names_boilerplate = boilerplate_names.get(element_tokens)
+                    if names_boilerplate is None:
+                        names_boilerplate = boilerplate_names[element_tokens] = PRUNED_NAMES.search(element_tokens) is not None
+                    if names_boilerplate:
+                        named.append(len(tags))
                 if attributes and (role := attributes.get("role")):
                     roles.append((len(tags), role))
                 if tag in _SECTION_TAGS:
