@@ -702,9 +702,12 @@ def large_page(shape: str, chars: int = 10_000_000) -> str:
 
 
 #: Modules a scraper's `pip install boilerline` lacks: those of the train and eval extras, and
-#: pyarrow, which `datasets` brings in (pandas 3 imports it wherever it is installed: 33 MB).
+#: pyarrow, which `datasets` brings in (pandas 3 imports it wherever it is installed: 33 MB),
+#: and the crawl extras' engines (warc, parquet, datatrove).
 EXTRAS_MODULES = [
     "pyarrow",
+    "fastwarc",
+    "datatrove",
     "datasets",
     "html_text",
     "inscriptis",
