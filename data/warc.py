@@ -27,6 +27,7 @@ def response_record(url: str, body: bytes, content_type: str = "text/html") -> b
         f"WARC-Record-ID: {record_id(url)}",
         f"WARC-Date: {WARC_DATE}",
         f"WARC-Target-URI: {url}",
+        f"WARC-Identified-Payload-Type: {content_type.split(';')[0]}",  # as Common Crawl's, which datatrove's WarcReader reads
         "Content-Type: application/http; msgtype=response",
         f"Content-Length: {len(http)}",
     ]
