@@ -744,7 +744,7 @@ def build_parser() -> argparse.ArgumentParser:
         description='Clean pages (folders, globs, files, JSONL files of {"id", "html" or "text"} records, and the HTML '
         "responses of .warc(.gz) files) into JSONL: "
         '{"id", "url", "kind", "text", "title", "lines", "kept", "seconds", "model_version", "model_digest"} per page, '
-        'or {"id", "error"} when a page '
+        'or {"id", "error"} (and "url" where it is known) when a page '
         "cannot be read, is too large (BOILERLINE_MAX_PAGE_BYTES, _ELEMENTS, _LINES), takes longer than --timeout "
         "or is a bad record. Records come in the "
         "order pages finish. Ids already in --out are skipped and new records appended, so rerunning a "

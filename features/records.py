@@ -56,15 +56,17 @@ def clean_records(
     A record is a `Record` or a dict of its fields. `model` defaults to the shared default
     model (`shared_model`, loaded once per process); `threshold` as for `clean_html`.
 
-    `time_budget` (seconds) bounds the time spent on each page: its decoding and segmentation,
-    and the scoring of the batch of pages it completes; a page over it is an error result. It
+    `time_budget` (seconds) bounds the time spent on each page: its segmentation, and the
+    scoring of the batch of pages it completes; a page over it is an error result. It
     interrupts Python code (by SIGALRM, so it needs the main thread of a POSIX process, and
     replaces any SIGALRM handler while the results are iterated), not one long call into C:
     the HTML parser's, which the page limits (BOILERLINE_MAX_PAGE_*) bound. For a hard limit,
     clean in a process that can be killed, as `boilerline batch` does.
 
     Only an exception of `records` itself (the caller's iterator) is raised, after the results
-    of the records before it."""
+    of the records before it, and a ValueError for a `threshold` outside 0..1."""
+    if threshold is not None and not 0 <= threshold <= 1:  # said once, not as every page's error
+        raise ValueError(f"threshold must be a probability from 0 (keeps every line) to 1, or None, not {threshold!r}")
     model = model or shared_model()
     stamp = {"model_version": _version(), "model_digest": model.digest}
     source = _Source(records)

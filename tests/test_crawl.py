@@ -155,6 +155,8 @@ def test_an_error_of_the_callers_iterator_is_raised_after_the_results_before_it(
 def test_one_record_where_records_are_asked_for_is_refused(model):
     with pytest.raises(TypeError, match="pass \\[record\\]"):
         next(clean_records(Record("a", "<p>x</p>"), model))
+    with pytest.raises(ValueError, match="threshold must be a probability"):
+        next(clean_records([Record("a", "<p>x</p>")], model, threshold=2))
 
 
 # --- WARC in, JSONL and Parquet out -------------------------------------------------------------
