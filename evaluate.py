@@ -2,6 +2,7 @@
 
     python evaluate.py                        # quality and speed -> REPORT_DIR (report.md, summary.md, plots)
     python evaluate.py --bench                # speed only: clean_html against trafilatura
+    python evaluate.py --crawl                # a crawl's speed: WARC in, clean_records, batch, datatrove
     python evaluate.py --dataset labelled:my/pages   # also your own pages (wcxb, scrapinghub, labelled, hf)
 
 Systems: the HTML model (`clean_html`), the text model (`clean_text`) over each text
@@ -11,6 +12,8 @@ with its shingle F1, line-labelled pages with word F1 against their content line
 """
 
 import argparse
+import ctypes
+import gzip
 import hashlib
 import importlib.metadata
 import inspect
@@ -24,6 +27,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -39,7 +43,8 @@ from matplotlib.ticker import ScalarFormatter
 from sklearn.metrics import average_precision_score, precision_recall_curve
 from tqdm import tqdm
 
-from boilerline import load_model
+from boilerline import clean_records, decode_page, load_model
+from boilerline.crawl import warc_records
 from boilerline.model import content_text
 from boilerline.segment import segment_html, segment_text
 from data import settings
@@ -50,6 +55,7 @@ from data.metrics import bootstrap_std, f1_of, shingle_counts, shingle_scores, s
 from data.render import RENDERINGS
 from data.sources import FORMATS, DatasetMissing, Page, read_scrapinghub, read_spec, read_wcxb
 from data.split import is_held_out
+from data.warc import response_record, write_warc
 
 HTML_MODEL = "boilerline (HTML)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
@@ -702,9 +708,12 @@ def large_page(shape: str, chars: int = 10_000_000) -> str:
 
 
 #: Modules a scraper's `pip install boilerline` lacks: those of the train and eval extras, and
-#: pyarrow, which `datasets` brings in (pandas 3 imports it wherever it is installed: 33 MB).
+#: pyarrow, which `datasets` brings in (pandas 3 imports it wherever it is installed: 33 MB),
+#: and the crawl extras' engines (warc, parquet, datatrove).
 EXTRAS_MODULES = [
     "pyarrow",
+    "fastwarc",
+    "datatrove",
     "datasets",
     "html_text",
     "inscriptis",
@@ -1198,9 +1207,81 @@ def bench(args) -> None:
         )
 
 
+# One datatrove run over the crawl's WARC files (argv: the folder, workers), as a user runs it.
+DATATROVE_RUN = """
+import sys
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.writers import JsonlWriter
+from boilerline.datatrove_step import Boilerline, BoilerlineWarcReader
+folder, workers = sys.argv[1], int(sys.argv[2])
+pipeline = [BoilerlineWarcReader(folder + "/warc"), Boilerline(), JsonlWriter(folder + f"/datatrove-{workers}")]
+LocalPipelineExecutor(pipeline, tasks=2, workers=workers, logging_dir=folder + f"/logs-{workers}").run()
+"""
+
+
+def crawl_bench(args) -> None:
+    """Records a second and CPU seconds of cleaning every WCXB dev page written as a crawl (two
+    .warc.gz files): clean_pages on the pages already decoded (the floor), clean_records over the
+    WARC's records, `boilerline batch --jobs 1` and the datatrove steps on 1 and 2 workers."""
+    bodies = [gzip_bytes(path) for path in sorted((raw_dir() / "wcxb-dev" / "html").glob("*.html.gz"))]
+    folder = Path(tempfile.mkdtemp(prefix="crawl-bench-"))
+    (folder / "warc").mkdir()
+    half = len(bodies) // 2
+    for part, chunk in enumerate((bodies[:half], bodies[half:])):
+        responses = (response_record(f"https://wcxb.example/{part}/{number}", body) for number, body in enumerate(chunk))
+        write_warc(folder / "warc" / f"part-{part}.warc.gz", responses)
+    warcs = sorted(str(path) for path in (folder / "warc").iterdir())
+    model = load_model(args.model)
+    model.clean_html(bodies[0])  # the first call's imports and caches are no page's time
+    decoded = [decode_page(body) for body in bodies]
+    batch = [sys.executable, "-m", "boilerline", "batch", *warcs, "--out", str(folder / "batch.jsonl"), "--jobs", "1"]
+    runs = {
+        "clean_pages (pages decoded, in memory)": lambda: list(model.clean_pages(decoded)),
+        "clean_records (WARC records, titles)": lambda: list(clean_records((r for path in warcs for r in warc_records(path)), model)),
+        "boilerline batch --jobs 1": lambda: subprocess.run(batch, check=True, capture_output=True),
+    }
+    runs |= {
+        f"datatrove, {workers} worker(s)": partial(
+            subprocess.run, [sys.executable, "-c", DATATROVE_RUN, str(folder), str(workers)], check=True, capture_output=True
+        )
+        for workers in (1, 2)
+    }
+    print(f"{len(bodies)} pages, {sum(map(len, bodies)) / 1e6:.0f} MB, in {folder}")
+    for name, run in runs.items():
+        wall, cpu = wall_and_cpu_seconds(run)
+        print(f"{name:<40} {len(bodies) / wall:6.1f} records/s  {wall:6.1f} s  CPU {cpu:6.1f} s")
+
+
+def gzip_bytes(path: Path) -> bytes:
+    return gzip.decompress(path.read_bytes())
+
+
+def wall_and_cpu_seconds(run: Callable[[], object]) -> tuple[float, float]:
+    """The wall time of `run()` and the CPU time of this process and every process it started.
+    A process orphaned on the way (the fork server of a pool) is adopted (Linux's subreaper) and
+    waited for, so its CPU time and its children's count too."""
+    ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER
+    before, started = os.times(), time.perf_counter()
+    run()
+    wall = time.perf_counter() - started
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            break
+    after = os.times()
+    cpu = sum(after[i] - before[i] for i in range(4))  # user and system, of this process and its children
+    return wall, cpu
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench", action="store_true", help="only speed and memory: clean_html against trafilatura, 10 MB pages")
+    parser.add_argument(
+        "--crawl",
+        action="store_true",
+        help="only a crawl's speed: the WCXB dev pages as WARC files, through clean_records, batch, datatrove",
+    )
     parser.add_argument(
         "--dataset",
         action="append",
@@ -1218,7 +1299,10 @@ def parse_args(argv=None):
 def main(argv=None) -> None:
     args = parse_args(argv)
     quiet_peer_logging()
-    bench(args) if args.bench else evaluate(args)
+    if args.crawl:
+        crawl_bench(args)
+    else:
+        bench(args) if args.bench else evaluate(args)
 
 
 if __name__ == "__main__":

@@ -5,10 +5,13 @@ text = boilerline.clean_html(html)  # the default model, loaded once
 
 model = boilerline.load_model()     # or a model file of your own: load_model(path)
 lines = model.score_html(html)      # every line with its P(content)
+for result in boilerline.clean_records(records):  # many pages, one result each, errors included
+    ...
 """
 
 from .artifact import ModelError
 from .model import BoilerplateModel, ScoredLine, load_model, shared_model
+from .records import PageTimeout, Record, clean_records
 from .segment import PageError, decode_page, segment_html, segment_text
 from .settings import SettingError
 from .title import html_title
@@ -32,10 +35,13 @@ __all__ = [
     "BoilerplateModel",
     "ModelError",
     "PageError",
+    "PageTimeout",
+    "Record",
     "ScoredLine",
     "SettingError",
     "__version__",
     "clean_html",
+    "clean_records",
     "clean_text",
     "decode_page",
     "shared_model",

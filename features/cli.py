@@ -4,9 +4,11 @@ boilerline clean page.html                      # the content lines, to stdout
 boilerline clean 'crawl/*.html.gz' --out clean/  # one .txt per page
 boilerline score page.html --format jsonl       # every line with its P(content)
 boilerline batch crawl/ --out pages.jsonl --jobs 4
+boilerline batch 'crawl/*.warc.gz' --out pages.parquet
 """
 
 import argparse
+import dataclasses
 import glob
 import gzip
 import io
@@ -29,7 +31,9 @@ from tqdm import tqdm
 
 from . import __version__, settings
 from .artifact import ModelError
+from .crawl import CrawlError, count_warc_records, is_parquet, is_warc, parquet_part, resumable_ids, warc_files, warc_records, write_parquet
 from .model import BoilerplateModel, ScoredLine, content_text, load_model, with_title
+from .records import Record, clean_records
 from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup, text_columns
 from .settings import SettingError
 from .title import html_title
@@ -322,12 +326,14 @@ def report_page_error(source: Source, error: PageError) -> None:
 
 @dataclass(frozen=True)
 class Task:
-    """One page of a batch: a file to read, or the page of a JSONL record (`kind` then set)."""
+    """One page of a batch: a file to read, the page of a JSONL record (`kind` then set), or a
+    WARC response's Record."""
 
     id: str | int
     source: Source | None = None
     page: str | None = None
     kind: str | None = None
+    record: Record | None = None
 
 
 def batch_inputs(specs: list[str]) -> tuple[int, Iterator[Task | dict]]:
@@ -335,14 +341,17 @@ def batch_inputs(specs: list[str]) -> tuple[int, Iterator[Task | dict]]:
     if "-" in specs:
         raise CliError("batch does not read stdin: pass a folder, a glob, or a JSONL file of records")
     record_files = [spec for spec in specs if spec.lower().endswith(RECORD_SUFFIXES) and os.path.isfile(spec)]
-    sources = expand_inputs(spec for spec in specs if spec not in record_files)
-    total = len(sources) + sum(_count_records(path) for path in record_files)
+    warcs = [path for spec in specs if is_warc(spec) for path in warc_files(spec)]
+    sources = expand_inputs(spec for spec in specs if spec not in record_files and not is_warc(spec))
+    total = len(sources) + sum(_count_records(path) for path in record_files) + sum(count_warc_records(path) for path in warcs)
 
     def inputs():
         for source in sources:
             yield Task(source.name, source=source)
         for path in record_files:
             yield from _record_tasks(path)
+        for path in warcs:
+            yield from (item if isinstance(item, dict) else Task(item.id, record=item) for item in warc_records(path))
 
     return total, inputs()
 
@@ -396,23 +405,26 @@ def process_task(model: BoilerplateModel, task: Task, reading: Reading) -> dict:
     """The output record of one page: its content lines, or why there are none."""
     started = time.perf_counter()
     try:
-        if task.source is not None:
-            kind, _, lines = score_source(model, task.source, reading)
-        else:
-            kind, _, lines = score_page(model, task.kind, task.page, reading)
+        record = task_record(task, reading)
     except PageError as error:
         return {"id": task.id, "error": str(error)}
     except Exception as error:  # one strange page must cost its own record, never the batch
         return {"id": task.id, "error": f"{type(error).__name__}: {error}"}
-    text = content_text(lines)
-    return {
-        "id": task.id,
-        "kind": kind,
-        "text": text,
-        "lines": len(lines),
-        "kept": sum(line.is_content for line in lines),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
+    result = next(clean_records([record], model, threshold=reading.threshold))
+    if result["error"] is not None:
+        return {"id": task.id, "url": result["url"], "error": result["error"]}
+    del result["error"]
+    return result | {"seconds": round(time.perf_counter() - started, 3)}
+
+
+def task_record(task: Task, reading: Reading) -> Record:
+    """The page of a task as `clean_records` takes it; PageError when its file cannot be read."""
+    if task.record is not None:  # a WARC response, in the charset it was served with, else --encoding
+        return dataclasses.replace(task.record, charset=task.record.charset or reading.encoding)
+    if task.source is not None:
+        raw = read_page(task.source)
+        return Record(task.id, raw, reading.encoding, kind=page_kind(task.source.name, raw, reading.force_text))
+    return Record(task.id, task.page, reading.encoding, kind=task.kind)
 
 
 def _worker_main(conn, model_path, reading: Reading) -> None:
@@ -637,7 +649,8 @@ class BatchOutput:
             skipped += f" (already in {self.path})"
         seconds = time.monotonic() - self.started
         errors = f"{self.errors} error" + ("" if self.errors == 1 else "s")
-        return f"{PROG} batch: {self.ok} ok, {errors}, {skipped}, in {seconds:.1f} s"
+        rate = (self.ok + self.errors) / max(seconds, 1e-9)
+        return f"{PROG} batch: {self.ok} ok, {errors}, {skipped}, in {seconds:.1f} s ({rate:.1f} records/s)"
 
 
 def read_done_ids(path: Path) -> set:
@@ -674,7 +687,10 @@ def _record_id(line: str, where: str):
 
 def run_batch(args) -> int:
     total, inputs = batch_inputs(args.inputs)
-    with BatchOutput(args.out, total) as output:
+    parquet = is_parquet(args.out)  # written whole at the end, from a JSONL part that resumes (`crawl`)
+    with BatchOutput(parquet_part(args.out) if parquet else args.out, total) as output:
+        if parquet:
+            output.done |= resumable_ids(args.out)
         tasks = output.pending(inputs)
         first = next(tasks, None)
         if first is not None:
@@ -682,6 +698,8 @@ def run_batch(args) -> int:
             with WatchdogPool(min(args.jobs, total), timeout, args.model, Reading.of(args)) as pool:
                 for record in pool.run(itertools.chain([first], tasks)):
                     output.write(record)
+    if parquet:
+        write_parquet(args.out)
     return 1 if output.errors else 0  # as clean and score: 1 when a page of this run failed
 
 
@@ -722,18 +740,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     batch = commands.add_parser(
         "batch",
-        help="clean many pages in parallel into a JSONL file, resumably",
-        description='Clean pages (folders, globs, files, and JSONL files of {"id", "html" or "text"} records) into '
-        'JSONL: {"id", "kind", "text", "lines", "kept", "seconds"} per page, or {"id", "error"} when a page '
+        help="clean many pages in parallel into a JSONL or Parquet file, resumably",
+        description='Clean pages (folders, globs, files, JSONL files of {"id", "html" or "text"} records, and the HTML '
+        "responses of .warc(.gz) files) into JSONL: "
+        '{"id", "url", "kind", "text", "title", "lines", "kept", "seconds", "model_version", "model_digest"} per page, '
+        'or {"id", "error"} (and "url" where it is known) when a page '
         "cannot be read, is too large (BOILERLINE_MAX_PAGE_BYTES, _ELEMENTS, _LINES), takes longer than --timeout "
         "or is a bad record. Records come in the "
         "order pages finish. Ids already in --out are skipped and new records appended, so rerunning a "
-        "command resumes it; delete a record to redo its page.",
-        epilog=KIND_RULE + " File ids are their paths as found; a bad JSONL line's id is FILE:LINE.",
+        "command resumes it; delete a record to redo its page. An --out ending in .parquet is written whole at the end "
+        "(ids as strings), from OUT.part.jsonl, which a rerun resumes.",
+        epilog=KIND_RULE + " File ids are their paths as found; a bad JSONL line's id is FILE:LINE; a WARC response's id is "
+        "its WARC-Record-ID, its url the WARC-Target-URI, and its bytes are read in the charset its HTTP Content-Type names.",
     )
-    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="folder, glob, page file, or .jsonl(.gz) of records")
+    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="folder, glob, page file, .jsonl(.gz) of records, or .warc(.gz)")
     _add_model_options(batch, text_help="read every page file as plain text (a record's key sets its kind)")
-    batch.add_argument("--out", type=Path, metavar="FILE", help="JSONL file to append to (default: stdout, no resume)")
+    batch.add_argument("--out", type=Path, metavar="FILE", help="JSONL file to append to, or a .parquet file (default: stdout, no resume)")
     batch.add_argument(
         "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="worker processes (default: %(default)s, the CPUs)"
     )
@@ -827,6 +849,6 @@ def main(argv: list[str] | None = None) -> int:
         # Python flushes stdout again at exit; pointing it at /dev/null keeps that quiet.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except (ModelError, PageError, CliError, SettingError, OSError) as error:  # OSError: an output that cannot be written
+    except (ModelError, PageError, CliError, CrawlError, SettingError, OSError) as error:  # OSError: an output that cannot be written
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 1

@@ -109,7 +109,7 @@ def load_model(path: str | Path | None = None) -> "BoilerplateModel":
     path = Path(path) if path is not None else default_model_path()
     meta, arrays = artifact.read(path)
     parts = {kind: runtime_part(kind, meta[kind], arrays) for kind in KINDS}
-    return BoilerplateModel(parts | {"card": meta.get("card", {})}, path)
+    return BoilerplateModel(parts | {"card": meta.get("card", {}), "digest": meta["digest"]}, path)
 
 
 def runtime_part(kind: str, part: dict, arrays: dict[str, np.ndarray]) -> dict:
@@ -419,6 +419,11 @@ class BoilerplateModel:
     @property
     def card(self) -> dict:
         return self.artifact.get("card", {})
+
+    @property
+    def digest(self) -> str | None:
+        """The SHA-256 digest of the model file's parts (`artifact.digest`): which model made a text."""
+        return self.artifact.get("digest")
 
     def score_html(self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> list[ScoredLine]:
         """Every line of an HTML page with P(content). A `threshold` replaces the model's

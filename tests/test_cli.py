@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 PARAGRAPH = "For more than a century the small streams that once crossed the old town"
 RECIPE_PARAGRAPH = "Start by softening a chopped onion"
-RECORD_KEYS = {"id", "kind", "text", "lines", "kept", "seconds"}
+RECORD_KEYS = {"id", "url", "kind", "text", "title", "lines", "kept", "seconds", "model_version", "model_digest"}
 
 
 @pytest.fixture(scope="module")
