@@ -50,6 +50,7 @@ from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
 from boilerline.artifact import plain_model, write
+from boilerline.labelfile import LabelFileError
 from boilerline.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
 from boilerline.model import (
     THRESHOLDS,
@@ -581,7 +582,7 @@ def main() -> None:
     try:
         lines, extra = training_lines()
         gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
-    except DatasetMissing as missing:  # a user's next step, not a traceback
+    except (DatasetMissing, LabelFileError) as missing:  # a user's next step, not a traceback
         parser.exit(1, f"error: {missing}\n")
     stop = stopwords()
     artifact = {}
