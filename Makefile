@@ -34,7 +34,7 @@ $(LINES): $(VENV)/.installed data/align.py data/build.py data/render.py data/sou
 	$(PY) -m data fetch
 	$(PY) -m data build
 
-## train: fit the HTML and text models, write models/boilerplate.npz and its card
+## train: fit the HTML and text models, write models/boilerplate.npz and its card (with TRAIN_EXTRA: to MODEL_DIR, a folder of your own)
 train: $(LINES)
 	$(PY) train.py
 

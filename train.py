@@ -72,8 +72,10 @@ from data.sources import DatasetMissing, read_wcxb
 
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
-#: Where the model and its card are written [MODEL_DIR].
+#: Where the model and its card are written [MODEL_DIR]; with TRAIN_EXTRA, a folder of your own.
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", settings.REPO / "models"))
+# The model the package ships: trained on the benchmarks alone, never on a user's pages.
+SHIPPED_MODEL = settings.REPO / "models" / "boilerplate.npz"
 #: Your own labelled pages, added to the training pages of both models [TRAIN_EXTRA]: FORMAT:PATH
 #: specs separated by spaces (FORMAT: wcxb, scrapinghub, newspaper, labelled, hf; data/sources.py).
 TRAIN_EXTRA = os.environ.get("TRAIN_EXTRA", "").split()
@@ -556,6 +558,11 @@ def data_hash(extra: pd.DataFrame | None) -> str:
     return digest.hexdigest()[:16]
 
 
+def same_file(path: Path, other: Path) -> bool:
+    """Whether two paths name one file, links followed (neither need exist)."""
+    return path.resolve() == other.resolve()
+
+
 def training_lines() -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(WCXB dev lines with the user's lines after them, the user's lines alone or None)."""
     lines = timed("read labelled lines", lambda: load_lines("wcxb"))
@@ -573,6 +580,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(MODEL_DIR / "boilerplate.npz"))
     args = parser.parse_args()
     out = Path(args.out)
+    if TRAIN_EXTRA and same_file(out, SHIPPED_MODEL):
+        parser.error(
+            f"TRAIN_EXTRA is set: a model trained on your own pages does not replace the shipped {SHIPPED_MODEL.relative_to(settings.REPO)}; "
+            "pass MODEL_DIR=DIR (make train TRAIN_EXTRA=... MODEL_DIR=my-model) or --out DIR/boilerplate.npz, "
+            "then load_model('my-model') or --model my-model"
+        )
     try:  # before training, not after minutes of it
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:

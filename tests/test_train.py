@@ -260,3 +260,21 @@ def test_the_model_file_scores_every_line_as_the_fitted_objects_do(tmp_path, kin
     artifact.write(tmp_path / "model.npz", *artifact.plain_model({"html": part, "text": part, "card": {}}))
     loaded = load_model(tmp_path / "model.npz")
     assert np.array_equal(predict_lines(loaded.artifact[kind], lines), fitted.predict(X, lines, n_stats))
+
+
+@pytest.mark.parametrize("out", [None, "models/boilerplate.npz", "models/../models/boilerplate.npz"])
+def test_a_model_trained_on_the_users_pages_never_replaces_the_shipped_one(monkeypatch, capsys, out):
+    import train
+
+    shipped = train.SHIPPED_MODEL.read_bytes()
+    monkeypatch.setattr(train, "TRAIN_EXTRA", ["labelled:my/pages"])
+    monkeypatch.setattr(train, "MODEL_DIR", train.SHIPPED_MODEL.parent)
+    monkeypatch.chdir(train.SHIPPED_MODEL.parent.parent)
+    monkeypatch.setattr("sys.argv", ["train.py", *(["--out", out] if out else [])])
+    monkeypatch.setattr(train, "training_lines", lambda: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as stopped:
+        train.main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "does not replace the shipped models/boilerplate.npz; pass MODEL_DIR=DIR" in err
+    assert train.SHIPPED_MODEL.read_bytes() == shipped
