@@ -225,7 +225,10 @@ class LabellingHandler(BaseHTTPRequestHandler):
         page = self.server.pages[int(matched[1])]
         if self.headers.get_content_type() != "application/json":
             raise LabelsRefused(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "labels are sent as application/json")
-        length = int(self.headers.get("Content-Length") or 0)
+        length = self.headers.get("Content-Length", "")
+        if not length.isdigit():  # a negative length would read until the client hangs up
+            raise LabelsRefused(HTTPStatus.LENGTH_REQUIRED, "labels are sent with their Content-Length")
+        length = int(length)
         if length > BODY_BYTES_PER_LINE * len(page.texts) + BODY_BYTES_SPARE:
             raise LabelsRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "more than the labels of the page's lines")
         try:

@@ -88,6 +88,7 @@ def test_saved_labels_are_written_beside_the_page_and_train_as_given(server, tmp
         ("/pages/0/labels", {"labels": [1]}, {"Origin": "http://evil.example"}, 403),
         ("/pages/0/labels", {"labels": [1]}, {"Host": "evil.example"}, 403),
         ("/pages/0/labels", b"[" + b"1, " * 5_000 + b"1]", {}, 413),
+        ("/pages/0/labels", b'{"labels": []}', {"Content-Length": "-1"}, 411),
     ],
     ids=[
         "no such page",
@@ -100,6 +101,7 @@ def test_saved_labels_are_written_beside_the_page_and_train_as_given(server, tmp
         "another site",
         "a rebound name",
         "too large",
+        "a negative length",
     ],
 )
 def test_a_save_that_is_not_a_pages_labels_writes_nothing(server, tmp_path, path, body, headers, status):
