@@ -11,7 +11,7 @@ DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
 export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA
 
-.PHONY: all data lines train eval test test-quick lint bench clean
+.PHONY: all data lines train eval test test-quick browser-test lint bench clean
 
 all: train
 
@@ -34,7 +34,7 @@ $(LINES): $(VENV)/.installed data/align.py data/build.py data/render.py data/sou
 	$(PY) -m data fetch
 	$(PY) -m data build
 
-## train: fit the HTML and text models, write models/boilerplate.npz and its card
+## train: fit the HTML and text models, write models/boilerplate.npz and its card (with TRAIN_EXTRA: to MODEL_DIR, a folder of your own)
 train: $(LINES)
 	$(PY) train.py
 
@@ -55,6 +55,18 @@ test: $(VENV)/.installed
 ## test-quick: the tests not marked slow (no end-to-end training, no benchmark pages)
 test-quick: $(VENV)/.installed
 	$(PY) -m pytest -m "not slow"
+
+## browser-test: `boilerline label`'s page in headless Chromium (as root, installs Debian's chromium and chromium-driver)
+browser-test: $(VENV)/.browser
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	  else echo "browser-test needs /usr/bin/chromium and /usr/bin/chromedriver: run it as root, or apt-get install chromium chromium-driver" >&2; exit 1; fi; \
+	fi
+	$(PY) -m pytest tests/test_labelling_browser.py
+
+$(VENV)/.browser: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[browser]' -c models/constraints.txt
+	touch $@
 
 ## lint: ruff's checks and its formatting, as CI runs them
 lint: $(VENV)/.installed

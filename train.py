@@ -17,6 +17,9 @@ JOBS is 2 or more; each is the same model as when trained alone):
    or each page's own expected-F1 threshold).
 4. Refit the winner on all training pages, write the model; score the held-out pages once,
    for the model card.
+5. With TRAIN_EXTRA, the user's pages before (the shipped model) and after (the new model, out
+   of fold), and the lines the user corrected that it still gets wrong: printed, and written to
+   feedback.md beside the model (data/feedback.py).
 """
 
 import argparse
@@ -50,6 +53,7 @@ from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
 from boilerline.artifact import plain_model, write
+from boilerline.labelfile import LabelFileError
 from boilerline.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
 from boilerline.model import (
     THRESHOLDS,
@@ -64,6 +68,8 @@ from boilerline.segment import page_order_columns
 from data import settings
 from data.build import LINES_DIR, load_lines, page_groups, user_lines
 from data.cipher import encipher
+from data.feedback import feedback_markdown, page_feedback, shipped_decisions
+from data.feedback import summary as feedback_summary
 from data.fetch import raw_dir
 from data.metrics import words
 from data.render import RENDERINGS
@@ -71,8 +77,11 @@ from data.sources import DatasetMissing, read_wcxb
 
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
-#: Where the model and its card are written [MODEL_DIR].
+#: Where the model and its card are written [MODEL_DIR]; with TRAIN_EXTRA, a folder of your own.
 MODEL_DIR = Path(os.environ.get("MODEL_DIR", settings.REPO / "models"))
+FEEDBACK_FILE = "feedback.md"  # beside the model: how it does on the user's pages (data/feedback.py)
+# The model the package ships: trained on the benchmarks alone, never on a user's pages.
+SHIPPED_MODEL = settings.REPO / "models" / "boilerplate.npz"
 #: Your own labelled pages, added to the training pages of both models [TRAIN_EXTRA]: FORMAT:PATH
 #: specs separated by spaces (FORMAT: wcxb, scrapinghub, newspaper, labelled, hf; data/sources.py).
 TRAIN_EXTRA = os.environ.get("TRAIN_EXTRA", "").split()
@@ -341,6 +350,12 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
     best = max(results, key=lambda name: results[name]["out_of_fold_f1"])
     rule, rules = choose_rule(out_of_fold[best][judged], train_lines[judged], scorer, results[best]["threshold"])
     print(f"[{kind}] {best}: out-of-fold page F1 by decision rule {rules}: {rule}")
+    own = users_own_lines(train_lines, kind)
+    your_pages = None
+    if own.any():
+        lines = train_lines[own]
+        after = decisions({"rule": rule, "threshold": results[best]["threshold"]}, out_of_fold[best][own], lines)
+        your_pages = page_feedback(lines, shipped_decisions(kind, lines), after)
 
     final = timed(
         f"[{kind}] refit {best} on all training pages", lambda: StackedModel.fit(best == "boosted", X, y, weights, train_lines, n_stats)
@@ -360,7 +375,7 @@ def train_kind(kind: str, labelled: pd.DataFrame, held_lines: pd.DataFrame, gold
         "rule": rule,
         "held_out": held_out_scores(kind, part, features, final, held_lines, gold, n_stats),
         "held_out_unseen_script": held_out_scores(kind, part, features, final, held_lines, gold, n_stats, unseen_script=True),
-    }
+    } | ({} if your_pages is None else {"your_pages": your_pages})
     return part
 
 
@@ -423,6 +438,14 @@ def is_users(lines: pd.DataFrame) -> np.ndarray:
     if not TRAIN_EXTRA:
         return np.zeros(len(lines), bool)
     return lines["page_id"].str.startswith(tuple(f"{spec}/" for spec in TRAIN_EXTRA)).to_numpy(bool)
+
+
+def users_own_lines(lines: pd.DataFrame, kind: str) -> np.ndarray:
+    """Whether each line is of one of the user's pages as the user labelled it: an HTML page's
+    own lines for the HTML model, a plain-text page's for the text model (not a rendering
+    labelled by alignment, nor a crop)."""
+    labelled_as = "html" if kind == "html" else "text"
+    return is_users(lines) & ~lines["source"].isin(["crop", "foreign"]).to_numpy() & (lines["rendering"] == labelled_as).to_numpy()
 
 
 def with_crops(lines: pd.DataFrame) -> pd.DataFrame:
@@ -555,6 +578,11 @@ def data_hash(extra: pd.DataFrame | None) -> str:
     return digest.hexdigest()[:16]
 
 
+def same_file(path: Path, other: Path) -> bool:
+    """Whether two paths name one file, links followed (neither need exist)."""
+    return path.resolve() == other.resolve()
+
+
 def training_lines() -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """(WCXB dev lines with the user's lines after them, the user's lines alone or None)."""
     lines = timed("read labelled lines", lambda: load_lines("wcxb"))
@@ -572,6 +600,12 @@ def main() -> None:
     parser.add_argument("--out", default=str(MODEL_DIR / "boilerplate.npz"))
     args = parser.parse_args()
     out = Path(args.out)
+    if TRAIN_EXTRA and same_file(out, SHIPPED_MODEL):
+        parser.error(
+            f"TRAIN_EXTRA is set: a model trained on your own pages does not replace the shipped {SHIPPED_MODEL.relative_to(settings.REPO)}; "
+            "pass MODEL_DIR=DIR (make train TRAIN_EXTRA=... MODEL_DIR=my-model) or --out DIR/boilerplate.npz, "
+            "then load_model('my-model') or --model my-model"
+        )
     try:  # before training, not after minutes of it
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -581,7 +615,7 @@ def main() -> None:
     try:
         lines, extra = training_lines()
         gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
-    except DatasetMissing as missing:  # a user's next step, not a traceback
+    except (DatasetMissing, LabelFileError) as missing:  # a user's next step, not a traceback
         parser.exit(1, f"error: {missing}\n")
     stop = stopwords()
     artifact = {}
@@ -594,6 +628,9 @@ def main() -> None:
     trained, peak_mb = train_kinds(splits, gold, stop)
     report = {kind: kind_report for kind, (_, kind_report) in trained.items()}
     artifact |= {kind: part for kind, (part, _) in trained.items()}
+    your_pages = {kind: report[kind].pop("your_pages") for kind in report if "your_pages" in report[kind]}
+    for kind, feedback in your_pages.items():
+        report[kind]["your_pages"] = feedback_summary(feedback)
 
     card = {
         "data": {
@@ -640,6 +677,10 @@ def main() -> None:
     print(f"\nwrote {out} ({os.path.getsize(out) / 1e6:.1f} MB) in {card['training_seconds']}s, peak memory {card['peak_memory_mb']} MB")
     for kind in report:
         print(f"\nheld-out page F1, {kind} model:\n{pd.DataFrame(report[kind]['held_out']).to_string()}")
+    if your_pages:
+        feedback = feedback_markdown(your_pages)
+        (out.parent / FEEDBACK_FILE).write_text(feedback, encoding="utf-8")
+        print(f"\n{feedback}\nwrote {out.parent / FEEDBACK_FILE}")
 
 
 if __name__ == "__main__":

@@ -54,13 +54,12 @@ def label_page(page: Page) -> tuple[pd.DataFrame | None, list[dict], str | None]
     for rendering, frame in frames.items():
         texts = frame["text"].tolist()
         # Hand labels are those of the lines they were written for (a plain-text page's, an
-        # HTML page's own lines); the text renderings of an HTML page are aligned with its gold.
+        # HTML page's own lines: data.sources checks them); the text renderings of an HTML page
+        # are aligned with its gold.
         by_hand = page.labels is not None and rendering in ("text", "html")
         labels = page.labels if by_hand else label_lines(texts, page.gold)
         if len(labels) != len(texts):
             return None, [], f"{len(labels)} labels for {len(texts)} lines"
-        if by_hand and page.html is not None and (stale := _first_other_line(page.text, texts)):
-            return None, [], stale
         # Labelled whole, kept as the model reads them.
         labelled.append(cut_for_scoring(frame, texts).assign(rendering=rendering, label=np.asarray(labels, dtype=np.int8)))
         if page.gold is not None:
@@ -81,15 +80,6 @@ def label_page(page: Page) -> tuple[pd.DataFrame | None, list[dict], str | None]
         held_out=page.source == "wcxb" and is_held_out(page.domain),
     )
     return lines, ceilings, None
-
-
-def _first_other_line(labelled: str, texts: list[str]) -> str | None:
-    """Where the lines labelled by hand are not the page's lines (labels written for another
-    version of the page), said; None when they are the same."""
-    for number, (written, text) in enumerate(zip((line for line in labelled.splitlines() if line.strip()), texts), 1):
-        if " ".join(written.split()) != text:
-            return f"labelled line {number} is {written.strip()[:40]!r}, the page's is {text[:40]!r}"
-    return None
 
 
 def build_source(pages: list[Page], jobs: int = settings.JOBS) -> tuple[pd.DataFrame, list[dict], Counter]:

@@ -3,10 +3,11 @@
 - WCXB folder: `html/NNNN.html.gz` + `ground-truth/NNNN.json` (gold main text).
 - ScrapingHub folder: `html/<id>.html.gz` + `ground-truth.json` (gold article body).
 - Hand-labelled pages: a `.tsv` file per page, one `label<TAB>line` per line, where label is
-  1/0 (or content/boilerplate); blank lines are kept as paragraph breaks. A `.html` (or
-  `.htm`, `.html.gz`) file of the same name beside it makes it an HTML page, its labels those of the
-  page's lines as `boilerline.segment` cuts them (`boilerline score --format labels` writes
-  such a file, with the model's guesses, to correct).
+  1/0 (or content/boilerplate); blank lines are kept as paragraph breaks (`boilerline.labelfile`).
+  A `.html` (or `.htm`, `.html.gz`) file of the same name beside it (`shop.tsv` or
+  `shop.html.tsv` beside `shop.html`) makes it an HTML page, its labels those of the page's
+  lines as `boilerline.segment` cuts them, in order (`boilerline label` and `boilerline score
+  --format labels` write such files, with the model's guesses, to correct).
 - A Hugging Face dataset with a text column and a label column, one row per line, grouped
   into pages by a page-id column.
 - Goose's test pages: `NAME.html` + `NAME.json`, whose expected text is the article's start.
@@ -26,7 +27,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from boilerline.segment import decode_page
+from boilerline.labelfile import HTML_SUFFIXES, LabelFileError, first_difference, html_page_of, parse_label_rows
+from boilerline.segment import PageError, decode_page, html_columns
 
 
 class DatasetMissing(FileNotFoundError):
@@ -171,34 +173,39 @@ def read_newspaper(folder: Path) -> list[Page]:
     return pages
 
 
-_LABELS = {"1": 1, "content": 1, "0": 0, "boilerplate": 0}
-LABELLED_HTML_SUFFIXES = (".html", ".htm", ".html.gz")  # the HTML page a .tsv of the same name labels
-
-
 def read_labelled_text(path: Path) -> Page:
     """A hand-labelled page: one `label<TAB>line` per line (label 1/0 or content/boilerplate).
-    Plain text, or the lines of the HTML page of the same name beside it, whose gold main text
-    is then its content lines (for the text renderings, which are labelled by alignment)."""
+    Plain text, or the lines of the HTML page of the same name beside it (`shop.tsv` or
+    `shop.html.tsv` beside `shop.html`), whose gold main text is then its content lines (for the
+    text renderings, which are labelled by alignment). Labels that are not those of the HTML
+    page's lines are a `LabelFileError` naming the first line that differs."""
     path = Path(path)
-    lines, labels = [], []
-    for number, raw in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        if not raw.strip():
-            lines.append("")  # a paragraph break, unlabelled
-            continue
-        label, sep, text = raw.partition("\t")
-        if not sep or label.strip().lower() not in _LABELS:
-            raise ValueError(f"{path}:{number}: expected `label<TAB>text` with label 1/0/content/boilerplate, got {raw[:60]!r}")
-        if not text.strip():
-            lines.append("")  # a label on a blank line labels no line that segment_text finds
-            continue
-        lines.append(text)
-        labels.append(_LABELS[label.strip().lower()])
-    page = Page(source="labelled", page_id=path.stem, text="\n".join(lines), labels=labels)
-    html_path = next((html for html in map(path.with_suffix, LABELLED_HTML_SUFFIXES) if html.is_file()), None)
+    rows = parse_label_rows(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    labels = [line.label for line in rows.lines]
+    page = Page(source="labelled", page_id=path.stem, text="\n".join(rows.texts), labels=labels)
+    html_path = html_page_of(path)
     if html_path is None:
         return page
-    content = [text for text in lines if text]
-    return replace(page, html=decode_page(html_path.read_bytes()), gold="\n".join(text for text, label in zip(content, labels) if label))
+    html, page_lines = _html_and_lines(html_path)
+    difference = first_difference(rows.lines, page_lines, str(path))
+    if difference:
+        raise LabelFileError(difference)
+    content = [line.text for line in rows.lines]
+    return replace(page, page_id=_stem_of(html_path), html=html, gold="\n".join(text for text, label in zip(content, labels) if label))
+
+
+def _html_and_lines(html_path: Path) -> tuple[str, list[str]]:
+    """An HTML page beside a labels file, decoded, and its lines' texts."""
+    try:
+        html = decode_page(html_path.read_bytes())
+        return html, html_columns(html)["text"]
+    except PageError as error:
+        raise LabelFileError(f"{html_path} cannot be read as a page: {error}") from None
+
+
+def _stem_of(html_path: Path) -> str:
+    """The page's id: its name less the HTML suffix, as that of the `.tsv` beside it."""
+    return next(html_path.name[: -len(suffix)] for suffix in HTML_SUFFIXES if html_path.name.endswith(suffix))
 
 
 def read_labelled_folder(folder: Path) -> list[Page]:

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from . import __version__, settings
 from .artifact import ModelError
 from .crawl import CrawlError, count_warc_records, is_parquet, is_warc, parquet_part, resumable_ids, warc_files, warc_records, write_parquet
+from .labelling import DEFAULT_PORT, port_number, run_label
 from .model import BoilerplateModel, ScoredLine, content_text, load_model, with_title
 from .records import Record, clean_records
 from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup, text_columns
@@ -766,6 +767,22 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"time limit per page, up to {MAX_TIMEOUT:g}; its worker is then replaced (default: BOILERLINE_PAGE_TIMEOUT, else "
         f"{settings.DEFAULTS['PAGE_TIMEOUT']:g})",
     )
+
+    label = commands.add_parser(
+        "label",
+        help="correct the model's labels of pages in a browser, to train on them",
+        description="Serve a page on http://127.0.0.1:PORT/ (this machine only) that shows each page's lines coloured by "
+        "the model's P(content), each with its label: the one in the page's labels file, else the model's. Click a line "
+        "(or press Space) to flip its label, n to go to the next doubtful line; Save writes the labels beside the page "
+        "(shop.tsv for shop.html or shop.txt), where `make train TRAIN_EXTRA=labelled:DIR` reads them.",
+        epilog="A page's kind is found as `clean` finds it (see `boilerline clean --help`), without --text. An HTML page must be "
+        "named .html, .htm or .html.gz: training pairs labels with such a page.",
+    )
+    label.add_argument("inputs", nargs="+", metavar="PAGE", help="page file (.html .htm .txt, or .gz of them), folder or glob")
+    label.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, metavar="N", help="the port to serve on (default: %(default)s; 0: any free one)"
+    )
+    label.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the project's models/boilerplate.npz)")
     return parser
 
 
@@ -831,7 +848,7 @@ def _threshold(value: str) -> float:
     return number
 
 
-COMMANDS = {"clean": run_clean, "score": run_score, "batch": run_batch}
+COMMANDS = {"clean": run_clean, "score": run_score, "batch": run_batch, "label": run_label}
 
 
 def main(argv: list[str] | None = None) -> int:

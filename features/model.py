@@ -104,9 +104,12 @@ def shared_model() -> "BoilerplateModel":
 
 
 def load_model(path: str | Path | None = None) -> "BoilerplateModel":
-    """The model file at `path` (default: the project's default model), checked before use.
-    Loading reads plain data and runs no code from the file (`artifact`)."""
+    """The model file at `path`, or in the folder `path` (the MODEL_DIR `make train` wrote it
+    to); default: the project's default model. Checked before use: loading reads plain data
+    and runs no code from the file (`artifact`)."""
     path = Path(path) if path is not None else default_model_path()
+    if path.is_dir():
+        path = path / MODEL_FILE
     meta, arrays = artifact.read(path)
     parts = {kind: runtime_part(kind, meta[kind], arrays) for kind in KINDS}
     return BoilerplateModel(parts | {"card": meta.get("card", {}), "digest": meta["digest"]}, path)

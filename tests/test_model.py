@@ -84,6 +84,12 @@ def test_the_default_model_loads_with_both_kinds(model):
 def test_a_missing_model_file_says_how_to_get_one(tmp_path):
     with pytest.raises(ModelError, match=r"no model file at .*nope\.npz.*make train"):
         load_model(tmp_path / "nope.npz")
+    with pytest.raises(ModelError, match=r"no model file at .*boilerplate\.npz.*make train"):
+        load_model(tmp_path)
+
+
+def test_a_model_is_loaded_from_the_folder_make_train_wrote_it_to():
+    assert load_model(default_model_path().parent).path == default_model_path()
 
 
 def test_a_truncated_model_file_is_a_model_error(tmp_path):

@@ -1,12 +1,14 @@
 """data.sources on tiny fixture datasets (tests/fixtures/sources/), gzipped into tmp_path."""
 
 import gzip
+import re
 import shutil
 from pathlib import Path
 
 import datasets
 import pytest
 
+from boilerline.labelfile import LabelFileError
 from boilerline.segment import segment_text
 from data.sources import (
     DatasetMissing,
@@ -271,18 +273,78 @@ def test_a_labelled_page_beside_its_html_is_an_html_page_whose_gold_is_its_conte
         assert set(group.loc[group["label"] == 1, "text"]) == {rows[1][1], rows[2][1]}, rendering
 
 
-def test_labels_written_for_other_lines_than_the_pages_skip_it_saying_where(tmp_path):
-    from data.build import label_page
+FLOOD_ROWS = [
+    "0\tHome News",
+    "1\tA flood in the valley",
+    "1\tThe river rose by two metres overnight, and the lower town was evacuated before dawn.",
+    "0\tShare this story",
+    "0\t© 2024 The Valley Times",
+]
 
-    (tmp_path / "flood.html").write_text(LABELLED_HTML.replace("Share this story", "Share this article"), encoding="utf-8")
-    rows = ["0\tHome News", "1\tA flood in the valley", "1\tThe river rose.", "0\tShare this story", "0\t© 2024 The Valley Times"]
-    (tmp_path / "flood.tsv").write_text("\n".join(rows), encoding="utf-8")
-    assert (
-        label_page(read_labelled_text(tmp_path / "flood.tsv"))[2]
-        == "labelled line 3 is 'The river rose.', the page's is 'The river rose by two metres overnight, '"
+
+def labelled_flood(folder: Path, rows: list[str], name: str = "flood.tsv", html: str = LABELLED_HTML) -> Path:
+    (folder / "flood.html").write_text(html, encoding="utf-8")
+    (folder / name).write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder / name
+
+
+def test_a_changed_line_is_named_with_its_row_and_the_pages_line(tmp_path):
+    rows = [*FLOOD_ROWS[:2], "1\tThe river rose.", *FLOOD_ROWS[3:]]
+    path = labelled_flood(tmp_path, rows, html=LABELLED_HTML.replace("Share this story", "Share this article"))
+    with pytest.raises(LabelFileError) as error:
+        read_labelled_text(path)
+    assert str(error.value).startswith(
+        f"{path}:3: the labelled line 'The river rose.' is not the page's line 3, "
+        "'The river rose by two metres overnight, and the lower town w...'; 2 lines differ in all (5 labelled, 5 on the page)"
     )
-    (tmp_path / "flood.tsv").write_text("\n".join(rows[:4]), encoding="utf-8")
-    assert label_page(read_labelled_text(tmp_path / "flood.tsv"))[2] == "4 labels for 5 lines"
+    assert "label it again (`boilerline label PAGE`)" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "rows, said",
+    [
+        (FLOOD_ROWS[:4], ":5: the page's line 5, '© 2024 The Valley Times', is missing from the labels (expected at the end); 1 line"),
+        (
+            [FLOOD_ROWS[0], *FLOOD_ROWS[2:]],
+            ":2: the page's line 2, 'A flood in the valley', is missing from the labels (expected before 'The river rose by",
+        ),
+        (
+            [*FLOOD_ROWS[:4], "0\tSubscribe now", FLOOD_ROWS[4]],
+            ":5: the labelled line 'Subscribe now' is not on the page (the page's line 5 is '© 2024 The Valley Times')",
+        ),
+    ],
+    ids=["last line missing", "a line missing", "a line too many"],
+)
+def test_a_missing_or_extra_line_is_named_with_its_place(tmp_path, rows, said):
+    path = labelled_flood(tmp_path, rows)
+    with pytest.raises(LabelFileError, match="^" + re.escape(f"{path}{said}")):
+        read_labelled_text(path)
+
+
+def test_labels_of_the_pages_own_lines_are_read_whatever_their_whitespace(tmp_path):
+    rows = [row.replace(" ", "  ") for row in FLOOD_ROWS]
+    assert read_labelled_text(labelled_flood(tmp_path, rows)).labels == [0, 1, 1, 0, 0]
+
+
+def test_a_labels_file_named_after_the_whole_page_name_labels_that_page(tmp_path):
+    path = labelled_flood(tmp_path, FLOOD_ROWS, name="flood.html.tsv")
+    (page,) = read_labelled_folder(tmp_path)
+    assert page.page_id == "flood" and page.html == LABELLED_HTML and page.labels == [0, 1, 1, 0, 0]
+    (tmp_path / "flood.tsv").write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(LabelFileError, match=r"flood\.html\.tsv and flood\.tsv both label flood\.html: keep one of them"):
+        read_labelled_folder(tmp_path)
+    (tmp_path / "flood.tsv").unlink()
+    (tmp_path / "flood.html").unlink()
+    with pytest.raises(LabelFileError, match=r"flood\.html\.tsv labels the HTML page flood\.html, which is not beside it"):
+        read_labelled_text(path)
+
+
+def test_labels_of_a_page_that_cannot_be_read_say_which_page(tmp_path):
+    path = labelled_flood(tmp_path, FLOOD_ROWS)
+    (tmp_path / "flood.html").unlink()
+    (tmp_path / "flood.html.gz").write_bytes(b"\x1f\x8b not gzip")
+    with pytest.raises(LabelFileError, match=r"flood\.html\.gz cannot be read as a page: page is gzip bytes"):
+        read_labelled_text(path)
 
 
 # --- Hugging Face datasets ----------------------------------------------------------------------

@@ -209,23 +209,32 @@ def test_out_of_fold_scores_never_come_from_a_model_that_saw_the_site():
         assert roc_auc_score(y, p) < 0.65, name
 
 
-@pytest.mark.parametrize("missing", ["lines", "train_extra"])
+@pytest.mark.parametrize("missing", ["lines", "train_extra", "mislabelled"])
 def test_a_missing_dataset_stops_training_with_one_line_saying_what_to_do(tmp_path, monkeypatch, capsys, missing):
     import data.build
     import train
 
     if missing == "lines":
         monkeypatch.setattr(data.build, "LINES_DIR", tmp_path / "no-lines")
-    else:  # the benchmark's lines are there, the user's pages are not
+    else:  # the benchmark's lines are there, the user's pages are not, or not as labelled
         monkeypatch.setattr(train, "load_lines", lambda name: pd.DataFrame())
-        monkeypatch.setattr(train, "TRAIN_EXTRA", [f"labelled:{tmp_path / 'nowhere'}"])
+        monkeypatch.setattr(train, "TRAIN_EXTRA", [f"labelled:{tmp_path / 'mine'}"])
+    if missing == "mislabelled":
+        (tmp_path / "mine").mkdir()
+        (tmp_path / "mine" / "shop.html").write_text("<p>Buy now</p><p>A red kettle</p>", encoding="utf-8")
+        (tmp_path / "mine" / "shop.tsv").write_text("boilerplate\tBuy now\ncontent\tA blue kettle\n", encoding="utf-8")
     monkeypatch.setattr("sys.argv", ["train.py", "--out", str(tmp_path / "model.npz")])
     with pytest.raises(SystemExit) as stopped:
         train.main()
     assert stopped.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
-    assert ("run `make lines`" if missing == "lines" else "no hand-labelled pages (*.tsv)") in err
+    said = {
+        "lines": "run `make lines`",
+        "train_extra": "no hand-labelled pages (*.tsv)",
+        "mislabelled": "shop.tsv:2: the labelled line 'A blue kettle' is not the page's line 2, 'A red kettle'",
+    }
+    assert said[missing] in err
     assert not (tmp_path / "model.npz").exists()
 
 
@@ -251,3 +260,21 @@ def test_the_model_file_scores_every_line_as_the_fitted_objects_do(tmp_path, kin
     artifact.write(tmp_path / "model.npz", *artifact.plain_model({"html": part, "text": part, "card": {}}))
     loaded = load_model(tmp_path / "model.npz")
     assert np.array_equal(predict_lines(loaded.artifact[kind], lines), fitted.predict(X, lines, n_stats))
+
+
+@pytest.mark.parametrize("out", [None, "models/boilerplate.npz", "models/../models/boilerplate.npz"])
+def test_a_model_trained_on_the_users_pages_never_replaces_the_shipped_one(monkeypatch, capsys, out):
+    import train
+
+    shipped = train.SHIPPED_MODEL.read_bytes()
+    monkeypatch.setattr(train, "TRAIN_EXTRA", ["labelled:my/pages"])
+    monkeypatch.setattr(train, "MODEL_DIR", train.SHIPPED_MODEL.parent)
+    monkeypatch.chdir(train.SHIPPED_MODEL.parent.parent)
+    monkeypatch.setattr("sys.argv", ["train.py", *(["--out", out] if out else [])])
+    monkeypatch.setattr(train, "training_lines", lambda: pytest.fail("trained"))
+    with pytest.raises(SystemExit) as stopped:
+        train.main()
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "does not replace the shipped models/boilerplate.npz; pass MODEL_DIR=DIR" in err
+    assert train.SHIPPED_MODEL.read_bytes() == shipped

@@ -200,3 +200,17 @@ def test_the_users_own_pages_teach_what_the_benchmark_cannot(trained):
     scored = {line.text: line.is_content for line in model.score_text(text)}
     assert scored[ZORBLAX] is False
     assert sum(scored.values()) == 3
+
+
+def test_training_on_the_users_pages_says_how_they_fare_before_and_after(trained):
+    """feedback.md beside the model: the shipped model kept the Zorblax line the user labelled
+    boilerplate; the new model, out of fold, drops it."""
+    feedback = (trained / "feedback.md").read_text(encoding="utf-8")
+    assert "## HTML model (your HTML pages): 30 pages" in feedback
+    assert "## text model (your plain-text pages): 30 pages" in feedback
+    card = json.loads((trained / "boilerplate.json").read_text())
+    for kind in ("html", "text"):
+        mine = card["results"][kind]["your_pages"]
+        assert mine["pages"] == 30 and mine["corrected_lines"] >= 30, (kind, mine)
+        assert mine["f1_after_out_of_fold"] > mine["f1_before"], (kind, mine)
+        assert mine["corrected_still_wrong"] < mine["corrected_lines"] / 2, (kind, mine)
