@@ -317,7 +317,9 @@ def _check_lines(count: int) -> None:
 
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines ends a line
 # A line holding a character other than whitespace, for the line ends of plain text and of a <pre>.
-_TEXT_LINE = {breaks: re.compile(f"[^{breaks}]*?\\S[^{breaks}]*") for breaks in (_LINE_BREAKS, "\n")}
+# Matched only from a line's start, its leading whitespace taken possessively: a search from
+# every position of a long whitespace-only line rescanned it to its end each time (quadratic).
+_TEXT_LINE = {breaks: re.compile(f"(?<![^{breaks}])[^\\S{breaks}]*+\\S[^{breaks}]*") for breaks in (_LINE_BREAKS, "\n")}
 
 
 def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:

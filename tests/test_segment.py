@@ -201,6 +201,21 @@ def test_a_text_page_is_refused_before_its_lines_are_made_whatever_ends_them(mon
     assert made == []
 
 
+@pytest.mark.parametrize(
+    "page, segment, lines",
+    [
+        ("\n" * 750_000 + " " * 60_000, segment_text, 0),
+        ("<pre>code" + "\n" * 750_001 + " " * 60_000 + "</pre>", segment_html, 1),
+        ("\n" * 750_000 + " " * 60_000 + "\ttext\n" * 10, segment_text, 10),
+    ],
+)
+def test_a_long_whitespace_line_among_as_many_line_breaks_as_the_limit_is_counted_quickly(page, segment, lines):
+    # The count of lines once rescanned a whitespace-only line from each of its characters.
+    started = time.perf_counter()
+    assert len(segment(page)) == lines
+    assert time.perf_counter() - started < 2
+
+
 def test_a_page_of_elements_nested_deeper_than_the_limit_is_refused_before_it_is_parsed(monkeypatch):
     monkeypatch.setenv("BOILERLINE_MAX_PAGE_NESTING", str(50))
     monkeypatch.setattr("boilerline.segment.LexborHTMLParser", None)  # never reached
