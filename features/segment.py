@@ -282,14 +282,17 @@ def _columns_of_html(html: str) -> dict:
 
 
 def _check_elements(html: str) -> None:
-    """A PageError for a page of more elements than MAX_PAGE_ELEMENTS, or nested deeper than
-    MAX_PAGE_NESTING, before its tree is built. Start tags are counted as "<" less "</"
+    """A PageError for a page of more elements than MAX_PAGE_ELEMENTS (its own, and with the
+    copies its parser would make of formatting elements: `_check_formatting`), or nested deeper
+    than MAX_PAGE_NESTING, before its tree is built. Start tags are counted as "<" less "</"
     (comments and a "<" in text count too: an upper bound)."""
-    elements = html.count("<") - html.count("</")
+    tags = html.count("<")
+    elements = tags - html.count("</")
     if elements > (most := settings.limit("MAX_PAGE_ELEMENTS")):
         raise PageError(f"page has about {elements:,} elements, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)")
     if elements > (deepest := settings.limit("MAX_PAGE_NESTING")) and (depth := _nesting(html)) > deepest:
         raise PageError(f"page nests elements {depth:,} deep, over the {deepest:,} limit (BOILERLINE_MAX_PAGE_NESTING)")
+    _check_formatting(html, elements, tags, most)
 
 
 # The elements whose start tag makes the parser look down its stack of open elements for a <p>
@@ -308,6 +311,56 @@ def _nesting(html: str) -> int:
     depth = np.cumsum(steps)
     # An end tag with nothing open closes nothing: the depth never falls below 0.
     return int((depth - np.minimum(np.minimum.accumulate(depth), 0)).max(initial=0))
+
+
+# Formatting elements left open stay on the parser's list of active formatting elements (HTML's
+# "reconstruct the active formatting elements"): it copies them into each block and text that
+# follows, and looks them up on its stack of open elements, which they deepen. Its elements grow
+# with those on the list at each tag, and so does its time, where the page's own start tags may
+# stay far below the limit. The list holds at most 3 of one start tag (its "Noah's Ark" clause);
+# a new <a> or <nobr> closes the one open.
+_FORMATTING_TAG = re.compile(r"<(/?)(a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?=[\s/>])([^>]*)", re.IGNORECASE)
+_FORMATTING_START = re.compile(r"<(?:b|big|code|em|font|i|s|small|strike|strong|tt|u)(?=[\s/>])", re.IGNORECASE)
+_SINGLE_FORMATTING = frozenset(("a", "nobr"))
+_SAME_FORMATTING_KEPT = 3
+
+
+def _check_formatting(html: str, elements: int, tags: int, most: int) -> None:
+    """A PageError for a page (of `elements` start tags among `tags` "<") whose elements, with
+    the copies its parser may make of the formatting elements it leaves open, are over `most`
+    (MAX_PAGE_ELEMENTS). The copies are counted from above, as those on the list at each tag,
+    and tag by tag only where the page's formatting start tags are enough to reach the limit."""
+    open_at_most = len(_FORMATTING_START.findall(html)) + len(_SINGLE_FORMATTING)
+    if elements + open_at_most * tags <= most:
+        return  # the usual page, whatever the order of its tags
+    listed = Counter()  # formatting elements on the list, by start tag (name and attributes as written)
+    opened = {}  # the start tags of each name, in order, that no end tag has closed
+    on_list = copies = counted_to = 0
+    for match in _FORMATTING_TAG.finditer(html):
+        # Each tag or text before it, and a start tag itself, may get a copy of each on the list.
+        copies += on_list * (html.count("<", counted_to, match.start()) + (not match.group(1)))
+        counted_to = match.end()
+        if elements + copies > most:
+            break
+        name = match.group(2).lower()
+        if match.group(1):
+            if opened.get(name):
+                start_tag = opened[name].pop()
+                on_list -= listed[start_tag] > 0
+                listed[start_tag] = max(listed[start_tag] - 1, 0)
+            continue
+        start_tag = name if name in _SINGLE_FORMATTING else (name, match.group(3).strip())
+        kept = 1 if name in _SINGLE_FORMATTING else _SAME_FORMATTING_KEPT
+        opened.setdefault(name, []).append(start_tag)
+        if listed[start_tag] < kept:
+            listed[start_tag] += 1
+            on_list += 1
+    copies += on_list * html.count("<", counted_to)
+    if elements + copies > most:
+        raise PageError(
+            f"page has about {elements + copies:,} elements with the copies its parser makes of the formatting elements "
+            f"(b, i, font...) it leaves open, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)"
+        )
 
 
 def _check_lines(count: int) -> None:

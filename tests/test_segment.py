@@ -227,6 +227,34 @@ def test_a_page_of_elements_nested_deeper_than_the_limit_is_refused_before_it_is
     assert len(segment_html("</div>" * 60 + "<div>a</div>" * 60 + "<span>" * 60 + "<div>" * 50 + "deep")) == 61
 
 
+FORMATTING = "<b><i><u><s><em><strong><small><big><code><tt><font>"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        (FORMATTING + "<nobr>") * 62_000,  # each <nobr> reopens the others one level deeper
+        "<p>" + FORMATTING * 3 + "<p>x" * 200_000,  # 33 open formatting elements copied into each paragraph
+        "<p>" + "".join(f"<b id={number}>" for number in range(200)) + "<p>x" * 4_000,  # 200 unlike ones, into each
+    ],
+)
+def test_a_page_whose_parser_would_copy_its_open_formatting_elements_past_the_limit_is_refused_before_parsing(monkeypatch, page):
+    monkeypatch.setattr("boilerline.segment.LexborHTMLParser", None)  # never reached
+    with pytest.raises(PageError, match=r"with the copies its parser makes of the formatting elements .* \(BOILERLINE_MAX_PAGE_ELEMENTS\)"):
+        segment_html(page)
+
+
+def test_formatting_elements_closed_or_left_open_alike_are_counted_as_the_parser_copies_them(monkeypatch):
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_ELEMENTS", str(2_000))
+    assert len(segment_html("<p><b>bold</b> and <a href=x>a link</a></p>" * 300)) == 300  # closed where they open
+    with pytest.raises(PageError, match="formatting elements"):
+        segment_html("<p><b class=x>left open" * 500)  # up to 3 copies of it in each paragraph
+    monkeypatch.delenv("BOILERLINE_MAX_PAGE_ELEMENTS")
+    # The parser keeps at most 3 of the same start tag on its list: old pages that leave a <font>
+    # open in every paragraph are parsed.
+    assert len(segment_html("<p><font face=arial>paragraph" * 50_000)) == 50_000
+
+
 # --- Encodings --------------------------------------------------------------------------------
 
 
