@@ -116,8 +116,16 @@ _PAGE_TAGS = frozenset(("html", "body"))  # whose classes describe the page's la
 NAMED_PRUNE_SHARE = 0.5
 
 
-@functools.lru_cache(maxsize=4096)  # bounded: pages carry endless class strings, most repeated within a page
+CACHED_NAME_CHARS = 256  # class and id strings up to this long are cached (`_names_boilerplate`)
+
+
 def _names_boilerplate(tokens: str) -> bool:
+    return _short_names_boilerplate(tokens) if len(tokens) <= CACHED_NAME_CHARS else PRUNED_NAMES.search(tokens) is not None
+
+
+# Bounded, and only short strings: pages carry endless class strings, most repeated within a page.
+@functools.lru_cache(maxsize=4096)
+def _short_names_boilerplate(tokens: str) -> bool:
     return PRUNED_NAMES.search(tokens) is not None
 
 
@@ -393,7 +401,7 @@ def _visible_rows(html: str) -> tuple[dict, dict, dict[int, int], dict[int, int]
         # beside the tree of a 10 MB page while it is walked.
         with contextlib.suppress(AttributeError):
             tree.raw_html = None
-    return _walk(tree.body or tree.root)
+    return _walk(tree.body or tree.root, _LineNames(NAME_CHARS_PER_PAGE_CHAR * len(html) + NAME_CHARS_PER_PAGE))
 
 
 def _return_freed_memory() -> None:
@@ -534,7 +542,7 @@ _NAME_FIELDS = ROW_FIELDS[_NAMES]
 _LINE_SEPARATOR = "\n"  # in no text of a line: whitespace is collapsed to spaces
 
 
-def _walk(root) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]:
+def _walk(root, line_names: "_LineNames") -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]:
     """The columns of ROW_FIELDS in parts (`_move_rows`; `_unpack_walk_columns` makes them one
     value per line of `root`'s visible text, none for no root, in page order), the code of the
     names of its lines, and each element's text outside links and the last id inside it
@@ -575,7 +583,7 @@ def _walk(root) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]
         named_box = serials[named[-1]] if named else 0
         box = mass = 0
         for row in _line_rows(
-            "".join(parts), tags, tokens, roles, sections, serials, blocks, link_chars, line_hidden, line_pruned, named_box
+            "".join(parts), tags, tokens, roles, sections, serials, blocks, link_chars, line_hidden, line_pruned, named_box, line_names
         ):
             rows.append(row)
             box, mass = row[_BOX1], mass + len(row[_TEXT]) - row[_LINK_CHARS]
@@ -763,21 +771,17 @@ def _tokens(attributes: dict) -> str:
     return f"{classes} {ident}" if classes and ident else classes or ident or ""
 
 
-def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, hidden, pruned, named_box) -> Iterable[tuple]:
-    """The rows of one line: the text `raw` collected inside the open elements `tags`. A
-    `<pre>` block gives a row per line it holds, made as they are asked for."""
+def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, hidden, pruned, named_box, line_names) -> Iterable[tuple]:
+    """The rows of one line: the text `raw` collected inside the open elements `tags`, its
+    names made by `line_names`. A `<pre>` block gives a row per line it holds, made as they are
+    asked for."""
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
     block = sys.intern(tags[at]) if tags else "body"
     if block == "pre":  # preformatted blocks (code) keep their own line breaks, and indentation
         _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
     elif not (text := _collapse_spaces(raw)):  # HTML's own whitespace is markup
         return ()
-    # Interned here (block above too): the cells of one table share a path and classes, and
-    # a page of 570,000 cells kept a copy of each per line (about 100 MB).
-    path = sys.intern(" ".join(tags[-PATH_ANCESTORS:]))
-    attrs = sys.intern(" ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower())
-    line_roles = sys.intern(" ".join([role for _, role in roles]).lower())
-    line_sections = sys.intern(" ".join([tags[position] for position in sections]))
+    path, attrs, line_roles, line_sections = line_names.of(serials, tags, tokens, roles, sections)
     depth = len(tags)
     # The elements around the block: text density of these is what boilerpipe judges by.
     box1 = serials[at - 1] if at >= 1 else 0
@@ -828,6 +832,44 @@ def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, 
         )
         for text, written in _pre_lines(raw)
     )
+
+
+# A page's lines get at most this many characters of names (path, attrs, roles) made for them in
+# all, per character of the page and beyond it: each line repeats its ancestors' names, and a
+# page with long class names around each of many lines took memory of their product. Every
+# benchmark page keeps well within it.
+NAME_CHARS_PER_PAGE_CHAR = 2
+NAME_CHARS_PER_PAGE = 2_000_000
+
+
+class _LineNames:
+    """The names of a page's lines (path, attrs, roles, sections), made once for the lines of
+    one element in a row, `budget` characters of them at most (and the names of the line that
+    spends it): past it, a line's path, attrs and roles are left empty, and neither memory nor
+    time grows with its ancestors' names."""
+
+    def __init__(self, budget: int):
+        self.chars_left = budget
+        self.element = None  # the innermost open element of the last names made
+        self.names = None
+
+    def of(self, serials, tags, tokens, roles, sections) -> tuple[str, str, str, str]:
+        element = serials[-1] if serials else 0
+        if element != self.element:
+            self.element, self.names = element, self._made(tags, tokens, roles, sections)
+        return self.names
+
+    def _made(self, tags, tokens, roles, sections) -> tuple[str, str, str, str]:
+        line_sections = sys.intern(" ".join([tags[position] for position in sections]))
+        if self.chars_left < 0:
+            return "", "", "", line_sections
+        path = " ".join(tags[-PATH_ANCESTORS:])
+        attrs = " ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower()
+        line_roles = " ".join([role for _, role in roles]).lower()
+        self.chars_left -= len(path) + len(attrs) + len(line_roles)
+        # Interned: the cells of one table share a path and classes, and a page of 570,000 cells
+        # kept a copy of each per line (about 100 MB).
+        return sys.intern(path), sys.intern(attrs), sys.intern(line_roles), line_sections
 
 
 _PRE_LINE = re.compile(r"[^\n]+")

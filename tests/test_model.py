@@ -628,3 +628,15 @@ def test_a_page_failing_for_any_reason_costs_no_earlier_page_and_names_its_place
         for text in model.clean_pages(pages, "html", threshold=0):
             given.append(text)
     assert given == [model.clean_html(page, threshold=0) for page in pages[:2]]
+
+
+def test_long_class_names_leave_nothing_in_the_caches(model):
+    import boilerline.lines
+    import boilerline.segment
+
+    caches = [boilerline.segment._short_names_boilerplate, boilerline.lines._attr_tokens, boilerline.lines._attr_token_words]
+    for cache in caches:
+        cache.cache_clear()
+    page = "".join(f'<div class="{"long" * 1_000}{n}"><p>Paragraph {n} of a page of long class names.</p></div>' for n in range(50))
+    assert len(model.score_html(page)) == 50
+    assert [cache.cache_info().currsize for cache in caches] == [0, 0, 0]

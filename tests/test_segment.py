@@ -255,6 +255,19 @@ def test_formatting_elements_closed_or_left_open_alike_are_counted_as_the_parser
     assert len(segment_html("<p><font face=arial>paragraph" * 50_000)) == 50_000
 
 
+def test_a_page_repeating_long_class_names_in_every_line_keeps_its_names_within_a_budget():
+    # Each line's attrs repeat its ancestors' classes, which had made a copy of them per line.
+    ancestors = "".join(f'<div class="{" ".join(f"level{level}-name{k}" for k in range(4_000))}">' for level in range(7))
+    page = ancestors + "".join(f'<p class="p{n}">paragraph {n}</p>' for n in range(1_000)) + "</div>" * 7
+    frame = segment_html(page)
+    assert len(frame) == 1_000 and frame["text"].iloc[-1] == "paragraph 999"
+    assert frame["attrs"].iloc[0].startswith("level0-name0 ") and frame["attrs"].iloc[0].endswith(" p0")
+    assert frame["attrs"].iloc[-1] == "" and frame["path"].iloc[-1] == ""  # past the budget
+    made = sum(len(name) for column in ("path", "attrs", "roles") for name in frame[column].unique())
+    one_line = len(ancestors) + 100
+    assert made <= boilerline.segment.NAME_CHARS_PER_PAGE_CHAR * len(page) + boilerline.segment.NAME_CHARS_PER_PAGE + one_line
+
+
 # --- Encodings --------------------------------------------------------------------------------
 
 
