@@ -73,7 +73,7 @@ class Reading:
 class Source:
     """One page to read: a file, or stdin when `path` is None."""
 
-    name: str  # as the user would recognise it: the path, or "-"
+    name: str  # as the user would recognise it: the path (`printable`), or "-"
     path: Path | None
     out_name: Path  # where its cleaned text goes under --out DIR
 
@@ -98,7 +98,7 @@ def _folder_sources(folder: Path) -> list[Source]:
     pages = sorted(p for p in folder.rglob("*") if not p.is_dir() and kind_from_name(p.name))
     if not pages:
         raise CliError(f"no .html, .htm or .txt pages (nor .gz of them) in the folder {folder}")
-    return [Source(str(p), p, _txt_name(p.relative_to(folder))) for p in pages]
+    return [Source(printable(str(p)), p, _txt_name(p.relative_to(folder))) for p in pages]
 
 
 def _glob_sources(pattern: str) -> list[Source]:
@@ -115,7 +115,13 @@ def _glob_sources(pattern: str) -> list[Source]:
 
 
 def _file_source(name: str) -> Source:
-    return Source(name, Path(name), _txt_name(Path(name).name))
+    return Source(printable(name), Path(name), _txt_name(Path(name).name))
+
+
+def printable(name: str) -> str:
+    """A file name as text that any output can hold: its bytes that are not UTF-8 (which Python
+    keeps as lone surrogates, and no UTF-8 stream can write) as \\xNN escapes, the same on every run."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _txt_name(relative: str | Path) -> Path:
@@ -366,13 +372,14 @@ def _record_lines(path: str) -> Iterator[tuple[str, str | Exception]]:
     """Each non-blank line of a JSONL file with where it is; a file that breaks (a truncated
     .gz) gives the lines before the break, then the error where it broke."""
     number = 0
+    name = printable(path)
     try:
         with _open_records(path) as stream:
             for number, line in enumerate(stream, 1):
                 if line.strip():
-                    yield f"{path}:{number}", line
+                    yield f"{name}:{number}", line
     except READ_ERRORS as error:
-        yield f"{path}:{number + 1}", error
+        yield f"{name}:{number + 1}", error
 
 
 def _record_task(line: str, where: str) -> Task | dict:
@@ -728,7 +735,8 @@ def build_parser() -> argparse.ArgumentParser:
         "or is a bad record. Records come in the "
         "order pages finish. Ids already in --out are skipped and new records appended, so rerunning a "
         "command resumes it; delete a record to redo its page.",
-        epilog=KIND_RULE + " File ids are their paths as found; a bad JSONL line's id is FILE:LINE.",
+        epilog=KIND_RULE + " File ids are their paths as found (bytes of a name that are not UTF-8 written as \\xNN); "
+        "a bad JSONL line's id is FILE:LINE.",
     )
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="folder, glob, page file, or .jsonl(.gz) of records")
     _add_model_options(batch, text_help="read every page file as plain text (a record's key sets its kind)")

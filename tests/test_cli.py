@@ -3,6 +3,7 @@
 import gzip
 import io
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -487,3 +488,19 @@ def test_batch_with_a_broken_model_is_one_error_line(tmp_path, capsys):
     broken.write_bytes(b"not a model")
     code, _, err = run_main(capsys, "batch", PAGES / "article.html", "--out", tmp_path / "out.jsonl", "--model", broken)
     assert code != 0 and "not a readable model" in one_error_line(err)
+
+
+def test_a_file_name_that_is_not_utf8_is_written_with_escapes_and_its_batch_resumes(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(PAGES / "article.html", os.fsdecode(os.fsencode(pages) + b"/bad\xff.html"))
+    shutil.copy(PAGES / "recipe.htm", pages / "ok.htm")
+    code, out, err = run_main(capsys, "score", pages)
+    assert code == 0 and f"{pages}/bad\\xff.html\t" in out and "Traceback" not in err
+    code, _, _ = run_main(capsys, "clean", pages, "--out", tmp_path / "clean")
+    assert code == 0 and PARAGRAPH in Path(os.fsdecode(os.fsencode(tmp_path) + b"/clean/bad\xff.txt")).read_text(encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code, _, _ = run_main(capsys, "batch", pages, "--out", out)
+    assert code == 0 and {r["id"] for r in read_records(out)} == {f"{pages}/bad\\xff.html", f"{pages}/ok.htm"}
+    code, _, err = run_main(capsys, "batch", pages, "--out", out)
+    assert code == 0 and "0 ok, 0 errors, 2 skipped" in err
