@@ -17,6 +17,7 @@ import multiprocessing.connection
 import os
 import re
 import signal
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -166,6 +167,8 @@ def read_page(source: Source) -> bytes:
         if source.path is None:
             raw = sys.stdin.buffer.read(limit + 1)
         else:
+            if special := special_file(source.path):
+                raise PageError(f"{source.name}: not a regular file but {special}; pipe it to stdin (-) instead")
             with _open(source.path, "rb") as stream:
                 raw = stream.read(limit + 1)
         raw = gunzipped(raw, limit)
@@ -177,6 +180,23 @@ def read_page(source: Source) -> bytes:
 
 
 READ_ERRORS = GZIP_ERRORS  # what a missing, unreadable or broken .gz file raises
+_SPECIAL_FILES = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def special_file(path: Path) -> str | None:
+    """What `path` (its links followed) is when it exists and is no regular file, else None: a
+    named pipe without a writer blocks its reader forever, and a device never ends."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # missing, a dangling link: opening it says why
+        return None
+    return None if stat.S_ISREG(mode) else _SPECIAL_FILES.get(stat.S_IFMT(mode), "a special file")
 
 
 def _open(path: str | Path, mode: str, **options):
@@ -253,6 +273,8 @@ def _check_distinct_outputs(sources: list[Source], out: Path) -> None:
             raise CliError(f"{earlier} and {source.name} would both be written to {out / source.out_name}: clean them apart")
         if source.path is not None and _resolved(out / source.out_name) == _resolved(source.path):
             raise CliError(f"cleaning {source.name} into {out} would overwrite it: pass another --out")
+        if special := special_file(out / source.out_name):
+            raise CliError(f"{printable(str(out / source.out_name))} is not a regular file but {special}: pass another --out")
 
 
 def _resolved(path: Path) -> Path:
@@ -651,8 +673,8 @@ def read_done_ids(path: Path) -> set:
     A file that is not a batch's output is refused before anything in it is touched."""
     if not path.exists():
         return set()
-    if not path.is_file():
-        raise CliError(f"{path} is not a regular file; pass a file to write the records to")
+    if special := special_file(path):
+        raise CliError(f"{path} is not a regular file but {special}; pass a file to write the records to")
     with path.open("rb+") as stream:
         data = stream.read()
         complete = data.rfind(b"\n") + 1

@@ -18,6 +18,7 @@ The lines of a <pre> block are then kept or dropped as one (`whole_code_blocks`)
 
 import functools
 import importlib.resources
+import numbers
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ FORMAT_VERSION = 13
 KINDS = ("html", "text")
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
 PART_KEYS = {"linear", "booster", "n_stats", "threshold", "rule"}
+RULES = ("global", "per_page")
 # The thresholds tried: once for all pages in training, and for each page by the per-page rule.
 THRESHOLDS = np.round(np.arange(0.02, 0.99, 0.02), 3)
 
@@ -116,6 +118,26 @@ def _check_artifact(artifact, path: Path, caught_warnings) -> None:
     missing = [kind for kind in KINDS if not isinstance(artifact.get(kind), dict) or not PART_KEYS <= artifact[kind].keys()]
     if missing:
         raise ModelError(f"{path} lacks the {', '.join(missing)} model(s); retrain with `make train`")
+    for kind in KINDS:
+        if problem := _part_problem(artifact[kind]):
+            raise ModelError(f"{path} has a broken {kind} model: {problem}; retrain with `make train` or copy the file again")
+
+
+def _part_problem(part: dict) -> str | None:
+    """What is wrong with the parts of one kind's model, if anything: a hand-edited file is
+    refused as it loads, not by the first page it scores."""
+    linear, booster, threshold, n_stats = part["linear"], part["booster"], part["threshold"], part["n_stats"]
+    if not (isinstance(linear, Pipeline) and hasattr(linear[0], "transformers_") and hasattr(linear[-1], "coef_")):
+        return f"its linear part is {type(linear).__name__}, not a fitted scikit-learn Pipeline"
+    if booster is not None and not (isinstance(booster, lightgbm.LGBMClassifier) and hasattr(booster, "booster_")):
+        return f"its booster is {type(booster).__name__}, not a fitted LightGBM classifier or None"
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 <= threshold <= 1:
+        return f"its threshold is {threshold!r}, not a probability"
+    if part["rule"] not in RULES:
+        return f"its rule is {part['rule']!r}, not one of {', '.join(RULES)}"
+    if isinstance(n_stats, bool) or not isinstance(n_stats, numbers.Integral) or n_stats < 0:
+        return f"its n_stats is {n_stats!r}, not a count of columns"
+    return None
 
 
 def _check_saved_version(path: Path, library: str, saved, installed: str, parts: int, warned: bool = False) -> None:

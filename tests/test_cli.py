@@ -504,3 +504,17 @@ def test_a_file_name_that_is_not_utf8_is_written_with_escapes_and_its_batch_resu
     assert code == 0 and {r["id"] for r in read_records(out)} == {f"{pages}/bad\\xff.html", f"{pages}/ok.htm"}
     code, _, err = run_main(capsys, "batch", pages, "--out", out)
     assert code == 0 and "0 ok, 0 errors, 2 skipped" in err
+
+
+def test_special_files_are_refused_as_inputs_and_outputs_without_blocking(tmp_path, capsys):
+    os.mkfifo(tmp_path / "pipe.html")  # no writer: opening it would wait forever
+    code, _, err = run_main(capsys, "clean", tmp_path / "pipe.html")
+    assert code == 1 and "pipe.html: not a regular file but a named pipe; pipe it to stdin (-) instead" in one_error_line(err)
+    code, _, err = run_main(capsys, "clean", "/dev/zero")  # never ends
+    assert code == 1 and "/dev/zero: not a regular file but a character device" in one_error_line(err)
+    (tmp_path / "out").mkdir()
+    os.mkfifo(tmp_path / "out" / "article.txt")
+    code, _, err = run_main(capsys, "clean", PAGES / "article.html", "--out", tmp_path / "out")
+    assert code == 1 and "article.txt is not a regular file but a named pipe: pass another --out" in one_error_line(err)
+    code, _, err = run_main(capsys, "batch", PAGES / "article.html", "--out", "/dev/full")
+    assert code == 1 and "/dev/full is not a regular file but a character device" in one_error_line(err)

@@ -163,6 +163,25 @@ def test_a_model_saved_by_another_lightgbm_major_version_says_which_to_install(t
         load_model(path)
 
 
+@pytest.mark.parametrize(
+    "kind, key, value, problem",
+    [
+        ("html", "threshold", "x", "its threshold is 'x', not a probability"),
+        ("html", "threshold", 1.5, "its threshold is 1.5, not a probability"),
+        ("html", "rule", 5, "its rule is 5, not one of global, per_page"),
+        ("html", "booster", "str", "its booster is str, not a fitted LightGBM classifier or None"),
+        ("text", "linear", None, "its linear part is NoneType, not a fitted scikit-learn Pipeline"),
+        ("text", "n_stats", "40", "its n_stats is '40', not a count of columns"),
+    ],
+)
+def test_a_hand_edited_model_with_a_part_of_the_wrong_type_is_refused_as_it_loads(tmp_path, model, kind, key, value, problem):
+    artifact = {**model.artifact, kind: {**model.artifact[kind], key: value}}
+    path = tmp_path / "edited.joblib"
+    joblib.dump(artifact, path)
+    with pytest.raises(ModelError, match=re.escape(f"has a broken {kind} model: {problem}; retrain")):
+        load_model(path)
+
+
 def test_a_copy_of_the_default_model_loads_from_anywhere(tmp_path):
     copy = tmp_path / "copy.joblib"
     shutil.copy(default_model_path(), copy)
