@@ -701,6 +701,8 @@ def _record_id(line: str, where: str):
 
 
 def run_batch(args) -> int:
+    if args.out is not None and args.out.suffix and args.out.suffix.lower() != ".jsonl":
+        raise CliError(f"batch writes JSON lines, one record a line: name the --out file .jsonl, not {args.out.suffix}")
     total, inputs = batch_inputs(args.inputs)
     with BatchOutput(args.out, total) as output:
         tasks = output.pending(inputs)
@@ -762,7 +764,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="folder, glob, page file, or .jsonl(.gz) of records")
     _add_model_options(batch, text_help="read every page file as plain text (a record's key sets its kind)")
-    batch.add_argument("--out", type=Path, metavar="FILE", help="JSONL file to append to (default: stdout, no resume)")
+    batch.add_argument("--out", type=Path, metavar="FILE", help="JSONL file (.jsonl) to append to (default: stdout, no resume)")
     batch.add_argument(
         "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="worker processes (default: %(default)s, the CPUs)"
     )

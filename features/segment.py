@@ -163,9 +163,12 @@ def decode_page(page: str | bytes, encoding: str | None = None) -> str:
             raise PageError(f"page is gzip bytes that do not decompress ({error or type(error).__name__})") from None
         if len(raw) > (limit := settings.limit("MAX_PAGE_BYTES")):
             raise PageError(f"page is {len(raw):,} bytes, over the {limit:,} limit (BOILERLINE_MAX_PAGE_BYTES)")
+        _check_not_binary(raw)
         text = _decoded(raw, encoding)
     else:
         raise TypeError(f"a page must be str or bytes, not {type(page).__name__}")
+    # A str page holding a file's bytes read as Latin-1 (or its ASCII signature) starts as the file does.
+    _check_not_binary(text[:BINARY_HEAD_BYTES].encode("latin-1", "replace"))
     if len(text) > (limit := settings.limit("MAX_PAGE_BYTES")):
         raise PageError(f"page is {len(text):,} characters, over the {limit:,} limit (BOILERLINE_MAX_PAGE_BYTES)")
     # NUL and other control characters are what binary junk decodes to; they are never text.
@@ -174,6 +177,41 @@ def decode_page(page: str | bytes, encoding: str | None = None) -> str:
 
 GZIP_MAGIC = b"\x1f\x8b"  # no text or markup starts with these bytes
 GZIP_ERRORS = (OSError, EOFError, zlib.error)  # what a broken gzip stream raises
+
+
+# What the first bytes of a file that is no page say it is: each format's own signature ("magic
+# number"), at its offset. No text or markup starts with any of them.
+BINARY_SIGNATURES = (
+    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (0, b"\xff\xd8\xff", "a JPEG image"),
+    (0, b"GIF87a", "a GIF image"),
+    (0, b"GIF89a", "a GIF image"),
+    (0, b"RIFF", "a RIFF file (a WebP image, WAV audio or AVI video)"),
+    (0, b"%PDF-", "a PDF document"),
+    (0, b"PK\x03\x04", "a zip archive (or a document made of one)"),
+    (0, b"PK\x05\x06", "a zip archive"),
+    (257, b"ustar", "a tar archive"),
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (0, b"Rar!\x1a\x07", "a RAR archive"),
+    (0, b"\xfd7zXZ\x00", "xz data"),
+    (0, b"\x28\xb5\x2f\xfd", "zstd data"),
+    (0, GZIP_MAGIC, "gzip data still compressed"),
+    (0, b"WARC/", "a WARC file (a crawl's archive of pages, not a page)"),
+    (0, b"\x7fELF", "an executable"),
+    (0, b"SQLite format 3\x00", "an SQLite database"),
+    (0, b"wOFF", "a font"),
+    (0, b"wOF2", "a font"),
+    (4, b"ftyp", "a video or audio file"),
+    (0, b"OggS", "an Ogg audio or video file"),
+)
+BINARY_HEAD_BYTES = 512  # enough for every signature's offset and length
+
+
+def _check_not_binary(head: bytes) -> None:
+    """A PageError naming what the file is when its first bytes are a binary format's signature."""
+    for offset, signature, what in BINARY_SIGNATURES:
+        if head.startswith(signature, offset):
+            raise PageError(f"page is {what}, not text or HTML (its first bytes say so)")
 
 
 def gunzipped(raw: bytes, limit: int) -> bytes:
@@ -518,14 +556,17 @@ def _joined_column(name: str, parts: list):
 
 
 def _without_junk(columns: dict[str, list]) -> dict[str, list]:
-    """Binary junk decodes to replacement and control characters: it is not text, whether a
-    whole page of it or a line of it in a real page."""
+    """Binary junk decodes to replacement and control characters: it is not text. A line of it
+    in a real page is dropped; a page of it is a PageError."""
     texts = columns["text"]
     if not _JUNK.search("".join(texts)):
         return columns  # the usual page: nothing to count
     junk = [len(_JUNK.findall(text)) if _JUNK.search(text) else 0 for text in texts]
-    if sum(junk) > sum(map(len, texts)) * MAX_JUNK_SHARE:
-        return {name: [] for name in columns}
+    if sum(junk) > (chars := sum(map(len, texts))) * MAX_JUNK_SHARE:
+        raise PageError(
+            f"page is not text: {sum(junk) / chars:.0%} of its characters are control characters or bytes its charset "
+            "cannot read (binary data?)"
+        )
     kept = [row for row, (text, bad) in enumerate(zip(texts, junk)) if bad <= len(text) * 2 * MAX_JUNK_SHARE]
     return {name: [values[row] for row in kept] for name, values in columns.items()}
 

@@ -475,10 +475,15 @@ def test_gzip_bytes_are_gunzipped_and_a_broken_stream_is_a_page_error(model):
         model.clean_html(gzip.compress(html)[:200])
 
 
-def test_binary_junk_gives_no_content(model):
+def test_binary_junk_and_files_of_other_formats_are_page_errors(model):
     junk = random.Random(0).randbytes(20_000)
-    assert model.clean_html(junk) == ""
-    assert model.clean_text(junk) == ""
+    for clean in (model.clean_html, model.clean_text):
+        with pytest.raises(PageError, match="page is not text"):
+            clean(junk)
+        with pytest.raises(PageError, match="page is a PNG image, not text or HTML"):
+            clean(b"\x89PNG\r\n\x1a\n" + junk)
+    with pytest.raises(PageError, match="page 1: page is a PDF document"):
+        list(model.clean_pages([page("article.html"), b"%PDF-1.4\n" + junk], "html"))
 
 
 def test_a_str_page_with_lone_surrogates_is_scored(model):

@@ -1,6 +1,7 @@
 """boilerline.segment on small hand-written pages, including the bad input a scraper meets."""
 
 import codecs
+import gzip
 import random
 import time
 from pathlib import Path
@@ -63,12 +64,40 @@ def test_an_html_page_without_visible_text_gives_no_lines():
     assert texts(b"<html><head><title>t</title></head><body><script>x()</script> </body></html>") == []
 
 
-def test_binary_junk_is_segmented_without_error_and_without_nul():
+def test_binary_junk_is_refused_as_not_text_and_a_line_of_it_in_a_page_is_dropped():
     junk = random.Random(0).randbytes(50_000) + b"\x00" * 100
     for segment in (segment_html, segment_text):
-        frame = segment(junk)
-        assert list(frame.columns) == LINE_COLUMNS
-        assert not frame["text"].str.contains("\x00").any()
+        with pytest.raises(PageError, match=r"page is not text: \d+% of its characters are control characters"):
+            segment(junk)
+    line = b"\x01\x02\x03\x04\xff" * 12
+    words = "A paragraph of words, long enough to outweigh a line of junk. " * 3
+    page = f"<p>{words}</p><p>".encode() + line + f"</p><p>{words}</p>".encode()
+    assert texts(page) == [words.strip()] * 2
+
+
+@pytest.mark.parametrize(
+    "head, what",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "a JPEG image"),
+        (b"GIF89a\x01\x00\x01\x00", "a GIF image"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n<</Type /Catalog>>", "a PDF document"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "a zip archive"),
+        (b"index.html" + b"\x00" * 247 + b"ustar\x0000", "a tar archive"),
+        (b"WARC/1.0\r\nWARC-Type: response\r\n\r\n<html><p>a page inside</p></html>", "a WARC file"),
+    ],
+)
+def test_a_file_of_another_format_is_refused_naming_what_it_is(head, what):
+    for page in (head + random.Random(0).randbytes(2_000), head.decode("latin-1")):
+        with pytest.raises(PageError, match=f"page is {what}.*, not text or HTML"):
+            decode_page(page)
+    with pytest.raises(PageError, match=f"page is {what}"):
+        segment_html(gzip.compress(head))  # gunzipped first, as a page saved compressed is
+
+
+def test_gzip_data_compressed_twice_is_refused():
+    with pytest.raises(PageError, match="page is gzip data still compressed, not text or HTML"):
+        segment_html(gzip.compress(gzip.compress(b"<p>compressed twice</p>")))
 
 
 def test_invalid_utf8_is_replaced_and_the_valid_text_kept():
