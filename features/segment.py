@@ -13,6 +13,7 @@ import gzip
 import io
 import re
 import sys
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -139,6 +140,25 @@ _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codec
 
 class PageError(ValueError):
     """A page that cannot be segmented (too large, not text); the message says why."""
+
+
+class Deadline:
+    """When the time budget of a page (`subject`) runs out: `budget` seconds from now, or never
+    for None. `check` says so with a PageError once it has; it is called between the stages of
+    a page's work, as no single call into the parser can be interrupted."""
+
+    def __init__(self, budget: float | None = None, subject: str = "page"):
+        if budget is not None and (isinstance(budget, bool) or not budget > 0):  # nan too
+            raise ValueError(f"time_budget must be a number of seconds above 0, or None, not {budget!r}")
+        self.budget, self.subject = budget, subject
+        self.ends = None if budget is None else time.monotonic() + budget
+
+    def check(self, stage: str) -> None:
+        if self.ends is not None and time.monotonic() > self.ends:
+            raise PageError(f"{self.subject} took over the time budget of {self.budget:g} s ({stage})")
+
+
+NO_DEADLINE = Deadline()
 
 
 def decode_page(page: str | bytes, encoding: str | None = None) -> str:
@@ -289,12 +309,14 @@ def has_markup(page: str) -> bool:
     return _MARKUP.search(page) is not None
 
 
-def html_or_text_columns(page: str | bytes, encoding: str | None = None) -> tuple[str, dict]:
+def html_or_text_columns(page: str | bytes, encoding: str | None = None, deadline: Deadline = NO_DEADLINE) -> tuple[str, dict]:
     """("html", `html_columns(page)`), or ("text", `text_columns(page)`) for a page without any
     markup: as HTML its lines would run together into one, where the text has line breaks.
-    Bytes are decoded by `decode_page(page, encoding)`."""
+    Bytes are decoded by `decode_page(page, encoding)`; the work stops with a PageError once
+    past `deadline`."""
     html = decode_page(page, encoding)
-    return ("html", _columns_of_html(html)) if has_markup(html) else ("text", _columns_of_text(html))
+    deadline.check("decoding")
+    return ("html", _columns_of_html(html, deadline)) if has_markup(html) else ("text", _columns_of_text(html, deadline))
 
 
 def segment_html(page: str | bytes) -> pd.DataFrame:
@@ -308,10 +330,10 @@ def html_columns(page: str | bytes) -> dict:
     return _columns_of_html(decode_page(page))
 
 
-def _columns_of_html(html: str) -> dict:
+def _columns_of_html(html: str, deadline: Deadline = NO_DEADLINE) -> dict:
     """`html_columns` of a page already decoded."""
     _check_elements(html)
-    columns, names, text_mass, last_inside = _visible_rows(html)
+    columns, names, text_mass, last_inside = _visible_rows(html, deadline)
     if len(html) > LARGE_PAGE_CHARS:
         _return_freed_memory()
     _unpack_walk_columns(columns, names)
@@ -431,15 +453,16 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
         _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
 
 
-def _visible_rows(html: str) -> tuple[dict, dict, dict[int, int], dict[int, int]]:
+def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, int], dict[int, int]]:
     """What `_walk` returns; the parser's tree is freed on return, before the lines become a frame."""
     tree = LexborHTMLParser(html)
+    deadline.check("parsing")
     if len(html) > LARGE_PAGE_CHARS:
         # The parser keeps the page's UTF-8 bytes, which its tree has no more use for: 10 MB
         # beside the tree of a 10 MB page while it is walked.
         with contextlib.suppress(AttributeError):
             tree.raw_html = None
-    return _walk(tree.body or tree.root, _LineNames(NAME_CHARS_PER_PAGE_CHAR * len(html) + NAME_CHARS_PER_PAGE))
+    return _walk(tree.body or tree.root, _LineNames(NAME_CHARS_PER_PAGE_CHAR * len(html) + NAME_CHARS_PER_PAGE), deadline)
 
 
 def _return_freed_memory() -> None:
@@ -460,13 +483,16 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     return lines_frame([text_columns(page)])
 
 
-def text_columns(page: str | bytes, encoding: str | None = None) -> dict:
+def text_columns(page: str | bytes, encoding: str | None = None, deadline: Deadline = NO_DEADLINE) -> dict:
     """The columns of `segment_text(page)`, as lists and arrays (see `html_columns`); bytes
-    are decoded by `decode_page(page, encoding)`."""
-    return _columns_of_text(decode_page(page, encoding))
+    are decoded by `decode_page(page, encoding)`; the work stops with a PageError once past
+    `deadline`."""
+    text = decode_page(page, encoding)
+    deadline.check("decoding")
+    return _columns_of_text(text, deadline)
 
 
-def _columns_of_text(text: str) -> dict:
+def _columns_of_text(text: str, deadline: Deadline = NO_DEADLINE) -> dict:
     """`text_columns` of a page already decoded."""
     # Lone surrogates cannot be encoded: the cleaned text could not be written out as UTF-8.
     # The HTML parser drops them itself, so only plain text pays for the check.
@@ -487,6 +513,7 @@ def _columns_of_text(text: str) -> dict:
         as_written.append(_as_written(raw, line))
         blank = False
     _check_lines(len(texts))
+    deadline.check("cutting into lines")
     constant = {
         "tag": "text",
         "path": "",
@@ -577,13 +604,14 @@ def _without_junk(columns: dict[str, list]) -> dict[str, list]:
 # is, the texts of a part are one string (a string a line took 56 bytes, with its place in
 # a list), and the names (interned: the cells of a table share them) 4-byte codes.
 ROWS_PER_PART = 65_536
+ELEMENTS_PER_CHECK = 65_536  # elements walked between two looks at the page's deadline
 _ARRAY_FIELDS = [name for name in ROW_FIELDS if _WALK_TYPES.get(name, object) is not object]  # counts, flags, ids
 _NAMES = slice(ROW_FIELDS.index("tag"), ROW_FIELDS.index("sections") + 1)  # the names of a row, coded together
 _NAME_FIELDS = ROW_FIELDS[_NAMES]
 _LINE_SEPARATOR = "\n"  # in no text of a line: whitespace is collapsed to spaces
 
 
-def _walk(root, line_names: "_LineNames") -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]:
+def _walk(root, line_names: "_LineNames", deadline: Deadline) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]:
     """The columns of ROW_FIELDS in parts (`_move_rows`; `_unpack_walk_columns` makes them one
     value per line of `root`'s visible text, none for no root, in page order), the code of the
     names of its lines, and each element's text outside links and the last id inside it
@@ -630,6 +658,7 @@ def _walk(root, line_names: "_LineNames") -> tuple[dict, dict[tuple, int], dict[
             box, mass = row[_BOX1], mass + len(row[_TEXT]) - row[_LINK_CHARS]
             if len(rows) >= ROWS_PER_PART:
                 _move_rows(rows, columns, names)
+                deadline.check("cutting into lines")
         if box:  # 0: no line, or no element around the block
             text_mass[box] = text_mass.get(box, 0) + mass
         parts.clear()
@@ -654,6 +683,8 @@ def _walk(root, line_names: "_LineNames") -> tuple[dict, dict[tuple, int], dict[
             if is_block and parts:
                 flush()
             serial += 1
+            if not serial % ELEMENTS_PER_CHECK:
+                deadline.check("cutting into lines")
             child = node.first_child
             if child is not None:  # open it; a childless element can only end a line
                 if is_block:
