@@ -19,6 +19,7 @@ import multiprocessing.connection
 import os
 import re
 import signal
+import stat
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -79,7 +80,7 @@ class Reading:
 class Source:
     """One page to read: a file, or stdin when `path` is None."""
 
-    name: str  # as the user would recognise it: the path, or "-"
+    name: str  # as the user would recognise it: the path (`printable`), or "-"
     path: Path | None
     out_name: Path  # where its cleaned text goes under --out DIR
 
@@ -104,7 +105,7 @@ def _folder_sources(folder: Path) -> list[Source]:
     pages = sorted(p for p in folder.rglob("*") if not p.is_dir() and kind_from_name(p.name))
     if not pages:
         raise CliError(f"no .html, .htm or .txt pages (nor .gz of them) in the folder {folder}")
-    return [Source(str(p), p, _txt_name(p.relative_to(folder))) for p in pages]
+    return [Source(printable(str(p)), p, _txt_name(p.relative_to(folder))) for p in pages]
 
 
 def _glob_sources(pattern: str) -> list[Source]:
@@ -121,7 +122,13 @@ def _glob_sources(pattern: str) -> list[Source]:
 
 
 def _file_source(name: str) -> Source:
-    return Source(name, Path(name), _txt_name(Path(name).name))
+    return Source(printable(name), Path(name), _txt_name(Path(name).name))
+
+
+def printable(name: str) -> str:
+    """A file name as text that any output can hold: its bytes that are not UTF-8 (which Python
+    keeps as lone surrogates, and no UTF-8 stream can write) as \\xNN escapes, the same on every run."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _txt_name(relative: str | Path) -> Path:
@@ -166,6 +173,8 @@ def read_page(source: Source) -> bytes:
         if source.path is None:
             raw = sys.stdin.buffer.read(limit + 1)
         else:
+            if special := special_file(source.path):
+                raise PageError(f"{source.name}: not a regular file but {special}; pipe it to stdin (-) instead")
             with _open(source.path, "rb") as stream:
                 raw = stream.read(limit + 1)
         raw = gunzipped(raw, limit)
@@ -177,6 +186,23 @@ def read_page(source: Source) -> bytes:
 
 
 READ_ERRORS = GZIP_ERRORS  # what a missing, unreadable or broken .gz file raises
+_SPECIAL_FILES = {
+    stat.S_IFIFO: "a named pipe",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def special_file(path: Path) -> str | None:
+    """What `path` (its links followed) is when it exists and is no regular file, else None: a
+    named pipe without a writer blocks its reader forever, and a device never ends."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # missing, a dangling link: opening it says why
+        return None
+    return None if stat.S_ISREG(mode) else _SPECIAL_FILES.get(stat.S_IFMT(mode), "a special file")
 
 
 def _open(path: str | Path, mode: str, **options):
@@ -253,6 +279,8 @@ def _check_distinct_outputs(sources: list[Source], out: Path) -> None:
             raise CliError(f"{earlier} and {source.name} would both be written to {out / source.out_name}: clean them apart")
         if source.path is not None and _resolved(out / source.out_name) == _resolved(source.path):
             raise CliError(f"cleaning {source.name} into {out} would overwrite it: pass another --out")
+        if special := special_file(out / source.out_name):
+            raise CliError(f"{printable(str(out / source.out_name))} is not a regular file but {special}: pass another --out")
 
 
 def _resolved(path: Path) -> Path:
@@ -377,13 +405,14 @@ def _record_lines(path: str) -> Iterator[tuple[str, str | Exception]]:
     """Each non-blank line of a JSONL file with where it is; a file that breaks (a truncated
     .gz) gives the lines before the break, then the error where it broke."""
     number = 0
+    name = printable(path)
     try:
         with _open_records(path) as stream:
             for number, line in enumerate(stream, 1):
                 if line.strip():
-                    yield f"{path}:{number}", line
+                    yield f"{name}:{number}", line
     except READ_ERRORS as error:
-        yield f"{path}:{number + 1}", error
+        yield f"{name}:{number + 1}", error
 
 
 def _record_task(line: str, where: str) -> Task | dict:
@@ -659,8 +688,8 @@ def read_done_ids(path: Path) -> set:
     A file that is not a batch's output is refused before anything in it is touched."""
     if not path.exists():
         return set()
-    if not path.is_file():
-        raise CliError(f"{path} is not a regular file; pass a file to write the records to")
+    if special := special_file(path):
+        raise CliError(f"{path} is not a regular file but {special}; pass a file to write the records to")
     with path.open("rb+") as stream:
         data = stream.read()
         complete = data.rfind(b"\n") + 1
@@ -687,6 +716,8 @@ def _record_id(line: str, where: str):
 
 
 def run_batch(args) -> int:
+    if args.out is not None and args.out.suffix and args.out.suffix.lower() not in (".jsonl", ".parquet"):
+        raise CliError(f"batch writes JSON lines or Parquet: name the --out file .jsonl or .parquet, not {args.out.suffix}")
     total, inputs = batch_inputs(args.inputs)
     parquet = is_parquet(args.out)  # written whole at the end, from a JSONL part that resumes (`crawl`)
     with BatchOutput(parquet_part(args.out) if parquet else args.out, total) as output:
@@ -751,12 +782,15 @@ def build_parser() -> argparse.ArgumentParser:
         "order pages finish. Ids already in --out are skipped and new records appended, so rerunning a "
         "command resumes it; delete a record to redo its page. An --out ending in .parquet is written whole at the end "
         "(ids as strings), from OUT.part.jsonl, which a rerun resumes.",
-        epilog=KIND_RULE + " File ids are their paths as found; a bad JSONL line's id is FILE:LINE; a WARC response's id is "
-        "its WARC-Record-ID, its url the WARC-Target-URI, and its bytes are read in the charset its HTTP Content-Type names.",
+        epilog=KIND_RULE + " File ids are their paths as found (bytes of a name that are not UTF-8 written as \\xNN); a bad JSONL "
+        "line's id is FILE:LINE; a WARC response's id is its WARC-Record-ID, its url the WARC-Target-URI, and its bytes are read "
+        "in the charset its HTTP Content-Type names.",
     )
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="folder, glob, page file, .jsonl(.gz) of records, or .warc(.gz)")
     _add_model_options(batch, text_help="read every page file as plain text (a record's key sets its kind)")
-    batch.add_argument("--out", type=Path, metavar="FILE", help="JSONL file to append to, or a .parquet file (default: stdout, no resume)")
+    batch.add_argument(
+        "--out", type=Path, metavar="FILE", help="JSONL file (.jsonl) to append to, or a .parquet file (default: stdout, no resume)"
+    )
     batch.add_argument(
         "--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N", help="worker processes (default: %(default)s, the CPUs)"
     )

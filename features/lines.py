@@ -10,7 +10,7 @@ CountVectorizer, which it fits and whose vocabulary it keeps, in front of a TF-I
 import re
 import sys
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import lru_cache, wraps
 from itertools import chain
 
 import numpy as np
@@ -619,22 +619,42 @@ class StructureTokens(TransformerMixin, BaseEstimator):
         return f"{_tag_tokens(tag, path, self.ancestors)} {_attr_tokens(attrs)}"
 
 
+def cached_when_short(maxsize: int, longest: int, strings: int = 1):
+    """`lru_cache(maxsize)` for the calls whose first `strings` arguments (str) hold
+    at most `longest` characters in all; longer calls are made each time, so that the cache
+    holds at most about `maxsize` times `longest` characters whatever the pages (one page of
+    long class names had left a copy of them in each cache)."""
+
+    def decorate(function):
+        cached = lru_cache(maxsize=maxsize)(function)
+
+        @wraps(function)
+        def call(*args):
+            return cached(*args) if sum(map(len, args[:strings])) <= longest else function(*args)
+
+        call.cache_info, call.cache_clear = cached.cache_info, cached.cache_clear
+        return call
+
+    return decorate
+
+
 # Cached, as the lines of a page share their tags and classes in many combinations, and
-# sites reuse their names ("menu-item", "entry-content") on every page.
-@lru_cache(maxsize=8_192)
+# sites reuse their names ("menu-item", "entry-content") on every page; only short ones, so
+# that no page's long names fill the caches.
+@cached_when_short(maxsize=8_192, longest=256, strings=2)
 def _tag_tokens(tag: str, path: str, ancestors: int) -> str:
     """The block tag and the nearest `ancestors` tags with their distance: `tag_p a1_div a2_article`."""
     tags = path.split()[::-1][:ancestors]
     return " ".join([f"tag_{tag}"] + [f"a{i}_{t}" for i, t in enumerate(tags, 1)])
 
 
-@lru_cache(maxsize=8_192)
+@cached_when_short(maxsize=8_192, longest=512)
 def _attr_tokens(attrs: str) -> str:
     """Each distinct class/id token of `attrs`, then the words it is made of: `post-content post content`."""
     return " ".join(map(_attr_token_words, dict.fromkeys(attrs.split())))
 
 
-@lru_cache(maxsize=65_536)
+@cached_when_short(maxsize=65_536, longest=64)
 def _attr_token_words(token: str) -> str:
     """A class/id token and the words it is made of: `post-content post content`."""
     return " ".join([token, *(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token)])

@@ -44,7 +44,16 @@ from .lines import (
     token_columns,
     word_counts,
 )
-from .segment import AS_WRITTEN, PageError, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
+from .segment import (
+    AS_WRITTEN,
+    NO_DEADLINE,
+    Deadline,
+    PageError,
+    cut_for_scoring,
+    html_or_text_columns,
+    lines_frame,
+    text_columns,
+)
 from .title import html_title
 
 MODEL_FILE = "boilerplate.npz"
@@ -227,25 +236,31 @@ def row_chunks(n: int) -> list[slice]:
 HAND_CRAFTED_ROWS = 65_536
 
 
-def hand_crafted_and_linear(part: dict, lines: pd.DataFrame) -> tuple[Callable[[slice], np.ndarray], np.ndarray]:
+def hand_crafted_and_linear(
+    part: dict, lines: pd.DataFrame, deadline: Deadline = NO_DEADLINE
+) -> tuple[Callable[[slice], np.ndarray], np.ndarray]:
     """(hand-crafted features of any rows, as a function of a slice; linear score of each
     line), the score summed block by block: a stacked matrix of the dense hand-crafted block
-    and the sparse TF-IDF blocks would triple the peak memory of a page of many lines."""
+    and the sparse TF-IDF blocks would triple the peak memory of a page of many lines. Stops
+    with a PageError past `deadline`, block by block and chunk by chunk of rows."""
     linear = np.full(len(lines), part["intercept"])  # of the weights' type, float32 as trained: the sums are made in it
     stats = None
     for block, weights in part["blocks"]:
         # A block given several columns reads them by name from the frame itself: selecting
         # them into a new frame first costs more than the block.
         block_input = lines if isinstance(block.columns, list) else lines[block.columns]
+        deadline.check("scoring")
         if isinstance(block, StatsBlock):  # the hand-crafted block comes first; it needs the whole page
             stats = hand_crafted_rows(block, block_input)
             for rows in row_chunks(len(lines)):
                 linear[rows] += stats(rows) @ weights
+                deadline.check("scoring")
         elif len(lines) <= CHUNK_ROWS:
             linear += block_scores(block, block_input, weights)
         else:
             for rows in row_chunks(len(lines)):
                 linear[rows] += block_scores(block, block_input.iloc[rows], weights)
+                deadline.check("scoring")
     return stats, linear
 
 
@@ -314,12 +329,13 @@ def tfidf_scores(counts: sp.csr_matrix, block: TfidfBlock, weights: np.ndarray) 
 BATCH_LINES = 4_096
 
 
-def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
+def predict_lines(part: dict, lines: pd.DataFrame, deadline: Deadline = NO_DEADLINE) -> np.ndarray:
     """P(content) of every line of a frame of lines (with a `page` column); the same numbers
-    as `probabilities` on the stacked features, to float rounding."""
+    as `probabilities` on the stacked features, to float rounding. Stops with a PageError
+    past `deadline`, between chunks of rows."""
     if lines.empty:
         return np.zeros(0)
-    stats, linear = hand_crafted_and_linear(part, lines)
+    stats, linear = hand_crafted_and_linear(part, lines, deadline)
     booster = part.get("booster")
     if booster is None:
         return expit(linear)
@@ -328,6 +344,7 @@ def predict_lines(part: dict, lines: pd.DataFrame) -> np.ndarray:
     p = np.empty(len(lines))
     for rows, neighbours in zip(chunks, neighbour_score_chunks(linear, lines, chunks)):
         p[rows] = booster_probabilities(booster, booster_input(stats(rows), neighbours))
+        deadline.check("scoring")
     return p
 
 
@@ -428,97 +445,134 @@ class BoilerplateModel:
         """The SHA-256 digest of the model file's parts (`artifact.digest`): which model made a text."""
         return self.artifact.get("digest")
 
-    def score_html(self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> list[ScoredLine]:
+    def score_html(
+        self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None, time_budget: float | None = None
+    ) -> list[ScoredLine]:
         """Every line of an HTML page with P(content). A `threshold` replaces the model's
         tuned decision (see `rules`): lower keeps more (recall), higher keeps less. The lines
         of a <pre> block are kept or dropped together (`whole_code_blocks`), whatever their
         own P(content). A page without any markup (no tag, comment or doctype) is plain text,
         scored as `score_text` scores it. Bytes are read in the charset the page was served
         with, `encoding` (HTTP's Content-Type), if it names one, else as the page declares
-        (`segment.decode_page`)."""
-        return scored_lines(*self._decide_html(html, threshold, encoding))
+        (`segment.decode_page`). A page that takes longer than `time_budget` seconds raises
+        PageError; time is looked at between the stages of its work (after decoding, after
+        parsing, every 65,536 elements or lines while it is cut into lines, between chunks of
+        lines while they are scored), so a page stops within one stage of its budget."""
+        return scored_lines(*self._decide_html(html, threshold, encoding, Deadline(time_budget)))
 
-    def score_text(self, text: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> list[ScoredLine]:
+    def score_text(
+        self, text: str | bytes, threshold: float | None = None, *, encoding: str | None = None, time_budget: float | None = None
+    ) -> list[ScoredLine]:
         """Every non-blank line of a plain-text page with P(content); a line's text is as the
         page wrote it, less the whitespace it ends with (the model reads it collapsed).
-        `encoding` as for `score_html`."""
-        return scored_lines(*self._decide("text", text_columns(text, encoding), threshold))
+        `encoding` and `time_budget` as for `score_html`."""
+        deadline = Deadline(time_budget)
+        return scored_lines(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline))
 
-    def clean_html(self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None, title: bool = False) -> str:
+    def clean_html(
+        self,
+        html: str | bytes,
+        threshold: float | None = None,
+        *,
+        encoding: str | None = None,
+        title: bool = False,
+        time_budget: float | None = None,
+    ) -> str:
         """The content lines of an HTML page, joined with newlines (see `score_html`); with
         `title`, the page's title (`html_title`) first, where the kept lines do not start with it."""
-        text = kept_text(*self._decide_html(html, threshold, encoding))
+        text = kept_text(*self._decide_html(html, threshold, encoding, Deadline(time_budget)))
         return with_title(html_title(html, encoding), text) if title else text
 
-    def clean_text(self, text: str | bytes, threshold: float | None = None, *, encoding: str | None = None) -> str:
+    def clean_text(
+        self, text: str | bytes, threshold: float | None = None, *, encoding: str | None = None, time_budget: float | None = None
+    ) -> str:
         """The content lines of a plain-text page, joined with newlines (see `score_text`)."""
-        return kept_text(*self._decide("text", text_columns(text, encoding), threshold))
+        deadline = Deadline(time_budget)
+        return kept_text(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline))
 
-    def score_pages(self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None) -> Iterator[list[ScoredLine]]:
+    def score_pages(
+        self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None, *, time_budget: float | None = None
+    ) -> Iterator[list[ScoredLine]]:
         """`score_html` (kind "html") or `score_text` (kind "text") of each page, in order, the
         same numbers; faster on many pages, whose lines are scored BATCH_LINES at a time.
         A page that cannot be scored raises its error, naming its place, once every page
-        before it has been given."""
-        return (scored_lines(*decided) for decided in self._decide_pages(kind, pages, threshold))
+        before it has been given. `time_budget` is each page's: for its decoding and cutting
+        into lines alone, and, for the pages scored together, as many budgets as pages."""
+        return (scored_lines(*decided) for decided in self._decide_pages(kind, pages, threshold, time_budget))
 
-    def clean_pages(self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None) -> Iterator[str]:
+    def clean_pages(
+        self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None, *, time_budget: float | None = None
+    ) -> Iterator[str]:
         """`clean_html` or `clean_text` of each page, in order (see `score_pages`)."""
-        return (kept_text(*decided) for decided in self._decide_pages(kind, pages, threshold))
+        return (kept_text(*decided) for decided in self._decide_pages(kind, pages, threshold, time_budget))
 
-    def _decide(self, kind: str, columns: dict, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def _decide(self, kind: str, columns: dict, threshold: float | None, deadline: Deadline) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Each line's text, P(content) and whether it is kept, of one page's line columns."""
-        return next(self._decide_batch(kind, [columns], threshold))
+        return next(self._decide_batch(kind, [columns], threshold, deadline))
 
-    def _decide_html(self, html: str | bytes, threshold: float | None, encoding: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-        return self._decide(*html_or_text_columns(html, encoding), threshold)
+    def _decide_html(
+        self, html: str | bytes, threshold: float | None, encoding: str | None, deadline: Deadline
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        return self._decide(*html_or_text_columns(html, encoding, deadline), threshold, deadline)
 
-    def _decide_lines(self, kind: str, lines: pd.DataFrame, threshold: float | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def _decide_lines(
+        self, kind: str, lines: pd.DataFrame, threshold: float | None, deadline: Deadline
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
         """`_decide` of a frame of one or more pages (its `page` column)."""
         if threshold is not None and not 0 <= threshold <= 1:  # nan too: every comparison with it is false
             raise ValueError(f"threshold must be a probability from 0 (keeps every line) to 1, or None, not {threshold!r}")
         part = self.artifact[kind]
         texts = lines["text"].tolist()
         lines = cut_for_scoring(lines, texts)
-        probabilities = predict_lines(part, lines)
+        probabilities = predict_lines(part, lines, deadline)
         return texts, probabilities, decisions(part, probabilities, lines, None if threshold is None else float(threshold))
 
-    def _decide_pages(self, kind: str, pages: Iterable[str | bytes], threshold: float | None) -> Iterator[tuple]:
-        """`_decide` of each page, lazily; a wrong kind, or one page given where an iterable of
-        pages is asked for, is said at the call, not at the first page."""
+    def _decide_pages(self, kind: str, pages: Iterable[str | bytes], threshold: float | None, time_budget: float | None) -> Iterator[tuple]:
+        """`_decide` of each page, lazily; a wrong kind or time budget, or one page given where
+        an iterable of pages is asked for, is said at the call, not at the first page."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
         if isinstance(pages, (str, bytes, bytearray, memoryview)):  # iterating it would score each character
             raise TypeError(f"pages must be an iterable of pages, not one page ({type(pages).__name__}): pass [page]")
-        return self._decide_batches(kind, pages, threshold)
+        Deadline(time_budget)  # a bad budget is refused here
+        return self._decide_batches(kind, pages, threshold, time_budget)
 
-    def _decide_batches(self, kind: str, pages: Iterable[str | bytes], threshold: float | None) -> Iterator[tuple]:
+    def _decide_batches(
+        self, kind: str, pages: Iterable[str | bytes], threshold: float | None, time_budget: float | None
+    ) -> Iterator[tuple]:
         """The pages' lines scored several pages a call: a feature block costs about as much
         a call for ten lines as for a few hundred. Every signal of a line is made within its
         own page (its `page`), so the scores are those of the page alone."""
-        kind_and_columns = html_or_text_columns if kind == "html" else lambda page: ("text", text_columns(page))
-        batch, batch_lines = [], 0
+
+        def kind_and_columns(page, deadline: Deadline) -> tuple[str, dict]:
+            return html_or_text_columns(page, None, deadline) if kind == "html" else ("text", text_columns(page, None, deadline))
+
+        def scored(batch_kind: str, batch: list[dict], first: int) -> Iterator[tuple]:
+            return self._decide_batch(batch_kind, batch, threshold, batch_deadline(time_budget, first, len(batch)))
+
+        batch, batch_lines, first = [], 0, 0
         for number, page in enumerate(pages):
             try:
-                page_kind, columns = kind_and_columns(page)
+                page_kind, columns = kind_and_columns(page, Deadline(time_budget))
             except (PageError, TypeError) as error:
-                yield from self._decide_batch(kind, batch, threshold)
+                yield from scored(kind, batch, first)
                 raise type(error)(f"page {number}: {error}") from error
             except Exception as error:  # a fault of this library's on one page: the pages before it still count
-                yield from self._decide_batch(kind, batch, threshold)
+                yield from scored(kind, batch, first)
                 raise PageError(f"page {number} could not be scored ({type(error).__name__}: {error})") from error
             if page_kind != kind:  # an "HTML" page without markup (rare), scored alone and in its place
-                yield from self._decide_batch(kind, batch, threshold)
-                yield from self._decide_batch(page_kind, [columns], threshold)
-                batch, batch_lines = [], 0
+                yield from scored(kind, batch, first)
+                yield from scored(page_kind, [columns], number)
+                batch, batch_lines, first = [], 0, number + 1
                 continue
             batch.append(columns)
             batch_lines += len(columns["text"])
             if batch_lines >= BATCH_LINES:
-                yield from self._decide_batch(kind, batch, threshold)
-                batch, batch_lines = [], 0
-        yield from self._decide_batch(kind, batch, threshold)
+                yield from scored(kind, batch, first)
+                batch, batch_lines, first = [], 0, number + 1
+        yield from scored(kind, batch, first)
 
-    def _decide_batch(self, kind: str, pages: list[dict], threshold: float | None) -> Iterator[tuple]:
+    def _decide_batch(self, kind: str, pages: list[dict], threshold: float | None, deadline: Deadline) -> Iterator[tuple]:
         """`_decide` of each of the pages' line columns, scored in one frame: a frame of each
         page, joined, cost 2.4 µs a line of the text model's 28."""
         if not pages:
@@ -526,12 +580,21 @@ class BoilerplateModel:
         sizes = [len(columns["text"]) for columns in pages]
         lines = lines_frame(pages)
         lines["page"] = np.repeat(np.arange(len(sizes)), sizes)
-        texts, probabilities, keep = self._decide_lines(kind, lines, threshold)
+        texts, probabilities, keep = self._decide_lines(kind, lines, threshold, deadline)
         start = 0
         for size, columns in zip(sizes, pages):
             stop = start + size
             yield as_written(texts[start:stop], columns[AS_WRITTEN]), probabilities[start:stop], keep[start:stop]
             start = stop
+
+
+def batch_deadline(time_budget: float | None, first: int, count: int) -> Deadline:
+    """The deadline of scoring pages `first` to `first + count - 1` together: a budget for each."""
+    if time_budget is None or not count:
+        return NO_DEADLINE
+    if count == 1:
+        return Deadline(time_budget, f"page {first}")
+    return Deadline(time_budget * count, f"pages {first} to {first + count - 1}, scored together,")
 
 
 def as_written(texts: list[str], written: list[str]) -> list[str]:

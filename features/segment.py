@@ -12,6 +12,7 @@ import gzip
 import io
 import re
 import sys
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -127,6 +128,25 @@ class PageError(ValueError):
     """A page that cannot be segmented (too large, not text); the message says why."""
 
 
+class Deadline:
+    """When the time budget of a page (`subject`) runs out: `budget` seconds from now, or never
+    for None. `check` says so with a PageError once it has; it is called between the stages of
+    a page's work, as no single call into the parser can be interrupted."""
+
+    def __init__(self, budget: float | None = None, subject: str = "page"):
+        if budget is not None and (isinstance(budget, bool) or not budget > 0):  # nan too
+            raise ValueError(f"time_budget must be a number of seconds above 0, or None, not {budget!r}")
+        self.budget, self.subject = budget, subject
+        self.ends = None if budget is None else time.monotonic() + budget
+
+    def check(self, stage: str) -> None:
+        if self.ends is not None and time.monotonic() > self.ends:
+            raise PageError(f"{self.subject} took over the time budget of {self.budget:g} s ({stage})")
+
+
+NO_DEADLINE = Deadline()
+
+
 def decode_page(page: str | bytes, encoding: str | None = None) -> str:
     """Bytes (gunzipped if they are gzip's) to text: a BOM, else `encoding`, else the charset
     the page declares, else UTF-8, or windows-1252 for text that is not UTF-8.
@@ -149,9 +169,12 @@ def decode_page(page: str | bytes, encoding: str | None = None) -> str:
             raise PageError(f"page is gzip bytes that do not decompress ({error or type(error).__name__})") from None
         if len(raw) > (limit := settings.limit("MAX_PAGE_BYTES")):
             raise PageError(f"page is {len(raw):,} bytes, over the {limit:,} limit (BOILERLINE_MAX_PAGE_BYTES)")
+        _check_not_binary(raw)
         text = _decoded(raw, encoding)
     else:
         raise TypeError(f"a page must be str or bytes, not {type(page).__name__}")
+    # A str page holding a file's bytes read as Latin-1 (or its ASCII signature) starts as the file does.
+    _check_not_binary(text[:BINARY_HEAD_BYTES].encode("latin-1", "replace"))
     if len(text) > (limit := settings.limit("MAX_PAGE_BYTES")):
         raise PageError(f"page is {len(text):,} characters, over the {limit:,} limit (BOILERLINE_MAX_PAGE_BYTES)")
     # NUL and other control characters are what binary junk decodes to; they are never text.
@@ -160,6 +183,41 @@ def decode_page(page: str | bytes, encoding: str | None = None) -> str:
 
 GZIP_MAGIC = b"\x1f\x8b"  # no text or markup starts with these bytes
 GZIP_ERRORS = (OSError, EOFError, zlib.error)  # what a broken gzip stream raises
+
+
+# What the first bytes of a file that is no page say it is: each format's own signature ("magic
+# number"), at its offset. No text or markup starts with any of them.
+BINARY_SIGNATURES = (
+    (0, b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (0, b"\xff\xd8\xff", "a JPEG image"),
+    (0, b"GIF87a", "a GIF image"),
+    (0, b"GIF89a", "a GIF image"),
+    (0, b"RIFF", "a RIFF file (a WebP image, WAV audio or AVI video)"),
+    (0, b"%PDF-", "a PDF document"),
+    (0, b"PK\x03\x04", "a zip archive (or a document made of one)"),
+    (0, b"PK\x05\x06", "a zip archive"),
+    (257, b"ustar", "a tar archive"),
+    (0, b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (0, b"Rar!\x1a\x07", "a RAR archive"),
+    (0, b"\xfd7zXZ\x00", "xz data"),
+    (0, b"\x28\xb5\x2f\xfd", "zstd data"),
+    (0, GZIP_MAGIC, "gzip data still compressed"),
+    (0, b"WARC/", "a WARC file (a crawl's archive of pages, not a page)"),
+    (0, b"\x7fELF", "an executable"),
+    (0, b"SQLite format 3\x00", "an SQLite database"),
+    (0, b"wOFF", "a font"),
+    (0, b"wOF2", "a font"),
+    (4, b"ftyp", "a video or audio file"),
+    (0, b"OggS", "an Ogg audio or video file"),
+)
+BINARY_HEAD_BYTES = 512  # enough for every signature's offset and length
+
+
+def _check_not_binary(head: bytes) -> None:
+    """A PageError naming what the file is when its first bytes are a binary format's signature."""
+    for offset, signature, what in BINARY_SIGNATURES:
+        if head.startswith(signature, offset):
+            raise PageError(f"page is {what}, not text or HTML (its first bytes say so)")
 
 
 def gunzipped(raw: bytes, limit: int) -> bytes:
@@ -237,12 +295,14 @@ def has_markup(page: str) -> bool:
     return _MARKUP.search(page) is not None
 
 
-def html_or_text_columns(page: str | bytes, encoding: str | None = None) -> tuple[str, dict]:
+def html_or_text_columns(page: str | bytes, encoding: str | None = None, deadline: Deadline = NO_DEADLINE) -> tuple[str, dict]:
     """("html", `html_columns(page)`), or ("text", `text_columns(page)`) for a page without any
     markup: as HTML its lines would run together into one, where the text has line breaks.
-    Bytes are decoded by `decode_page(page, encoding)`."""
+    Bytes are decoded by `decode_page(page, encoding)`; the work stops with a PageError once
+    past `deadline`."""
     html = decode_page(page, encoding)
-    return ("html", _columns_of_html(html)) if has_markup(html) else ("text", _columns_of_text(html))
+    deadline.check("decoding")
+    return ("html", _columns_of_html(html, deadline)) if has_markup(html) else ("text", _columns_of_text(html, deadline))
 
 
 def segment_html(page: str | bytes) -> pd.DataFrame:
@@ -256,10 +316,10 @@ def html_columns(page: str | bytes) -> dict:
     return _columns_of_html(decode_page(page))
 
 
-def _columns_of_html(html: str) -> dict:
+def _columns_of_html(html: str, deadline: Deadline = NO_DEADLINE) -> dict:
     """`html_columns` of a page already decoded."""
     _check_elements(html)
-    columns, names, text_mass, last_inside = _visible_rows(html)
+    columns, names, text_mass, last_inside = _visible_rows(html, deadline)
     if len(html) > LARGE_PAGE_CHARS:
         _return_freed_memory()
     _unpack_walk_columns(columns, names)
@@ -276,14 +336,17 @@ def _columns_of_html(html: str) -> dict:
 
 
 def _check_elements(html: str) -> None:
-    """A PageError for a page of more elements than MAX_PAGE_ELEMENTS, or nested deeper than
-    MAX_PAGE_NESTING, before its tree is built. Start tags are counted as "<" less "</"
+    """A PageError for a page of more elements than MAX_PAGE_ELEMENTS (its own, and with the
+    copies its parser would make of formatting elements: `_check_formatting`), or nested deeper
+    than MAX_PAGE_NESTING, before its tree is built. Start tags are counted as "<" less "</"
     (comments and a "<" in text count too: an upper bound)."""
-    elements = html.count("<") - html.count("</")
+    tags = html.count("<")
+    elements = tags - html.count("</")
     if elements > (most := settings.limit("MAX_PAGE_ELEMENTS")):
         raise PageError(f"page has about {elements:,} elements, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)")
     if elements > (deepest := settings.limit("MAX_PAGE_NESTING")) and (depth := _nesting(html)) > deepest:
         raise PageError(f"page nests elements {depth:,} deep, over the {deepest:,} limit (BOILERLINE_MAX_PAGE_NESTING)")
+    _check_formatting(html, elements, tags, most)
 
 
 # The elements whose start tag makes the parser look down its stack of open elements for a <p>
@@ -304,6 +367,56 @@ def _nesting(html: str) -> int:
     return int((depth - np.minimum(np.minimum.accumulate(depth), 0)).max(initial=0))
 
 
+# Formatting elements left open stay on the parser's list of active formatting elements (HTML's
+# "reconstruct the active formatting elements"): it copies them into each block and text that
+# follows, and looks them up on its stack of open elements, which they deepen. Its elements grow
+# with those on the list at each tag, and so does its time, where the page's own start tags may
+# stay far below the limit. The list holds at most 3 of one start tag (its "Noah's Ark" clause);
+# a new <a> or <nobr> closes the one open.
+_FORMATTING_TAG = re.compile(r"<(/?)(a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?=[\s/>])([^>]*)", re.IGNORECASE)
+_FORMATTING_START = re.compile(r"<(?:b|big|code|em|font|i|s|small|strike|strong|tt|u)(?=[\s/>])", re.IGNORECASE)
+_SINGLE_FORMATTING = frozenset(("a", "nobr"))
+_SAME_FORMATTING_KEPT = 3
+
+
+def _check_formatting(html: str, elements: int, tags: int, most: int) -> None:
+    """A PageError for a page (of `elements` start tags among `tags` "<") whose elements, with
+    the copies its parser may make of the formatting elements it leaves open, are over `most`
+    (MAX_PAGE_ELEMENTS). The copies are counted from above, as those on the list at each tag,
+    and tag by tag only where the page's formatting start tags are enough to reach the limit."""
+    open_at_most = len(_FORMATTING_START.findall(html)) + len(_SINGLE_FORMATTING)
+    if elements + open_at_most * tags <= most:
+        return  # the usual page, whatever the order of its tags
+    listed = Counter()  # formatting elements on the list, by start tag (name and attributes as written)
+    opened = {}  # the start tags of each name, in order, that no end tag has closed
+    on_list = copies = counted_to = 0
+    for match in _FORMATTING_TAG.finditer(html):
+        # Each tag or text before it, and a start tag itself, may get a copy of each on the list.
+        copies += on_list * (html.count("<", counted_to, match.start()) + (not match.group(1)))
+        counted_to = match.end()
+        if elements + copies > most:
+            break
+        name = match.group(2).lower()
+        if match.group(1):
+            if opened.get(name):
+                start_tag = opened[name].pop()
+                on_list -= listed[start_tag] > 0
+                listed[start_tag] = max(listed[start_tag] - 1, 0)
+            continue
+        start_tag = name if name in _SINGLE_FORMATTING else (name, match.group(3).strip())
+        kept = 1 if name in _SINGLE_FORMATTING else _SAME_FORMATTING_KEPT
+        opened.setdefault(name, []).append(start_tag)
+        if listed[start_tag] < kept:
+            listed[start_tag] += 1
+            on_list += 1
+    copies += on_list * html.count("<", counted_to)
+    if elements + copies > most:
+        raise PageError(
+            f"page has about {elements + copies:,} elements with the copies its parser makes of the formatting elements "
+            f"(b, i, font...) it leaves open, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)"
+        )
+
+
 def _check_lines(count: int) -> None:
     if count > (limit := settings.limit("MAX_PAGE_LINES")):
         raise PageError(f"page has over {limit:,} lines, the limit (BOILERLINE_MAX_PAGE_LINES)")
@@ -311,7 +424,9 @@ def _check_lines(count: int) -> None:
 
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines ends a line
 # A line holding a character other than whitespace, for the line ends of plain text and of a <pre>.
-_TEXT_LINE = {breaks: re.compile(f"[^{breaks}]*?\\S[^{breaks}]*") for breaks in (_LINE_BREAKS, "\n")}
+# Matched only from a line's start, its leading whitespace taken possessively: a search from
+# every position of a long whitespace-only line rescanned it to its end each time (quadratic).
+_TEXT_LINE = {breaks: re.compile(f"(?<![^{breaks}])[^\\S{breaks}]*+\\S[^{breaks}]*") for breaks in (_LINE_BREAKS, "\n")}
 
 
 def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
@@ -324,15 +439,16 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
         _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
 
 
-def _visible_rows(html: str) -> tuple[dict, dict, dict[int, int], dict[int, int]]:
+def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, int], dict[int, int]]:
     """What `_walk` returns; the parser's tree is freed on return, before the lines become a frame."""
     tree = LexborHTMLParser(html)
+    deadline.check("parsing")
     if len(html) > LARGE_PAGE_CHARS:
         # The parser keeps the page's UTF-8 bytes, which its tree has no more use for: 10 MB
         # beside the tree of a 10 MB page while it is walked.
         with contextlib.suppress(AttributeError):
             tree.raw_html = None
-    return _walk(tree.body or tree.root)
+    return _walk(tree.body or tree.root, _LineNames(NAME_CHARS_PER_PAGE_CHAR * len(html) + NAME_CHARS_PER_PAGE), deadline)
 
 
 def _return_freed_memory() -> None:
@@ -353,13 +469,16 @@ def segment_text(page: str | bytes) -> pd.DataFrame:
     return lines_frame([text_columns(page)])
 
 
-def text_columns(page: str | bytes, encoding: str | None = None) -> dict:
+def text_columns(page: str | bytes, encoding: str | None = None, deadline: Deadline = NO_DEADLINE) -> dict:
     """The columns of `segment_text(page)`, as lists and arrays (see `html_columns`); bytes
-    are decoded by `decode_page(page, encoding)`."""
-    return _columns_of_text(decode_page(page, encoding))
+    are decoded by `decode_page(page, encoding)`; the work stops with a PageError once past
+    `deadline`."""
+    text = decode_page(page, encoding)
+    deadline.check("decoding")
+    return _columns_of_text(text, deadline)
 
 
-def _columns_of_text(text: str) -> dict:
+def _columns_of_text(text: str, deadline: Deadline = NO_DEADLINE) -> dict:
     """`text_columns` of a page already decoded."""
     # Lone surrogates cannot be encoded: the cleaned text could not be written out as UTF-8.
     # The HTML parser drops them itself, so only plain text pays for the check.
@@ -380,6 +499,7 @@ def _columns_of_text(text: str) -> dict:
         as_written.append(_as_written(raw, line))
         blank = False
     _check_lines(len(texts))
+    deadline.check("cutting into lines")
     constant = {
         "tag": "text",
         "path": "",
@@ -449,14 +569,17 @@ def _joined_column(name: str, parts: list):
 
 
 def _without_junk(columns: dict[str, list]) -> dict[str, list]:
-    """Binary junk decodes to replacement and control characters: it is not text, whether a
-    whole page of it or a line of it in a real page."""
+    """Binary junk decodes to replacement and control characters: it is not text. A line of it
+    in a real page is dropped; a page of it is a PageError."""
     texts = columns["text"]
     if not _JUNK.search("".join(texts)):
         return columns  # the usual page: nothing to count
     junk = [len(_JUNK.findall(text)) if _JUNK.search(text) else 0 for text in texts]
-    if sum(junk) > sum(map(len, texts)) * MAX_JUNK_SHARE:
-        return {name: [] for name in columns}
+    if sum(junk) > (chars := sum(map(len, texts))) * MAX_JUNK_SHARE:
+        raise PageError(
+            f"page is not text: {sum(junk) / chars:.0%} of its characters are control characters or bytes its charset "
+            "cannot read (binary data?)"
+        )
     kept = [row for row, (text, bad) in enumerate(zip(texts, junk)) if bad <= len(text) * 2 * MAX_JUNK_SHARE]
     return {name: [values[row] for row in kept] for name, values in columns.items()}
 
@@ -467,13 +590,14 @@ def _without_junk(columns: dict[str, list]) -> dict[str, list]:
 # is, the texts of a part are one string (a string a line took 56 bytes, with its place in
 # a list), and the names (interned: the cells of a table share them) 4-byte codes.
 ROWS_PER_PART = 65_536
+ELEMENTS_PER_CHECK = 65_536  # elements walked between two looks at the page's deadline
 _ARRAY_FIELDS = [name for name in ROW_FIELDS if _WALK_TYPES.get(name, object) is not object]  # counts, flags, ids
 _NAMES = slice(ROW_FIELDS.index("tag"), ROW_FIELDS.index("sections") + 1)  # the names of a row, coded together
 _NAME_FIELDS = ROW_FIELDS[_NAMES]
 _LINE_SEPARATOR = "\n"  # in no text of a line: whitespace is collapsed to spaces
 
 
-def _walk(root) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]:
+def _walk(root, line_names: "_LineNames", deadline: Deadline) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]:
     """The columns of ROW_FIELDS in parts (`_move_rows`; `_unpack_walk_columns` makes them one
     value per line of `root`'s visible text, none for no root, in page order), the code of the
     names of its lines, and each element's text outside links and the last id inside it
@@ -515,12 +639,13 @@ def _walk(root) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]
         named_box = serials[named[-1]] if named else 0
         box = mass = 0
         for row in _line_rows(
-            "".join(parts), tags, tokens, roles, sections, serials, blocks, link_chars, line_hidden, line_pruned, named_box
+            "".join(parts), tags, tokens, roles, sections, serials, blocks, link_chars, line_hidden, line_pruned, named_box, line_names
         ):
             rows.append(row)
             box, mass = row[_BOX1], mass + len(row[_TEXT]) - row[_LINK_CHARS]
             if len(rows) >= ROWS_PER_PART:
                 _move_rows(rows, columns, names)
+                deadline.check("cutting into lines")
         if box:  # 0: no line, or no element around the block
             text_mass[box] = text_mass.get(box, 0) + mass
         parts.clear()
@@ -545,6 +670,8 @@ def _walk(root) -> tuple[dict, dict[tuple, int], dict[int, int], dict[int, int]]
             if is_block and parts:
                 flush()
             serial += 1
+            if not serial % ELEMENTS_PER_CHECK:
+                deadline.check("cutting into lines")
             child = node.first_child
             if child is not None:  # open it; a childless element can only end a line
                 if is_block:
@@ -707,21 +834,17 @@ def _tokens(attributes: dict) -> str:
     return f"{classes} {ident}" if classes and ident else classes or ident or ""
 
 
-def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, hidden, pruned, named_box) -> Iterable[tuple]:
-    """The rows of one line: the text `raw` collected inside the open elements `tags`. A
-    `<pre>` block gives a row per line it holds, made as they are asked for."""
+def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, hidden, pruned, named_box, line_names) -> Iterable[tuple]:
+    """The rows of one line: the text `raw` collected inside the open elements `tags`, its
+    names made by `line_names`. A `<pre>` block gives a row per line it holds, made as they are
+    asked for."""
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
     block = sys.intern(tags[at]) if tags else "body"
     if block == "pre":  # preformatted blocks (code) keep their own line breaks, and indentation
         _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
     elif not (text := _collapse_spaces(raw)):  # HTML's own whitespace is markup
         return ()
-    # Interned here (block above too): the cells of one table share a path and classes, and
-    # a page of 570,000 cells kept a copy of each per line (about 100 MB).
-    path = sys.intern(" ".join(tags[-PATH_ANCESTORS:]))
-    attrs = sys.intern(" ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower())
-    line_roles = sys.intern(" ".join([role for _, role in roles]).lower())
-    line_sections = sys.intern(" ".join([tags[position] for position in sections]))
+    path, attrs, line_roles, line_sections = line_names.of(serials, tags, tokens, roles, sections)
     depth = len(tags)
     # The elements around the block: text density of these is what boilerpipe judges by.
     box1 = serials[at - 1] if at >= 1 else 0
@@ -772,6 +895,44 @@ def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, 
         )
         for text, written in _pre_lines(raw)
     )
+
+
+# A page's lines get at most this many characters of names (path, attrs, roles) made for them in
+# all, per character of the page and beyond it: each line repeats its ancestors' names, and a
+# page with long class names around each of many lines took memory of their product. Every
+# benchmark page keeps well within it.
+NAME_CHARS_PER_PAGE_CHAR = 2
+NAME_CHARS_PER_PAGE = 2_000_000
+
+
+class _LineNames:
+    """The names of a page's lines (path, attrs, roles, sections), made once for the lines of
+    one element in a row, `budget` characters of them at most (and the names of the line that
+    spends it): past it, a line's path, attrs and roles are left empty, and neither memory nor
+    time grows with its ancestors' names."""
+
+    def __init__(self, budget: int):
+        self.chars_left = budget
+        self.element = None  # the innermost open element of the last names made
+        self.names = None
+
+    def of(self, serials, tags, tokens, roles, sections) -> tuple[str, str, str, str]:
+        element = serials[-1] if serials else 0
+        if element != self.element:
+            self.element, self.names = element, self._made(tags, tokens, roles, sections)
+        return self.names
+
+    def _made(self, tags, tokens, roles, sections) -> tuple[str, str, str, str]:
+        line_sections = sys.intern(" ".join([tags[position] for position in sections]))
+        if self.chars_left < 0:
+            return "", "", "", line_sections
+        path = " ".join(tags[-PATH_ANCESTORS:])
+        attrs = " ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower()
+        line_roles = " ".join([role for _, role in roles]).lower()
+        self.chars_left -= len(path) + len(attrs) + len(line_roles)
+        # Interned: the cells of one table share a path and classes, and a page of 570,000 cells
+        # kept a copy of each per line (about 100 MB).
+        return sys.intern(path), sys.intern(attrs), sys.intern(line_roles), line_sections
 
 
 _PRE_LINE = re.compile(r"[^\n]+")

@@ -3,6 +3,7 @@
 import gzip
 import io
 import json
+import os
 import random
 import shutil
 import subprocess
@@ -316,8 +317,8 @@ def crawl(tmp_path) -> Path:
     return folder
 
 
-CRAWL_OK = {"article.html", "sub/article.txt", "recipe.html.gz", "binary.html", "rec-html", "rec-text"}
-CRAWL_ERRORS = {"not-gzip.html.gz", "dangling.html", "many-elements.html", "records.jsonl:2", "rec-none", "records.jsonl:7"}
+CRAWL_OK = {"article.html", "sub/article.txt", "recipe.html.gz", "rec-html", "rec-text"}
+CRAWL_ERRORS = {"not-gzip.html.gz", "binary.html", "dangling.html", "many-elements.html", "records.jsonl:2", "rec-none", "records.jsonl:7"}
 
 
 def short_id(record: dict, crawl: Path) -> str:
@@ -347,8 +348,8 @@ def test_batch_gives_every_input_exactly_one_record_and_resumes(tmp_path, capsys
     assert ok["article.html"]["text"] == model.clean_html((PAGES / "article.html").read_bytes())
     assert ok["sub/article.txt"]["kind"] == ok["rec-text"]["kind"] == "text"
     assert ok["recipe.html.gz"]["text"] == ok["rec-html"]["text"] != ""
-    assert ok["binary.html"]["kind"] == "html" and ok["binary.html"]["text"] == ""
-    assert summary.startswith("boilerline batch: 6 ok, 7 errors, 0 skipped")
+    assert "page is not text" in errors["binary.html"]
+    assert summary.startswith("boilerline batch: 5 ok, 8 errors, 0 skipped")
 
     before = out.read_text()
     code, summary = run_batch(capsys, crawl, out)
@@ -441,7 +442,7 @@ def test_batch_refuses_a_true_or_false_id_which_would_be_the_number_1_or_0(tmp_p
 
 
 def test_batch_refuses_to_append_to_a_file_that_is_not_its_output(tmp_path, capsys):
-    notes = tmp_path / "notes.txt"
+    notes = tmp_path / "notes.jsonl"
     notes.write_text("my notes\n")
     code, _, err = run_main(capsys, "batch", PAGES / "article.html", "--out", notes)
     assert code != 0 and "is not a batch record" in one_error_line(err)
@@ -449,7 +450,7 @@ def test_batch_refuses_to_append_to_a_file_that_is_not_its_output(tmp_path, caps
 
 
 def test_batch_leaves_a_file_that_is_not_its_output_untouched_even_without_a_line_end(tmp_path, capsys):
-    settings_file = tmp_path / "settings.json"
+    settings_file = tmp_path / "settings.jsonl"
     settings_file.write_bytes(b'{"a":1}')  # one unterminated line: once cut as a killed run's last write
     code, _, err = run_main(capsys, "batch", PAGES / "article.html", "--out", settings_file)
     assert code != 0 and "does not end as batch output does" in one_error_line(err)
@@ -487,3 +488,50 @@ def test_batch_with_a_broken_model_is_one_error_line(tmp_path, capsys):
     broken.write_bytes(b"not a model")
     code, _, err = run_main(capsys, "batch", PAGES / "article.html", "--out", tmp_path / "out.jsonl", "--model", broken)
     assert code != 0 and "not a readable model" in one_error_line(err)
+
+
+def test_a_file_name_that_is_not_utf8_is_written_with_escapes_and_its_batch_resumes(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(PAGES / "article.html", os.fsdecode(os.fsencode(pages) + b"/bad\xff.html"))
+    shutil.copy(PAGES / "recipe.htm", pages / "ok.htm")
+    code, out, err = run_main(capsys, "score", pages)
+    assert code == 0 and f"{pages}/bad\\xff.html\t" in out and "Traceback" not in err
+    code, _, _ = run_main(capsys, "clean", pages, "--out", tmp_path / "clean")
+    assert code == 0 and PARAGRAPH in Path(os.fsdecode(os.fsencode(tmp_path) + b"/clean/bad\xff.txt")).read_text(encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code, _, _ = run_main(capsys, "batch", pages, "--out", out)
+    assert code == 0 and {r["id"] for r in read_records(out)} == {f"{pages}/bad\\xff.html", f"{pages}/ok.htm"}
+    code, _, err = run_main(capsys, "batch", pages, "--out", out)
+    assert code == 0 and "0 ok, 0 errors, 2 skipped" in err
+
+
+def test_special_files_are_refused_as_inputs_and_outputs_without_blocking(tmp_path, capsys):
+    os.mkfifo(tmp_path / "pipe.html")  # no writer: opening it would wait forever
+    code, _, err = run_main(capsys, "clean", tmp_path / "pipe.html")
+    assert code == 1 and "pipe.html: not a regular file but a named pipe; pipe it to stdin (-) instead" in one_error_line(err)
+    code, _, err = run_main(capsys, "clean", "/dev/zero")  # never ends
+    assert code == 1 and "/dev/zero: not a regular file but a character device" in one_error_line(err)
+    (tmp_path / "out").mkdir()
+    os.mkfifo(tmp_path / "out" / "article.txt")
+    code, _, err = run_main(capsys, "clean", PAGES / "article.html", "--out", tmp_path / "out")
+    assert code == 1 and "article.txt is not a regular file but a named pipe: pass another --out" in one_error_line(err)
+    code, _, err = run_main(capsys, "batch", PAGES / "article.html", "--out", "/dev/full")
+    assert code == 1 and "/dev/full is not a regular file but a character device" in one_error_line(err)
+
+
+def test_batch_refuses_an_output_name_of_a_format_it_does_not_write_before_reading_anything(tmp_path, capsys):
+    for name in ("pages.csv", "notes.txt", "pages.jsonl.gz"):
+        (tmp_path / name).write_text("kept\n")
+        code, _, err = run_main(capsys, "batch", tmp_path / "missing-input.html", "--out", tmp_path / name)
+        assert code == 1 and "name the --out file .jsonl or .parquet" in one_error_line(err)
+        assert (tmp_path / name).read_text() == "kept\n"
+
+
+def test_clean_of_a_binary_file_or_an_image_is_an_error_not_an_empty_page(tmp_path, capsys):
+    (tmp_path / "binary.bin").write_bytes(random.Random(0).randbytes(20_000))
+    (tmp_path / "photo.html").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF" + random.Random(1).randbytes(5_000))
+    code, out, err = run_main(capsys, "clean", tmp_path / "binary.bin")
+    assert code == 1 and out == "" and "binary.bin: page is not text" in one_error_line(err)
+    code, out, err = run_main(capsys, "clean", tmp_path / "photo.html")
+    assert code == 1 and out == "" and "photo.html: page is a JPEG image, not text or HTML" in one_error_line(err)

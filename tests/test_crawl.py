@@ -116,10 +116,10 @@ def test_a_batch_that_fails_as_a_whole_is_scored_again_page_by_page(model, monke
     """A fault in scoring a batch of several pages costs only the page it comes from."""
     decide_batch = model._decide_batch
 
-    def fails_on_the_marked_page(kind, pages, threshold):
+    def fails_on_the_marked_page(kind, pages, *options):
         if any("MARKED" in text for columns in pages for text in columns["text"]):
             raise RuntimeError("a fault of the scorer's")
-        return decide_batch(kind, pages, threshold)
+        return decide_batch(kind, pages, *options)
 
     monkeypatch.setattr(model, "_decide_batch", fails_on_the_marked_page)
     pages = [f"<html><body><p>Page {number} has a paragraph of its own words.</p></body></html>" for number in range(4)]

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from pathlib import Path
@@ -466,10 +467,15 @@ def test_gzip_bytes_are_gunzipped_and_a_broken_stream_is_a_page_error(model):
         model.clean_html(gzip.compress(html)[:200])
 
 
-def test_binary_junk_gives_no_content(model):
+def test_binary_junk_and_files_of_other_formats_are_page_errors(model):
     junk = random.Random(0).randbytes(20_000)
-    assert model.clean_html(junk) == ""
-    assert model.clean_text(junk) == ""
+    for clean in (model.clean_html, model.clean_text):
+        with pytest.raises(PageError, match="page is not text"):
+            clean(junk)
+        with pytest.raises(PageError, match="page is a PNG image, not text or HTML"):
+            clean(b"\x89PNG\r\n\x1a\n" + junk)
+    with pytest.raises(PageError, match="page 1: page is a PDF document"):
+        list(model.clean_pages([page("article.html"), b"%PDF-1.4\n" + junk], "html"))
 
 
 def test_a_str_page_with_lone_surrogates_is_scored(model):
@@ -627,10 +633,10 @@ def test_a_page_failing_for_any_reason_costs_no_earlier_page_and_names_its_place
     pages = ["<p>First page, a paragraph of text.</p>", "<p>Second page, a paragraph of text.</p>", "<p>BOOM</p>"]
     real = boilerline.model.html_or_text_columns
 
-    def failing(page, encoding=None):
+    def failing(page, *options):
         if "BOOM" in page:
             raise AttributeError("a bug met on this page")
-        return real(page, encoding)
+        return real(page, *options)
 
     monkeypatch.setattr(boilerline.model, "html_or_text_columns", failing)
     given = []
@@ -638,3 +644,52 @@ def test_a_page_failing_for_any_reason_costs_no_earlier_page_and_names_its_place
         for text in model.clean_pages(pages, "html", threshold=0):
             given.append(text)
     assert given == [model.clean_html(page, threshold=0) for page in pages[:2]]
+
+
+def test_long_class_names_leave_nothing_in_the_caches(model):
+    import boilerline.lines
+    import boilerline.segment
+
+    caches = [boilerline.lines._attr_tokens, boilerline.lines._attr_token_words]  # the walk's own is the page's alone
+    for cache in caches:
+        cache.cache_clear()
+    page = "".join(f'<div class="{"long" * 1_000}{n}"><p>Paragraph {n} of a page of long class names.</p></div>' for n in range(50))
+    assert len(model.score_html(page)) == 50
+    assert [cache.cache_info().currsize for cache in caches] == [0, 0]
+
+
+def test_a_page_over_its_time_budget_is_a_page_error_naming_the_stage_it_ran_out_in(model, monkeypatch):
+    html = page("article.html")
+    assert model.clean_html(html, time_budget=60) == model.clean_html(html)
+    with pytest.raises(PageError, match=r"page took over the time budget of 1e-09 s \(decoding\)"):
+        model.clean_html(html, time_budget=1e-9)
+    with pytest.raises(PageError, match="time budget of 1e-09 s"):
+        model.score_text(page("article.txt"), time_budget=1e-9)
+    real_parser = boilerline.segment.LexborHTMLParser
+    monkeypatch.setattr(boilerline.segment, "LexborHTMLParser", lambda html: time.sleep(0.3) or real_parser(html))
+    with pytest.raises(PageError, match=r"time budget of 0.2 s \(parsing\)"):
+        model.clean_html(html, time_budget=0.2)
+    monkeypatch.undo()
+    real_booster = boilerline.model.booster_probabilities
+    monkeypatch.setattr(boilerline.model, "booster_probabilities", lambda *args: time.sleep(0.3) or real_booster(*args))
+    with pytest.raises(PageError, match=r"time budget of 0.2 s \(scoring\)"):
+        model.clean_html(html, time_budget=0.2)
+
+
+def test_pages_scored_together_share_their_time_budgets_and_those_before_are_given(model, monkeypatch):
+    monkeypatch.setattr(boilerline.model, "BATCH_LINES", 100_000)  # all pages in one batch
+    pages = [page("article.html"), page("recipe.htm"), page("news_zh.html")]
+    assert list(model.clean_pages(pages, time_budget=60)) == [model.clean_html(one) for one in pages]
+    real_booster = boilerline.model.booster_probabilities
+    monkeypatch.setattr(boilerline.model, "booster_probabilities", lambda *args: time.sleep(0.7) or real_booster(*args))
+    with pytest.raises(PageError, match=r"pages 0 to 2, scored together, took over the time budget of 0.6 s \(scoring\)"):
+        list(model.clean_pages(pages, time_budget=0.2))
+    assert len(list(model.clean_pages(pages, time_budget=0.4))) == 3  # 3 budgets for 3 pages
+
+
+@pytest.mark.parametrize("budget", [0, -1, float("nan"), True])
+def test_a_time_budget_that_is_no_positive_number_of_seconds_is_refused(model, budget):
+    with pytest.raises(ValueError, match="time_budget must be a number of seconds above 0"):
+        model.clean_html("<p>a page</p>", time_budget=budget)
+    with pytest.raises(ValueError, match="time_budget must be a number of seconds above 0"):
+        model.clean_pages([], time_budget=budget)  # at the call

@@ -1,6 +1,7 @@
 """boilerline.segment on small hand-written pages, including the bad input a scraper meets."""
 
 import codecs
+import gzip
 import random
 import time
 from pathlib import Path
@@ -63,12 +64,40 @@ def test_an_html_page_without_visible_text_gives_no_lines():
     assert texts(b"<html><head><title>t</title></head><body><script>x()</script> </body></html>") == []
 
 
-def test_binary_junk_is_segmented_without_error_and_without_nul():
+def test_binary_junk_is_refused_as_not_text_and_a_line_of_it_in_a_page_is_dropped():
     junk = random.Random(0).randbytes(50_000) + b"\x00" * 100
     for segment in (segment_html, segment_text):
-        frame = segment(junk)
-        assert list(frame.columns) == LINE_COLUMNS
-        assert not frame["text"].str.contains("\x00").any()
+        with pytest.raises(PageError, match=r"page is not text: \d+% of its characters are control characters"):
+            segment(junk)
+    line = b"\x01\x02\x03\x04\xff" * 12
+    words = "A paragraph of words, long enough to outweigh a line of junk. " * 3
+    page = f"<p>{words}</p><p>".encode() + line + f"</p><p>{words}</p>".encode()
+    assert texts(page) == [words.strip()] * 2
+
+
+@pytest.mark.parametrize(
+    "head, what",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "a JPEG image"),
+        (b"GIF89a\x01\x00\x01\x00", "a GIF image"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n<</Type /Catalog>>", "a PDF document"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "a zip archive"),
+        (b"index.html" + b"\x00" * 247 + b"ustar\x0000", "a tar archive"),
+        (b"WARC/1.0\r\nWARC-Type: response\r\n\r\n<html><p>a page inside</p></html>", "a WARC file"),
+    ],
+)
+def test_a_file_of_another_format_is_refused_naming_what_it_is(head, what):
+    for page in (head + random.Random(0).randbytes(2_000), head.decode("latin-1")):
+        with pytest.raises(PageError, match=f"page is {what}.*, not text or HTML"):
+            decode_page(page)
+    with pytest.raises(PageError, match=f"page is {what}"):
+        segment_html(gzip.compress(head))  # gunzipped first, as a page saved compressed is
+
+
+def test_gzip_data_compressed_twice_is_refused():
+    with pytest.raises(PageError, match="page is gzip data still compressed, not text or HTML"):
+        segment_html(gzip.compress(gzip.compress(b"<p>compressed twice</p>")))
 
 
 def test_invalid_utf8_is_replaced_and_the_valid_text_kept():
@@ -201,6 +230,21 @@ def test_a_text_page_is_refused_before_its_lines_are_made_whatever_ends_them(mon
     assert made == []
 
 
+@pytest.mark.parametrize(
+    "page, segment, lines",
+    [
+        ("\n" * 750_000 + " " * 60_000, segment_text, 0),
+        ("<pre>code" + "\n" * 750_001 + " " * 60_000 + "</pre>", segment_html, 1),
+        ("\n" * 750_000 + " " * 60_000 + "\ttext\n" * 10, segment_text, 10),
+    ],
+)
+def test_a_long_whitespace_line_among_as_many_line_breaks_as_the_limit_is_counted_quickly(page, segment, lines):
+    # The count of lines once rescanned a whitespace-only line from each of its characters.
+    started = time.perf_counter()
+    assert len(segment(page)) == lines
+    assert time.perf_counter() - started < 2
+
+
 def test_a_page_of_elements_nested_deeper_than_the_limit_is_refused_before_it_is_parsed(monkeypatch):
     monkeypatch.setenv("BOILERLINE_MAX_PAGE_NESTING", str(50))
     monkeypatch.setattr("boilerline.segment.LexborHTMLParser", None)  # never reached
@@ -210,6 +254,47 @@ def test_a_page_of_elements_nested_deeper_than_the_limit_is_refused_before_it_is
     monkeypatch.setenv("BOILERLINE_MAX_PAGE_NESTING", str(50))
     # Closed elements, end tags with nothing open, and deep <span>s (cheap to parse) do not count.
     assert len(segment_html("</div>" * 60 + "<div>a</div>" * 60 + "<span>" * 60 + "<div>" * 50 + "deep")) == 61
+
+
+FORMATTING = "<b><i><u><s><em><strong><small><big><code><tt><font>"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        (FORMATTING + "<nobr>") * 62_000,  # each <nobr> reopens the others one level deeper
+        "<p>" + FORMATTING * 3 + "<p>x" * 200_000,  # 33 open formatting elements copied into each paragraph
+        "<p>" + "".join(f"<b id={number}>" for number in range(200)) + "<p>x" * 4_000,  # 200 unlike ones, into each
+    ],
+)
+def test_a_page_whose_parser_would_copy_its_open_formatting_elements_past_the_limit_is_refused_before_parsing(monkeypatch, page):
+    monkeypatch.setattr("boilerline.segment.LexborHTMLParser", None)  # never reached
+    with pytest.raises(PageError, match=r"with the copies its parser makes of the formatting elements .* \(BOILERLINE_MAX_PAGE_ELEMENTS\)"):
+        segment_html(page)
+
+
+def test_formatting_elements_closed_or_left_open_alike_are_counted_as_the_parser_copies_them(monkeypatch):
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_ELEMENTS", str(2_000))
+    assert len(segment_html("<p><b>bold</b> and <a href=x>a link</a></p>" * 300)) == 300  # closed where they open
+    with pytest.raises(PageError, match="formatting elements"):
+        segment_html("<p><b class=x>left open" * 500)  # up to 3 copies of it in each paragraph
+    monkeypatch.delenv("BOILERLINE_MAX_PAGE_ELEMENTS")
+    # The parser keeps at most 3 of the same start tag on its list: old pages that leave a <font>
+    # open in every paragraph are parsed.
+    assert len(segment_html("<p><font face=arial>paragraph" * 50_000)) == 50_000
+
+
+def test_a_page_repeating_long_class_names_in_every_line_keeps_its_names_within_a_budget():
+    # Each line's attrs repeat its ancestors' classes, which had made a copy of them per line.
+    ancestors = "".join(f'<div class="{" ".join(f"level{level}-name{k}" for k in range(4_000))}">' for level in range(7))
+    page = ancestors + "".join(f'<p class="p{n}">paragraph {n}</p>' for n in range(1_000)) + "</div>" * 7
+    frame = segment_html(page)
+    assert len(frame) == 1_000 and frame["text"].iloc[-1] == "paragraph 999"
+    assert frame["attrs"].iloc[0].startswith("level0-name0 ") and frame["attrs"].iloc[0].endswith(" p0")
+    assert frame["attrs"].iloc[-1] == "" and frame["path"].iloc[-1] == ""  # past the budget
+    made = sum(len(name) for column in ("path", "attrs", "roles") for name in frame[column].unique())
+    one_line = len(ancestors) + 100
+    assert made <= boilerline.segment.NAME_CHARS_PER_PAGE_CHAR * len(page) + boilerline.segment.NAME_CHARS_PER_PAGE + one_line
 
 
 # --- Encodings --------------------------------------------------------------------------------
