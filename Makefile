@@ -3,15 +3,16 @@
 # datasets instead of downloading them; TRAIN_EXTRA="labelled:my/pages" adds your own labelled
 # pages to training, TRAIN_EXTRA_WEIGHT=10 weighs each as 10 WCXB pages;
 # EVAL_EXTRA="labelled:my/test-pages" adds datasets to `make eval`; JOBS, SEED, DATA_DIR,
-# MODEL_DIR, REPORT_DIR.
+# MODEL_DIR, REPORT_DIR; FUZZ_CASES (make fuzz: how many generated pages).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+FUZZ_CASES ?= 1000000
 DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
 export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA
 
-.PHONY: all data lines train eval test test-quick browser-test lint bench clean
+.PHONY: all data lines train eval test test-quick browser-test lint bench fuzz clean
 
 all: train
 
@@ -67,6 +68,10 @@ browser-test: $(VENV)/.browser
 $(VENV)/.browser: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[browser]' -c models/constraints.txt
 	touch $@
+
+## fuzz: score FUZZ_CASES generated hostile pages (tests/fuzz.py), a summary to reports/fuzz.md
+fuzz: $(VENV)/.installed
+	$(PY) tests/fuzz.py --cases $(FUZZ_CASES) --report reports/fuzz.md
 
 ## lint: ruff's checks and its formatting, as CI runs them
 lint: $(VENV)/.installed

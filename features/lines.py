@@ -296,9 +296,31 @@ def copied_share(pages: np.ndarray, texts: list[str]) -> np.ndarray:
     holds: a hidden second copy of an article, a teaser repeating the standfirst. Pages of
     more than CHARACTER_CHUNK characters are compared a chunk of lines at a time."""
     share = np.zeros(len(texts))
-    for rows in _character_chunks(texts):
+    for rows in _page_character_chunks(pages, texts):
         share[rows] = _chunk_copied_share(pages[rows], texts[rows])
     return share
+
+
+def _page_character_chunks(pages: np.ndarray, texts: list[str]) -> Iterator[slice]:
+    """Runs of whole pages of about CHARACTER_CHUNK characters, and each page of more cut into
+    runs of its own lines from its first (`_character_chunks`): where a page's lines are cut
+    never depends on the pages scored with it (cut across pages, a page scored after another
+    in `score_pages` had compared other lines than scored alone)."""
+    firsts = np.flatnonzero(np.r_[True, pages[1:] != pages[:-1]]) if len(pages) else np.zeros(0, np.int64)
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts)) + 1)  # of each line, its separator included
+    start = 0  # the first line of the run being filled
+    for first, stop in zip(firsts.tolist(), [*firsts[1:].tolist(), len(texts)]):
+        before = ends[first - 1] if first else 0
+        if ends[stop - 1] - before > CHARACTER_CHUNK:  # a large page: runs of its own
+            if start < first:
+                yield slice(start, first)
+            yield from (slice(first + rows.start, first + rows.stop) for rows in _character_chunks(texts[first:stop]))
+            start = stop
+        elif start < first and ends[stop - 1] - (ends[start - 1] if start else 0) > CHARACTER_CHUNK:
+            yield slice(start, first)
+            start = first
+    if start < len(texts):
+        yield slice(start, len(texts))
 
 
 def _chunk_copied_share(pages: np.ndarray, texts: list[str]) -> np.ndarray:

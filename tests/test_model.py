@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import boilerline.lines
 import boilerline.model
+import boilerline.segment
 import evaluate
 from boilerline import ModelError, PageError, artifact, decode_page, load_model, settings
 from boilerline.model import (
@@ -647,9 +649,6 @@ def test_a_page_failing_for_any_reason_costs_no_earlier_page_and_names_its_place
 
 
 def test_long_class_names_leave_nothing_in_the_caches(model):
-    import boilerline.lines
-    import boilerline.segment
-
     caches = [boilerline.lines._attr_tokens, boilerline.lines._attr_token_words]  # the walk's own is the page's alone
     for cache in caches:
         cache.cache_clear()
@@ -693,3 +692,12 @@ def test_a_time_budget_that_is_no_positive_number_of_seconds_is_refused(model, b
         model.clean_html("<p>a page</p>", time_budget=budget)
     with pytest.raises(ValueError, match="time_budget must be a number of seconds above 0"):
         model.clean_pages([], time_budget=budget)  # at the call
+
+
+def test_a_page_of_more_characters_than_a_chunk_scores_as_alone_after_another_page(model, monkeypatch):
+    # Found by tests/test_fuzz.py: a page's copied lines were compared in chunks cut across pages.
+    monkeypatch.setattr(boilerline.lines, "CHARACTER_CHUNK", 2_000)
+    short = "<p>A short first page, of one paragraph and a few words.</p>"
+    long = "".join(f"<p>Paragraph {n} repeats the words of a story told before on this page.</p>" for n in range(200))
+    pages = [short, long, short, long]
+    assert list(model.score_pages(pages, "html")) == [model.score_html(page) for page in pages]
