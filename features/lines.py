@@ -164,8 +164,7 @@ class LineStats(TransformerMixin, BaseEstimator):
         float32, flags as bool), the columns that its neighbours' and elements' signals are
         made from (float64, flags as bool), and its elements' signals. Together about half
         the bytes of the float32 rows: a page of many lines is scored a few thousand rows at
-        a time from them, and never holds all its rows (87 columns, 235 MB on a 10 MB page
-        of 674,000 table cells)."""
+        a time from them, and never holds all its rows at once."""
         wanted = set(self.feature_names_out_)
         own, sources = {}, {}
         for name, values in self._own_signals(X):
@@ -226,8 +225,8 @@ class LineStats(TransformerMixin, BaseEstimator):
 
     def _own_signals(self, X):
         """The line's own signals, as (name, column) pairs; names starting with _ are only sources."""
-        # The page-level signals first, while few columns are alive: grouping the lines of a
-        # page of 1.4 million held 40 MB of its own.
+        # The page-level signals first, while few columns are alive: grouping a page's lines
+        # holds memory of its own.
         n = len(X)
         yield "position", X["position"].to_numpy(float)
         yield "log_repeats", np.log1p(X["repeats"].to_numpy(float))
@@ -267,13 +266,13 @@ class LineStats(TransformerMixin, BaseEstimator):
             del tag_of_line  # 8 bytes a line, while the flags are made
             for number, kind in enumerate(BLOCK_KINDS):
                 yield f"kind_{kind}", kind_of_line == number
-            # The structure tokens see only the 4 nearest ancestors: 72,000 of the 90,000 lines
-            # inside a <nav> on WCXB dev have it further out.
+            # The structure tokens see only the 4 nearest ancestors, and most lines inside a <nav>
+            # have it further out.
             yield from _word_flags(X["sections"], SECTION_TAGS, "inside_")
             yield from _word_flags(X["roles"], ROLE_NAMES, "role_")
         else:
             # Plain text only: the HTML model's structure tokens already name consent banners
-            # and footers, and these phrases made it no better (out of fold 0.8756 against 0.8773).
+            # and footers, and these phrases made it no better out of fold.
             yield "notice_phrases", notice_counts(texts)
 
 
@@ -351,7 +350,7 @@ def _word_flags(column: pd.Series, words: tuple, prefix: str):
 
 def group_index(groups: np.ndarray) -> tuple[np.ndarray, int]:
     """Each row's group as a number from 0, and the number of groups. Hashing, not sorting:
-    np.unique's sort held 50 MB more on a page of 1.4 million lines."""
+    np.unique's sort holds more memory on a page of many lines."""
     inverse, distinct = pd.factorize(groups)
     return inverse.astype(np.int32), len(distinct)  # a page has fewer lines: half the bytes of int64 kept
 
@@ -442,7 +441,7 @@ def character_counts(texts: list[str], stopwords: frozenset = frozenset()) -> np
     whether it ends like a sentence, starts upper-case, starts like a bullet ("• ").
 
     Counted over the page's characters at once by array look-ups, not by regular
-    expressions line by line: 1.2 ms instead of 3 on a page of 340 lines, the same counts."""
+    expressions line by line: faster, with the same counts."""
     counts = np.zeros(len(texts), dtype=_COUNTS)
     for rows in _character_chunks(texts):
         counts[rows] = _chunk_counts(texts[rows], stopwords)
@@ -451,8 +450,8 @@ def character_counts(texts: list[str], stopwords: frozenset = frozenset()) -> np
 
 def notice_counts(texts: list[str]) -> np.ndarray:
     """How many NOTICE_PHRASES each line holds, in any case. Each phrase is looked for in
-    the whole lowercased page at once: a third of the time of one regular expression of all."""
-    counts = np.zeros(len(texts), np.int32)  # a column of a page of 1.4 million lines: 6 MB, not 11
+    the whole lowercased page at once: faster than one regular expression of all."""
+    counts = np.zeros(len(texts), np.int32)  # int32: fewer bytes than int64 on a page of many lines
     for rows in _character_chunks(texts):
         lowered = "\n".join(texts[rows]).lower()
         starts = [at for phrase in NOTICE_PHRASES for at in _places(lowered, phrase)]
@@ -716,11 +715,10 @@ class TokenCounts(TransformerMixin, BaseEstimator):
     Fitting is the vectorizer's own, so the vocabulary (min_df, max_features) is exactly
     the one it learns alone; fitting returns its counts (each row's terms in first-seen
     order), which is what a TfidfVectorizer trains on. CountVectorizer runs five Python calls
-    per line and a dictionary look-up per token (4-5 ms a page with TF-IDF). With the token
+    per line and a dictionary look-up per token. With the token
     pattern `(?u)\\b\\w+\\b` (lowercased, nothing else changed), the tokens are found and looked up
-    by their hashes for all rows at once (`counts_of_words`): the same counts in half the time
-    (WCXB dev's 1.6 million lines, 4,096 a call: 5.2 s against 10.1) of finding each row's
-    tokens by a regular expression and looking them up once per distinct token, as other
+    by their hashes for all rows at once (`counts_of_words`): the same counts, faster than finding
+    each row's tokens by a regular expression and looking them up once per distinct token, as other
     tokenizers' tokens are.
     """
 

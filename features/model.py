@@ -175,8 +175,8 @@ def neighbour_score_chunks(linear: np.ndarray, lines: pd.DataFrame, chunks: list
     """Each line's linear score beside those of its neighbours, of its page (mean, max) and of
     the elements around it (mean): a menu item inside a content-rich element reads differently.
 
-    One matrix per chunk of rows, made when the booster needs it: for a page of 1.4 million
-    lines, all at once took 130 MB beside everything else the page holds. The groups' scores
+    One matrix per chunk of rows, made when the booster needs it: all at once, a page of many
+    lines would hold them beside everything else the page holds. The groups' scores
     are kept per group, beside each line's group (half the bytes of a score a line)."""
     pages = lines["page"].to_numpy().astype(np.int64, copy=False)
     groups = [group_means(pages, linear), group_maxima(pages, linear)]
@@ -219,9 +219,9 @@ def booster_probabilities(booster: lightgbm.Booster, X: np.ndarray) -> np.ndarra
 
 # Rows per call of the row-wise steps (the TF-IDF blocks, the booster): scores of a row never
 # depend on the other rows of its chunk, so chunks change no score, and a page of a million
-# lines never holds all its TF-IDF terms or booster input (0.5 GB) at once.
-# The booster runs each tree over all rows of a call: chunks of 4,096 rows stay in the CPU's
-# caches, and scored the 10 MB pages of `make bench` 1.4-2.8 times faster than 20,000 did.
+# lines never holds all its TF-IDF terms or booster input at once.
+# The booster runs each tree over all rows of a call: chunks of this size stay in the CPU's
+# caches, and score large pages faster than much larger chunks do.
 CHUNK_ROWS = 4_096
 
 
@@ -231,8 +231,8 @@ def row_chunks(n: int) -> list[slice]:
 
 # Up to this many lines, the hand-crafted block of a frame is made at once and kept for the
 # booster; a frame of more has its rows made as they are asked for, CHUNK_ROWS at a time,
-# twice (for the linear score, then for the booster), and never holds them all: on a 10 MB page of 674,000 table
-# cells, the whole block took 235 MB beside the signals it is made from.
+# twice (for the linear score, then for the booster), and never holds them all: on a large page
+# the whole block is big beside the signals it is made from.
 HAND_CRAFTED_ROWS = 65_536
 
 
@@ -324,8 +324,7 @@ def tfidf_scores(counts: sp.csr_matrix, block: TfidfBlock, weights: np.ndarray) 
 
 
 # Lines scored together by `score_pages`/`clean_pages`: past a few thousand the per-call
-# costs are paid off (in `make bench` the text model scored 34,200 lines/s this way, against
-# 23,300 a page at a time; the HTML model 13,800 against 9,300, on a slower machine).
+# costs are paid off, and both models score more lines a second than a page at a time.
 BATCH_LINES = 4_096
 
 
@@ -340,7 +339,7 @@ def predict_lines(part: dict, lines: pd.DataFrame, deadline: Deadline = NO_DEADL
     if booster is None:
         return expit(linear)
     chunks = row_chunks(len(lines))
-    # Into one array as they come: the chunks' own outputs held twice as much (22 MB on 1.4 million lines).
+    # Into one array as they come: the chunks' own outputs, joined, would be held twice.
     p = np.empty(len(lines))
     for rows, neighbours in zip(chunks, neighbour_score_chunks(linear, lines, chunks)):
         p[rows] = booster_probabilities(booster, booster_input(stats(rows), neighbours))
@@ -388,9 +387,8 @@ def decisions(part: dict, p: np.ndarray, lines: pd.DataFrame, threshold: float |
 # A <pre> (code, mostly) is one block that segmentation cuts at its line breaks, and the
 # model judges line by line: it dropped the lone "}" and short "return x;" lines of code
 # it kept, since lines repeated on a page are mostly boilerplate, and the benchmarks' labels
-# never mark content a line without words. Kept whole when this share of its words is kept:
-# out of fold it changed the page F1 of 41 of 1,040 training pages, by -0.00001 ± 0.00013
-# in all (documentation +0.0013), at 0.5 by -0.00015; held-out documentation 0.946 to 0.951.
+# never mark content a line without words. Kept whole when this share of its words is kept,
+# which changed few pages out of fold and helped held-out documentation pages.
 CODE_BLOCK_SHARE = 0.1
 
 
@@ -573,8 +571,8 @@ class BoilerplateModel:
         yield from scored(kind, batch, first)
 
     def _decide_batch(self, kind: str, pages: list[dict], threshold: float | None, deadline: Deadline) -> Iterator[tuple]:
-        """`_decide` of each of the pages' line columns, scored in one frame: a frame of each
-        page, joined, cost 2.4 µs a line of the text model's 28."""
+        """`_decide` of each of the pages' line columns, scored in one frame: joining a frame of each
+        page costs a share of every line's time."""
         if not pages:
             return
         sizes = [len(columns["text"]) for columns in pages]
@@ -615,5 +613,5 @@ def with_title(title: str, text: str) -> str:
 
 
 def kept_text(texts: list[str], probabilities: np.ndarray, keep: np.ndarray) -> str:
-    """What `content_text` gives for these lines, without making a ScoredLine of each (0.5 ms a page)."""
+    """What `content_text` gives for these lines, without the cost of making a ScoredLine of each."""
     return "\n".join(compress(texts, keep.tolist()))

@@ -86,9 +86,8 @@ INVISIBLE_TAGS = frozenset(
 ATTR_ANCESTORS = 8  # how many ancestors' class/id tokens a line keeps
 PATH_ANCESTORS = 12  # how many ancestor tags a line's path keeps
 # HTML5 elements that say what a part of the page is, kept from all of a line's ancestors:
-# on WCXB dev, 3% of the words of lines inside a <nav> are content, 0.5% inside a <footer>,
-# 80% inside a <main> or an <article>. The path keeps 12 ancestors: on 124 of 453 WCXB pages
-# (every third one) some lines have their <main> further out (10,088 of 134,963 lines).
+# how much of a line is content depends much on which of them it is inside, and the path's
+# 12 ancestors miss the <main> of some lines on many pages.
 SECTION_TAGS = ("nav", "footer", "aside", "header", "article", "main", "form")
 _SECTION_TAGS = frozenset(SECTION_TAGS)
 
@@ -312,7 +311,7 @@ def segment_html(page: str | bytes) -> pd.DataFrame:
 
 def html_columns(page: str | bytes) -> dict:
     """The columns of `segment_html(page)`, as lists and arrays: `lines_frame` makes the frame
-    of many pages at once (a frame costs about 0.7 ms however few its lines)."""
+    of many pages at once (each frame has its own cost however few its lines)."""
     return _columns_of_html(decode_page(page))
 
 
@@ -351,7 +350,7 @@ def _check_elements(html: str) -> None:
 
 # The elements whose start tag makes the parser look down its stack of open elements for a <p>
 # to close (HTML's "has a p element in button scope"): nested in each other, each costs the
-# depth, and 100,000 nested <div>s took the parser 40 s (20,000: 0.6 s; <span>s: 0.01 s).
+# depth, so deeply nested ones take the parser time that grows with the square of their depth.
 _SCOPE_CHECKING_TAG = re.compile(
     r"<(/?)(?:address|article|aside|blockquote|center|details|dialog|dir|div|dl|fieldset|figcaption|figure|footer|"
     r"header|hgroup|main|menu|nav|ol|search|section|summary|ul)(?=[\s/>])",
@@ -431,9 +430,8 @@ _TEXT_LINE = {breaks: re.compile(f"(?<![^{breaks}])[^\\S{breaks}]*+\\S[^{breaks}
 
 def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
     """Refuse a text of too many lines (ended by any of `breaks`) before its lines are made:
-    3.3 million of them took 320 MB to count after making them. Only a text of as many line
-    breaks as the limit is counted (a page of 180,000 lines would have taken 170 ms); the
-    count stops at the limit."""
+    making them first would hold them all. Only a text of as many line breaks as the limit
+    is counted, as counting a long page's lines takes time; the count stops at the limit."""
     limit = settings.limit("MAX_PAGE_LINES")
     if len(text) > limit and sum(map(text.count, breaks)) >= limit:
         _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
@@ -444,8 +442,8 @@ def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, 
     tree = LexborHTMLParser(html)
     deadline.check("parsing")
     if len(html) > LARGE_PAGE_CHARS:
-        # The parser keeps the page's UTF-8 bytes, which its tree has no more use for: 10 MB
-        # beside the tree of a 10 MB page while it is walked.
+        # The parser keeps the page's UTF-8 bytes, which its tree has no more use for, beside
+        # the tree while it is walked.
         with contextlib.suppress(AttributeError):
             tree.raw_html = None
     return _walk(tree.body or tree.root, _LineNames(NAME_CHARS_PER_PAGE_CHAR * len(html) + NAME_CHARS_PER_PAGE), deadline)
@@ -454,7 +452,7 @@ def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, 
 def _return_freed_memory() -> None:
     """Hand the heap's free memory back to the system, where the C library can (glibc).
 
-    The tree of a 10 MB page of 570,000 table cells takes 200 MB. Freed, glibc kept it in
+    The tree of a large page takes much memory. Freed, glibc kept it in
     the heap, while the arrays made next mostly came from new mappings: the process's peak
     held both. Trimming costs milliseconds, so only large pages and frames pay it.
     """
@@ -484,7 +482,7 @@ def _columns_of_text(text: str, deadline: Deadline = NO_DEADLINE) -> dict:
     # The HTML parser drops them itself, so only plain text pays for the check.
     text = _without_lone_surrogates(text)
     _check_text_lines(text)
-    # Column by column: a tuple per line took 190 MB on a page of 1.3 million short lines.
+    # Column by column: a tuple per line takes much more memory on a page of many short lines.
     texts, blank_before, paragraphs, as_written = [], [], [], []
     blank, paragraph = False, 1
     for raw in text.splitlines():
@@ -517,7 +515,7 @@ def _columns_of_text(text: str, deadline: Deadline = NO_DEADLINE) -> dict:
         "after_article": False,
     }
     # A column that is the same on every line is its one value seen len(texts) times (a
-    # read-only view, no copies): on a page of 1.4 million lines they took 57 MB.
+    # read-only view, no copies): copies would cost memory on a page of many lines.
     return _with_page_columns(
         {"text": texts, "blank_before": blank_before, "box1": paragraphs, AS_WRITTEN: as_written}
         | {name: np.broadcast_to(np.array(value, dtype=COLUMN_TYPES[name]), len(texts)) for name, value in constant.items()}
@@ -557,7 +555,7 @@ def lines_frame(pages: list[dict]) -> pd.DataFrame:
         )
     lines = pd.DataFrame(typed, index=index, columns=LINE_COLUMNS, copy=False)
     if n > LARGE_FRAME_LINES:
-        _return_freed_memory()  # the lists the frame was made from: a text page of 1.4 million lines peaked 13 MB lower
+        _return_freed_memory()  # the lists the frame was made from, which lowers a large page's peak
     return lines
 
 
@@ -585,10 +583,9 @@ def _without_junk(columns: dict[str, list]) -> dict[str, list]:
 
 
 # Rows of `_walk` kept as tuples before they are moved into columns (`_move_rows`): a tuple
-# and its ids take about 160 bytes a line, columns about 35, and the tree of a page of many
-# lines is alive while they are made (a 10 MB page of 674,000 table cells: 205 MB). While it
-# is, the texts of a part are one string (a string a line took 56 bytes, with its place in
-# a list), and the names (interned: the cells of a table share them) 4-byte codes.
+# and its ids take several times the bytes of columns, and the tree of a page of many
+# lines is alive while they are made. While it is, the texts of a part are one string
+# (cheaper than a string a line, with its place in a list), and the names (interned: the cells of a table share them) 4-byte codes.
 ROWS_PER_PART = 65_536
 ELEMENTS_PER_CHECK = 65_536  # elements walked between two looks at the page's deadline
 _ARRAY_FIELDS = [name for name in ROW_FIELDS if _WALK_TYPES.get(name, object) is not object]  # counts, flags, ids
@@ -841,7 +838,7 @@ def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, 
     at = blocks[-1] if blocks else 0  # the line's block: its nearest block ancestor
     block = sys.intern(tags[at]) if tags else "body"
     if block == "pre":  # preformatted blocks (code) keep their own line breaks, and indentation
-        _check_text_lines(raw, "\n")  # 9 million of them had taken 1.4 GB before the count of lines made refused them
+        _check_text_lines(raw, "\n")  # counted before they are made, which would hold them all
     elif not (text := _collapse_spaces(raw)):  # HTML's own whitespace is markup
         return ()
     path, attrs, line_roles, line_sections = line_names.of(serials, tags, tokens, roles, sections)
@@ -872,7 +869,7 @@ def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, 
             ),
         )
     # A <pre> cut into lines, each with its share of the link characters; one at a time, as
-    # a block of 745,000 lines held all their rows and pieces at once (+310 MB).
+    # a long block held all their rows and pieces at once.
     link_share = link_chars / max(sum(len(text) for text, _ in _pre_lines(raw)), 1) if link_chars else 0.0
     return (
         (
@@ -930,8 +927,8 @@ class _LineNames:
         attrs = " ".join(filter(None, tokens[-ATTR_ANCESTORS:])).lower()
         line_roles = " ".join([role for _, role in roles]).lower()
         self.chars_left -= len(path) + len(attrs) + len(line_roles)
-        # Interned: the cells of one table share a path and classes, and a page of 570,000 cells
-        # kept a copy of each per line (about 100 MB).
+        # Interned: the cells of one table share a path and classes, and a page of many cells
+        # kept a copy of each per line.
         return sys.intern(path), sys.intern(attrs), sys.intern(line_roles), line_sections
 
 
@@ -954,8 +951,8 @@ def _as_written(raw: str, text: str) -> str:
 
 def _collapse_spaces(text: str) -> str:
     """Runs of whitespace as one space, none at the ends. `str.split` takes the same characters
-    for whitespace as `\\s`, in a third of the regular expression's time (which lists the
-    pieces it joins too), but a list of every word of a 10 MB line takes 110 MB: long texts
+    for whitespace as `\\s`, faster than the regular expression (which lists the
+    pieces it joins too), but a list of every word of a long line takes much memory: long texts
     are collapsed a piece at a time."""
     if len(text) <= LONG_TEXT_CHARS:
         return " ".join(text.split())
@@ -972,7 +969,7 @@ def _collapse_spaces(text: str) -> str:
 
 def cut_for_scoring(lines: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
     """`lines` (whose texts are `texts`) with each text cut to MAX_LINE_CHARS, as the model
-    reads them: a 10 MB line costs no more to score than a long paragraph. The cleaned text
+    reads them: a very long line costs no more to score than a long paragraph. The cleaned text
     keeps each line whole."""
     limit = settings.limit("MAX_LINE_CHARS")
     if max(map(len, texts), default=0) <= limit:
