@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from boilerline.segment import PageError, cut_for_scoring, segment_html, segment_text
+from boilerline.decode import PageError
+from boilerline.segment import cut_for_scoring, segment_html, segment_text
 
 from . import settings
 from .align import label_lines

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from boilerline.decode import PageError, decode_page
 from boilerline.labelfile import HTML_SUFFIXES, LabelFileError, first_difference, html_page_of, parse_label_rows
-from boilerline.segment import PageError, decode_page, html_columns
+from boilerline.segment import html_columns
 
 
 class DatasetMissing(FileNotFoundError):

@@ -10,9 +10,10 @@ for result in boilerline.clean_records(records):  # many pages, one result each,
 """
 
 from .artifact import ModelError
+from .decode import PageError, decode_page
 from .model import BoilerplateModel, ScoredLine, load_model, shared_model
 from .records import PageTimeout, Record, clean_records
-from .segment import PageError, decode_page, segment_html, segment_text
+from .segment import segment_html, segment_text
 from .settings import SettingError
 from .title import html_title
 

@@ -33,10 +33,11 @@ from tqdm import tqdm
 from . import __version__, settings
 from .artifact import ModelError
 from .crawl import CrawlError, count_warc_records, is_parquet, is_warc, parquet_part, resumable_ids, warc_files, warc_records, write_parquet
+from .decode import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup
 from .labelling import DEFAULT_PORT, port_number, run_label
 from .model import BoilerplateModel, ScoredLine, content_text, load_model, with_title
 from .records import Record, clean_records
-from .segment import GZIP_ERRORS, PageError, decode_page, gunzipped, has_markup, text_columns
+from .segment import text_columns
 from .settings import SettingError
 from .title import html_title
 

@@ -32,9 +32,9 @@ from datatrove.utils.logging import logger
 from datatrove.utils.typeshelper import StatHints
 
 from .crawl import warc_records
+from .decode import PageError, decode_page
 from .model import BoilerplateModel, load_model, shared_model
 from .records import Record, clean_records
-from .segment import PageError, decode_page
 
 
 class Boilerline(BaseExtractor):

@@ -27,9 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .decode import PageError, decode_page, has_markup
 from .labelfile import LabelFileError, first_difference, html_page_of, is_html_name, labels_file_of, labels_file_text, parse_label_rows
 from .model import BoilerplateModel, as_written, decisions, per_page_thresholds, predict_lines
-from .segment import AS_WRITTEN, PageError, cut_for_scoring, decode_page, has_markup, html_columns, lines_frame, text_columns
+from .segment import AS_WRITTEN, cut_for_scoring, html_columns, lines_frame, text_columns
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8737

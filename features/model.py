@@ -29,6 +29,7 @@ from scipy.special import expit
 
 from . import artifact
 from .artifact import KINDS
+from .decode import PageError
 from .lines import (
     BOXES,
     LineStats,
@@ -44,16 +45,7 @@ from .lines import (
     token_columns,
     word_counts,
 )
-from .segment import (
-    AS_WRITTEN,
-    NO_DEADLINE,
-    Deadline,
-    PageError,
-    cut_for_scoring,
-    html_or_text_columns,
-    lines_frame,
-    text_columns,
-)
+from .segment import AS_WRITTEN, NO_DEADLINE, Deadline, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
 from .title import html_title
 
 MODEL_FILE = "boilerplate.npz"
@@ -452,7 +444,7 @@ class BoilerplateModel:
         own P(content). A page without any markup (no tag, comment or doctype) is plain text,
         scored as `score_text` scores it. Bytes are read in the charset the page was served
         with, `encoding` (HTTP's Content-Type), if it names one, else as the page declares
-        (`segment.decode_page`). A page that takes longer than `time_budget` seconds raises
+        (`decode.decode_page`). A page that takes longer than `time_budget` seconds raises
         PageError; time is looked at between the stages of its work (after decoding, after
         parsing, every 65,536 elements or lines while it is cut into lines, between chunks of
         lines while they are scored), so a page stops within one stage of its budget."""

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .decode import PageError, decode_page, has_markup
 from .model import BoilerplateModel, ScoredLine, content_text, shared_model
-from .segment import PageError, decode_page, has_markup
 from .title import html_title
 
 KINDS = ("html", "text")

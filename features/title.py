@@ -11,7 +11,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .segment import decode_page, has_markup
+from .decode import decode_page, has_markup
 
 # Between a title and the site's name: "Headline | Site", "Site - Headline", "Headline – Site".
 _SEPARATOR = re.compile(r"\s+[|\-–—:·»]\s+")

@@ -12,14 +12,13 @@ import pytest
 
 import boilerline.segment
 from boilerline import settings
+from boilerline.decode import PageError, decode_page
 from boilerline.segment import (
     AS_WRITTEN,
     COLUMN_TYPES,
     LINE_COLUMNS,
-    PageError,
     _collapse_spaces,
     cut_for_scoring,
-    decode_page,
     html_columns,
     segment_html,
     segment_text,
