@@ -975,7 +975,7 @@ def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, 
 # all, per character of the page and beyond it: each line repeats its ancestors' names, and a
 # page with long class names around each of many lines took memory of their product. Every
 # benchmark page keeps well within it.
-NAME_CHARS_PER_PAGE_CHAR = 2
+NAME_CHARS_PER_PAGE_CHAR = 1
 NAME_CHARS_PER_PAGE = 2_000_000
 
 
