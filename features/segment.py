@@ -187,6 +187,7 @@ def _check_elements(html: str) -> None:
     if elements > (deepest := settings.limit("MAX_PAGE_NESTING")) and (depth := _nesting(html)) > deepest:
         raise PageError(f"page nests elements {depth:,} deep, over the {deepest:,} limit (BOILERLINE_MAX_PAGE_NESTING)")
     _check_formatting(html, elements, tags, most)
+    _check_end_tag_walks(html, tags - elements, elements)
 
 
 # The elements whose start tag makes the parser look down its stack of open elements for a <p>
@@ -214,7 +215,7 @@ def _nesting(html: str) -> int:
 # stay far below the limit. The list holds at most 3 of one start tag (its "Noah's Ark" clause);
 # a new <a> or <nobr> closes the one open.
 _FORMATTING_TAG = re.compile(r"<(/?)(a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?=[\s/>])([^>]*)", re.IGNORECASE)
-_FORMATTING_START = re.compile(r"<(?:b|big|code|em|font|i|s|small|strike|strong|tt|u)(?=[\s/>])", re.IGNORECASE)
+_FORMATTING_START = re.compile(r"<(a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?=[\s/>])", re.IGNORECASE)
 _SINGLE_FORMATTING = frozenset(("a", "nobr"))
 _SAME_FORMATTING_KEPT = 3
 
@@ -224,7 +225,8 @@ def _check_formatting(html: str, elements: int, tags: int, most: int) -> None:
     the copies its parser may make of the formatting elements it leaves open, are over `most`
     (MAX_PAGE_ELEMENTS). The copies are counted from above, as those on the list at each tag,
     and tag by tag only where the page's formatting start tags are enough to reach the limit."""
-    open_at_most = len(_FORMATTING_START.findall(html)) + len(_SINGLE_FORMATTING)
+    starts = Counter(map(str.lower, _FORMATTING_START.findall(html)))
+    open_at_most = sum(min(count, 1) if name in _SINGLE_FORMATTING else count for name, count in starts.items())
     if elements + open_at_most * tags <= most:
         return  # the usual page, whatever the order of its tags
     listed = Counter()  # formatting elements on the list, by start tag (name and attributes as written)
@@ -255,6 +257,69 @@ def _check_formatting(html: str, elements: int, tags: int, most: int) -> None:
             f"page has about {elements + copies:,} elements with the copies its parser makes of the formatting elements "
             f"(b, i, font...) it leaves open, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)"
         )
+
+
+# An end tag makes the parser look down its stack of open elements for one of its name, and
+# stop at the first special element (HTML's "any other end tag"): among deeply nested inline
+# elements (<span>s, which the nesting limit lets through), each end tag that closes nothing
+# walks all of them, and the parser's time grows with their product.
+_SPECIAL = frozenset(
+    "address applet area article aside base basefont bgsound blockquote body br button caption center col colgroup dd details "
+    "dir div dl dt embed fieldset figcaption figure footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html "
+    "iframe img input keygen li link listing main marquee menu meta nav noembed noframes noscript object ol p param plaintext "
+    "pre script search section select source style summary table tbody td template textarea tfoot th thead title tr track ul "
+    "wbr xmp mi mo mn ms mtext annotation-xml foreignobject desc".split()
+)
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr param keygen basefont bgsound frame image".split())
+_FOREIGN = frozenset(("svg", "math"))  # inside them, "/>" closes an element
+_ANY_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)[^>]*?(/?)>")
+
+
+def _check_end_tag_walks(html: str, end_tags: int, elements: int) -> None:
+    """A PageError for a page whose end tags would make the parser walk more than
+    MAX_PAGE_END_TAG_WALK open elements in all (`_end_tag_walk`), counted only where its end
+    tags times its elements could reach that."""
+    most = settings.limit("MAX_PAGE_END_TAG_WALK")
+    if end_tags * elements > most and (steps := _end_tag_walk(html, most)) > most:
+        raise PageError(
+            f"page's end tags would make its parser walk over {steps:,} open elements (end tags that close nothing among "
+            f"deeply nested inline elements), over the {most:,} limit (BOILERLINE_MAX_PAGE_END_TAG_WALK)"
+        )
+
+
+def _end_tag_walk(html: str, most: int) -> int:
+    """How many open elements the parser walks past for the page's end tags, as its tags say:
+    an end tag walks to the nearest open element of its name and closes those above it, or
+    stops at the nearest special element and closes nothing. Counted up to just past `most`."""
+    stack = []  # the names of the open elements
+    at_of = {}  # each name's positions on the stack
+    specials = []  # the positions of the special elements on the stack
+    foreign = steps = 0
+    for match in _ANY_TAG.finditer(html):
+        name = match.group(2).lower()
+        if not match.group(1):
+            if name not in _VOID and not (foreign and match.group(3)):
+                foreign += name in _FOREIGN
+                at_of.setdefault(name, []).append(len(stack))
+                if name in _SPECIAL:
+                    specials.append(len(stack))
+                stack.append(name)
+            continue
+        own, stop = at_of.get(name), specials[-1] if specials else -1
+        if not own or own[-1] < stop:
+            steps += len(stack) - 1 - stop
+        else:
+            at = own[-1]
+            steps += len(stack) - 1 - at
+            while len(stack) > at:
+                closed = stack.pop()
+                at_of[closed].pop()
+                if specials and specials[-1] == len(stack):
+                    specials.pop()
+                foreign -= closed in _FOREIGN
+        if steps > most:
+            break
+    return steps
 
 
 def _check_lines(count: int) -> None:
@@ -739,7 +804,7 @@ def _line_rows(raw, tags, tokens, roles, sections, serials, blocks, link_chars, 
 # all, per character of the page and beyond it: each line repeats its ancestors' names, and a
 # page with long class names around each of many lines took memory of their product. Every
 # benchmark page keeps well within it.
-NAME_CHARS_PER_PAGE_CHAR = 2
+NAME_CHARS_PER_PAGE_CHAR = 1
 NAME_CHARS_PER_PAGE = 2_000_000
 
 

@@ -14,7 +14,9 @@ PREFIX = "BOILERLINE_"
 #: exhausting memory. MAX_PAGE_ELEMENTS and MAX_PAGE_LINES: memory grows with a page's
 #: elements and lines, not its bytes, so pages with more are refused (before parsing, and once
 #: cut into lines). MAX_PAGE_NESTING: the parser's time grows with the square of the depth of
-#: nested <div>s and the like, so deeper pages are refused before parsing. MAX_LINE_CHARS: longer
+#: nested <div>s and the like, so deeper pages are refused before parsing. MAX_PAGE_END_TAG_WALK: the
+#: parser walks its open elements for each end tag, up to the first block, so pages whose end tags
+#: would walk more of them in all are refused before parsing. MAX_LINE_CHARS: longer
 #: lines are cut where the model reads them (the cleaned text keeps them whole). MAX_DEPTH:
 #: elements nested deeper are flattened into their ancestor's line, since a line's cost grows
 #: with its depth. PAGE_TIMEOUT: seconds a page may take in `boilerline batch`.
@@ -22,6 +24,7 @@ DEFAULTS: dict[str, int | float] = {
     "MAX_PAGE_BYTES": 20_000_000,
     "MAX_PAGE_ELEMENTS": 750_000,
     "MAX_PAGE_NESTING": 10_000,
+    "MAX_PAGE_END_TAG_WALK": 50_000_000,
     "MAX_PAGE_LINES": 750_000,
     "MAX_LINE_CHARS": 20_000,
     "MAX_DEPTH": 256,

@@ -255,6 +255,28 @@ def test_a_page_of_elements_nested_deeper_than_the_limit_is_refused_before_it_is
     assert len(segment_html("</div>" * 60 + "<div>a</div>" * 60 + "<span>" * 60 + "<div>" * 50 + "deep")) == 61
 
 
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<span>" * 100_000 + "</i>" * 20_000,  # each </i> walks all the <span>s and closes nothing
+        "<div>" + "<x-tag>" * 50_000 + "</p>" * 50_000,
+    ],
+)
+def test_a_page_whose_end_tags_would_walk_too_many_open_elements_is_refused_before_parsing(monkeypatch, page):
+    monkeypatch.setattr("boilerline.segment.LexborHTMLParser", None)  # never reached
+    with pytest.raises(PageError, match=r"end tags would make its parser walk .* \(BOILERLINE_MAX_PAGE_END_TAG_WALK\)"):
+        segment_html(page)
+
+
+def test_end_tags_are_counted_as_far_as_the_parser_walks_for_them(monkeypatch):
+    monkeypatch.setenv("BOILERLINE_MAX_PAGE_END_TAG_WALK", str(1_000))
+    # Closing the innermost element walks nothing; a block stops the walk of a stray end tag.
+    assert len(segment_html("<span>" * 2_000 + "deep" + "</span>" * 2_000)) == 1
+    assert len(segment_html("<span>" * 2_000 + "<div>deep" + "</i>" * 2_000)) == 1
+    with pytest.raises(PageError, match="over the 1,000 limit"):
+        segment_html("<span>" * 2_000 + "deep" + "</i>" * 2)
+
+
 FORMATTING = "<b><i><u><s><em><strong><small><big><code><tt><font>"
 
 
