@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from boilerline import cli, load_model, settings
-from boilerline.cli import main, page_kind, sniff_kind
+from boilerline.cli import main
+from boilerline.inputs import page_kind, sniff_kind
 from boilerline.model import default_model_path
 from boilerline.segment import segment_text
 
