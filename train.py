@@ -53,8 +53,9 @@ from sklearn.preprocessing import StandardScaler
 from tqdm import tqdm
 
 from boilerline.artifact import plain_model, write
+from boilerline.estimators import LineStats, StructureTokens, TokenCounts, UniqueRows
 from boilerline.labelfile import LabelFileError
-from boilerline.lines import LineStats, StructureTokens, TokenCounts, UniqueRows, word_counts
+from boilerline.lines import word_counts
 from boilerline.model import (
     THRESHOLDS,
     booster_input,

@@ -12,7 +12,7 @@ import pandas as pd
 
 from boilerline.artifact import ModelError
 from boilerline.model import decisions, load_model, predict_lines
-from boilerline.segment import cut_for_scoring
+from boilerline.segment import Lines, cut_for_scoring
 
 from .metrics import word_prf
 
@@ -27,7 +27,7 @@ def shipped_decisions(kind: str, lines: pd.DataFrame) -> np.ndarray | None:
         part = load_model().artifact[kind]
     except ModelError:
         return None
-    scored = cut_for_scoring(lines, lines["text"].tolist())
+    scored = cut_for_scoring(Lines.of_frame(lines), lines["text"].tolist())
     return decisions(part, predict_lines(part, scored), scored)
 
 

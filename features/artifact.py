@@ -215,7 +215,7 @@ def _plain_tfidf(block) -> tuple[dict, dict[str, np.ndarray]]:
     """[StructureTokens,] counts (TokenCounts, maybe inside UniqueRows), then a TfidfTransformer."""
     *steps, counter, tfidf = (step for _, step in block.steps)
     structure_ancestors = steps[0].ancestors if steps else None
-    unique_rows = hasattr(counter, "distinct_rows")
+    unique_rows = hasattr(counter, "transformer_")  # UniqueRows, around its counts
     vectorizer = (counter.transformer_ if unique_rows else counter).vectorizer_
     if callable(vectorizer.analyzer) and vectorizer.analyzer is str.split and not vectorizer.lowercase:
         tokens = "split"

@@ -299,7 +299,7 @@ def _process_context():
     """A fork server where there is one: replacing a killed worker then costs no fresh interpreter."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["boilerline.model"])
+        context.set_forkserver_preload(["boilerline.model", "lightgbm"])
         return context
     return multiprocessing.get_context("spawn")
 

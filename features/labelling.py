@@ -30,7 +30,7 @@ import numpy as np
 from .decode import PageError, decode_page, has_markup
 from .labelfile import LabelFileError, first_difference, html_page_of, is_html_name, labels_file_of, labels_file_text, parse_label_rows
 from .model import BoilerplateModel, as_written, decisions, per_page_thresholds, predict_lines
-from .segment import AS_WRITTEN, cut_for_scoring, html_columns, lines_frame, text_columns
+from .segment import AS_WRITTEN, cut_for_scoring, html_columns, join_lines, text_columns
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8737
@@ -81,8 +81,8 @@ def page_to_label(model: BoilerplateModel, name: str, path: Path, kind: str, raw
     columns = html_columns(page) if kind == "html" else text_columns(page)
     tags, breaks = [str(tag) for tag in columns["tag"]], [bool(b) for b in columns["blank_before"]]
     written = columns[AS_WRITTEN]
-    lines = lines_frame([columns])  # takes the line columns out of `columns`
-    lines["page"] = 0
+    lines = join_lines([columns])  # takes the line columns out of `columns`
+    lines["page"] = np.zeros(len(lines), np.int64)
     texts = lines["text"].tolist()
     lines = cut_for_scoring(lines, texts)
     part = model.artifact[kind]

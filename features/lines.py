@@ -1,10 +1,10 @@
-"""Lines to feature rows: scikit-learn transformers over a frame of segmented lines.
+"""Lines to feature rows, with numpy alone: the hand-crafted signals (`LineSignals`), the
+structure tokens, and the term counts that TF-IDF weighs.
 
-The frame is what `boilerline.segment` returns, with a `page` column added so that
-neighbouring lines are looked up within their own page only (rows of a page are
-contiguous and in page order). Nothing is learned in these transformers' `fit` beyond
-the shape checks scikit-learn expects, except in TokenCounts: a faster stand-in for a
-CountVectorizer, which it fits and whose vocabulary it keeps, in front of a TF-IDF step.
+The lines are `boilerline.segment.Lines` (or, in training, a pandas frame of the same
+columns), with a `page` column so that neighbouring lines are looked up within their own
+page only (rows of a page are contiguous and in page order). The scikit-learn transformers
+that training fits around these are in `boilerline.estimators`.
 """
 
 import re
@@ -14,9 +14,7 @@ from functools import lru_cache, wraps
 from itertools import chain
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from .segment import SECTION_TAGS
 
@@ -87,33 +85,23 @@ def shift_within_pages(values: np.ndarray, pages: np.ndarray, offset: int, fill:
     return shifted
 
 
-class LineStats(TransformerMixin, BaseEstimator):
-    """Shallow, language-light signals of each line and of its neighbours.
+class LineSignals:
+    """Shallow, language-light signals of each line and of its neighbours, as rows of
+    `feature_names` (all of `names()` unless a model file names fewer).
 
-    Parameters
-    ----------
-    stopwords : frozenset of str
-        Lowercase stopwords (jusText's lists): their share marks running prose.
-    context : int
-        How many lines before and after contribute their signals.
-    html : bool
-        Whether the HTML-only signals (link share, block kind, depth, hidden) are used.
+    stopwords: lowercase stopwords (jusText's lists), whose share marks running prose;
+    context: how many lines before and after contribute their signals; html: whether the
+    HTML-only signals (link share, block kind, depth, hidden...) are made.
     """
 
-    def __init__(self, stopwords=frozenset(), context=2, html=True):
-        self.stopwords = stopwords
+    def __init__(self, stopwords: frozenset = frozenset(), context: int = 2, html: bool = True, feature_names=None):
+        self.stopwords = frozenset(stopwords)
         self.context = context
         self.html = html
+        self.feature_names = list(self.names() if feature_names is None else feature_names)
 
-    def fit(self, X, y=None):
-        self.feature_names_out_ = np.array(self._names(), dtype=object)
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def get_feature_names_out(self, input_features=None):
-        return self.feature_names_out_
-
-    def _names(self):
+    def names(self) -> list[str]:
+        """The names of every signal, in the order of the rows."""
         own = [
             "log_chars",
             "log_words",
@@ -165,7 +153,7 @@ class LineStats(TransformerMixin, BaseEstimator):
         made from (float64, flags as bool), and its elements' signals. Together about half
         the bytes of the float32 rows: a page of many lines is scored a few thousand rows at
         a time from them, and never holds all its rows at once."""
-        wanted = set(self.feature_names_out_)
+        wanted = set(self.feature_names)
         own, sources = {}, {}
         for name, values in self._own_signals(X):
             if name in wanted:
@@ -176,13 +164,13 @@ class LineStats(TransformerMixin, BaseEstimator):
         for box, line_box, by_box, share_of_page in self._box_signals(X, sources):
             boxes[box] = (line_box, by_box)
             own[f"{box}_share_of_page"] = share_of_page.astype(np.float32)
-        return {"pages": X["page"].to_numpy(), "own": own, "sources": sources, "boxes": boxes}
+        return {"pages": np.asarray(X["page"]), "own": own, "sources": sources, "boxes": boxes}
 
     def rows_of(self, signals: dict, rows: slice) -> np.ndarray:
         """Rows `rows` of `transform(X)`, made from `page_signals(X)`."""
         n = len(range(*rows.indices(len(signals["pages"]))))
-        block = np.empty((n, len(self.feature_names_out_)), dtype=np.float32)
-        column_of = {name: j for j, name in enumerate(self.feature_names_out_)}
+        block = np.empty((n, len(self.feature_names)), dtype=np.float32)
+        column_of = {name: j for j, name in enumerate(self.feature_names)}
         for name, values in signals["own"].items():
             block[:, column_of[name]] = values[rows]
         for box, (line_box, by_box) in signals["boxes"].items():
@@ -206,11 +194,11 @@ class LineStats(TransformerMixin, BaseEstimator):
         """Signals of the element around each line (all its lines together): text density,
         links. For each box: the element of each line, the signals of each element by name,
         and the share of the page's characters in the line's element."""
-        pages = X["page"].to_numpy().astype(np.int64, copy=False)
+        pages = np.asarray(X["page"]).astype(np.int64, copy=False)
         chars, words = sources["_chars"], sources["_words"]
         page_chars = group_sum(pages, chars)
         for box in self._boxes():
-            line_box, _ = group_index((pages << 32) | X[box].to_numpy().astype(np.int64))
+            line_box, _ = group_index((pages << 32) | np.asarray(X[box]).astype(np.int64))
             box_chars, box_words = np.bincount(line_box, weights=chars), np.bincount(line_box, weights=words)
             safe_chars = np.maximum(box_chars, 1)
             by_box = {
@@ -220,7 +208,7 @@ class LineStats(TransformerMixin, BaseEstimator):
                 "stopword_share": np.bincount(line_box, weights=sources["stopword_share"] * words) / np.maximum(box_words, 1),
             }
             if self.html:
-                by_box["link_share"] = np.bincount(line_box, weights=X["link_chars"].to_numpy(float)) / safe_chars
+                by_box["link_share"] = np.bincount(line_box, weights=np.asarray(X["link_chars"], float)) / safe_chars
             yield box, line_box, by_box, box_chars[line_box] / np.maximum(page_chars, 1)
 
     def _own_signals(self, X):
@@ -228,12 +216,13 @@ class LineStats(TransformerMixin, BaseEstimator):
         # The page-level signals first, while few columns are alive: grouping a page's lines
         # holds memory of its own.
         n = len(X)
-        yield "position", X["position"].to_numpy(float)
-        yield "log_repeats", np.log1p(X["repeats"].to_numpy(float))
-        yield "later_copy", _later_copies(X["page"].to_numpy(), X["text"], X["repeats"].to_numpy())
-        yield "log_page_lines", np.log1p(group_sum(X["page"].to_numpy(), np.ones(n)))
-        yield "blank_before", X["blank_before"].to_numpy(bool)
+        pages = np.asarray(X["page"])
         texts = X["text"].tolist()
+        yield "position", np.asarray(X["position"], float)
+        yield "log_repeats", np.log1p(np.asarray(X["repeats"], float))
+        yield "later_copy", _later_copies(pages, texts, np.asarray(X["repeats"]))
+        yield "log_page_lines", np.log1p(group_sum(pages, np.ones(n)))
+        yield "blank_before", np.asarray(X["blank_before"], bool)
         chars = np.fromiter(map(len, texts), float, n)
         yield "_chars", chars
         yield "log_chars", np.log1p(chars)
@@ -252,16 +241,16 @@ class LineStats(TransformerMixin, BaseEstimator):
         yield "pipe_count", counts["pipes"].astype(float)
         del counts  # 31 bytes a line: the flags below can take its place
         if self.html:
-            yield "link_share", X["link_chars"].to_numpy(float) / np.maximum(chars, 1)
-            yield "log_depth", np.log1p(X["depth"].to_numpy(float))
-            yield "hidden", X["hidden"].to_numpy(bool)
-            yield "in_main", X["in_main"].to_numpy(bool)
-            yield "pruned", X["pruned"].to_numpy(bool)
-            yield "in_article", X["in_article"].to_numpy(bool)
-            yield "after_article", X["after_article"].to_numpy(bool)
+            yield "link_share", np.asarray(X["link_chars"], float) / np.maximum(chars, 1)
+            yield "log_depth", np.log1p(np.asarray(X["depth"], float))
+            yield "hidden", np.asarray(X["hidden"], bool)
+            yield "in_main", np.asarray(X["in_main"], bool)
+            yield "pruned", np.asarray(X["pruned"], bool)
+            yield "in_article", np.asarray(X["in_article"], bool)
+            yield "after_article", np.asarray(X["after_article"], bool)
             yield "log_alike_boxes", np.log1p(alike_boxes(X))
-            yield "copied_share", copied_share(X["page"].to_numpy(), texts)
-            tag_of_line, tags = pd.factorize(X["tag"].to_numpy())
+            yield "copied_share", copied_share(pages, texts)
+            tag_of_line, tags = factorize(X["tag"])
             kind_of_line = np.array([_kind_number(tag) for tag in tags], dtype=np.int8)[tag_of_line]
             del tag_of_line  # 8 bytes a line, while the flags are made
             for number, kind in enumerate(BLOCK_KINDS):
@@ -280,12 +269,12 @@ def alike_boxes(X) -> np.ndarray:
     """For each line, how many elements of its page hold lines of the same block tag, path and
     classes as it: a teaser grid or a list of more stories repeats one card in many elements,
     where an article's paragraphs share the one element around them."""
-    pages = X["page"].to_numpy().astype(np.int64, copy=False)
+    pages = np.asarray(X["page"]).astype(np.int64, copy=False)
     shape = pages
     for column in ("tag", "path", "attrs"):
-        codes, uniques = pd.factorize(X[column].to_numpy())
+        codes, uniques = factorize(X[column])
         shape, _ = group_index(shape.astype(np.int64) * max(len(uniques), 1) + codes)
-    distinct, _ = group_index((shape.astype(np.int64) << 32) | X["box1"].to_numpy().astype(np.int64))
+    distinct, _ = group_index((shape.astype(np.int64) << 32) | np.asarray(X["box1"]).astype(np.int64))
     first_of_each = np.unique(distinct, return_index=True)[1]
     return np.bincount(shape[first_of_each], minlength=shape.max(initial=-1) + 1)[shape].astype(float)
 
@@ -335,24 +324,38 @@ def _chunk_copied_share(pages: np.ndarray, texts: list[str]) -> np.ndarray:
     in_line = line_of_word[1:] == line_of_word[:-1]  # pairs of words of one line
     pairs = hashes[:-1][in_line] * _HASH_BASE + hashes[1:][in_line]  # wraps around mod 2**64, as the hashes do
     line_of_pair = line_of_word[1:][in_line]
-    seen = pd.Series(pairs ^ pages[line_of_pair].astype(np.uint64) * np.uint64(0x632BE59BD9B4E019)).duplicated().to_numpy()
+    seen = duplicated(pairs ^ pages[line_of_pair].astype(np.uint64) * np.uint64(0x632BE59BD9B4E019))
     return np.bincount(line_of_pair, weights=seen, minlength=n) / np.maximum(np.bincount(line_of_pair, minlength=n), 1)
 
 
-def _word_flags(column: pd.Series, words: tuple, prefix: str):
+def _word_flags(column, words: tuple, prefix: str):
     """(prefix + word, whether the line's space-separated `column` holds the word) for each
     word; worked out once per distinct value, as the lines of a page share a few dozen."""
-    value_of_line, values = pd.factorize(column.to_numpy())
+    value_of_line, values = factorize(column)
     held = [frozenset(value.split()) for value in values]
     for word in words:
         yield prefix + word, np.array([word in value for value in held], dtype=bool)[value_of_line]
 
 
+def factorize(values) -> tuple[np.ndarray, list]:
+    """Each value's number, from 0 in the order first seen, and the distinct values: for the
+    strings of a few columns, whose lines share a few dozen values (a dict, not a sort)."""
+    number_of = {}
+    numbers = np.fromiter((number_of.setdefault(value, len(number_of)) for value in values), np.int64, len(values))
+    return numbers, list(number_of)
+
+
+def duplicated(values: np.ndarray) -> np.ndarray:
+    """Whether each value is one seen at an earlier row."""
+    seen = np.ones(len(values), dtype=bool)
+    seen[np.unique(values, return_index=True)[1]] = False
+    return seen
+
+
 def group_index(groups: np.ndarray) -> tuple[np.ndarray, int]:
-    """Each row's group as a number from 0, and the number of groups. Hashing, not sorting:
-    np.unique's sort holds more memory on a page of many lines."""
-    inverse, distinct = pd.factorize(groups)
-    return inverse.astype(np.int32), len(distinct)  # a page has fewer lines: half the bytes of int64 kept
+    """Each row's group as a number from 0 (in the groups' sorted order), and the number of groups."""
+    distinct, inverse = np.unique(groups, return_inverse=True)
+    return inverse.astype(np.int32).ravel(), len(distinct)  # a page has fewer lines: half the bytes of int64 kept
 
 
 def group_sum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -376,14 +379,16 @@ def group_maxima(groups: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np
     return largest, inverse
 
 
-def _later_copies(pages: np.ndarray, texts: pd.Series, repeats: np.ndarray) -> np.ndarray:
+def _later_copies(pages: np.ndarray, texts: list[str], repeats: np.ndarray) -> np.ndarray:
     """True for a line whose text already appeared higher on its page. A caption or teaser
     repeated on a page is content at most once: the first of 3,904 repeated WCXB lines of
     8+ words is content in 47% of pages, a later copy in 15%."""
     later = np.zeros(len(texts), dtype=bool)
-    repeated = np.flatnonzero(repeats > 0)  # only lines whose text the page has twice can be copies
-    text_codes, _ = pd.factorize(texts.to_numpy()[repeated])
-    later[repeated] = pd.Series((pages[repeated].astype(np.int64) << 32) | text_codes).duplicated().to_numpy()
+    seen = set()
+    for row in np.flatnonzero(repeats > 0).tolist():  # only lines whose text the page has twice can be copies
+        key = (pages[row], texts[row])
+        later[row] = key in seen
+        seen.add(key)
     return later
 
 
@@ -610,34 +615,17 @@ def _looked_up(known: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.nd
     return at, known[at] == hashes
 
 
-class StructureTokens(TransformerMixin, BaseEstimator):
-    """A line's HTML origin as a string of tokens for a TF-IDF step.
-
-    Tokens: the block tag, the nearest ancestors' tags with their distance (`a1_li a2_ul`),
-    and each class/id token both whole and cut into words (`post-content` gives
-    `post-content post content`), which is how sites name their main text and their menus.
-    """
-
-    def __init__(self, ancestors=4):
-        self.ancestors = ancestors
-
-    def fit(self, X, y=None):
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def get_feature_names_out(self, input_features=None):
-        return np.array(["structure"], dtype=object)
-
-    def transform(self, X):
-        # Lines of one menu or one article share their ancestry: tokenise each ancestry once.
-        tokens_of = {}
-        return [
-            tokens_of.get(key) or tokens_of.setdefault(key, self._tokens(*key))
-            for key in zip(X["tag"].tolist(), X["path"].tolist(), X["attrs"].tolist())
-        ]
-
-    def _tokens(self, tag: str, path: str, attrs: str) -> str:
-        return f"{_tag_tokens(tag, path, self.ancestors)} {_attr_tokens(attrs)}"
+def structure_tokens(X, ancestors: int = 4) -> list[str]:
+    """Each line's HTML origin as a string of tokens for a TF-IDF step: the block tag, the
+    nearest `ancestors` tags with their distance (`a1_li a2_ul`), and each class/id token both
+    whole and cut into words (`post-content` gives `post-content post content`), which is how
+    sites name their main text and their menus."""
+    # Lines of one menu or one article share their ancestry: tokenise each ancestry once.
+    tokens_of = {}
+    return [
+        tokens_of.get(key) or tokens_of.setdefault(key, f"{_tag_tokens(key[0], key[1], ancestors)} {_attr_tokens(key[2])}")
+        for key in zip(X["tag"].tolist(), X["path"].tolist(), X["attrs"].tolist())
+    ]
 
 
 def cached_when_short(maxsize: int, longest: int, strings: int = 1):
@@ -681,127 +669,10 @@ def _attr_token_words(token: str) -> str:
     return " ".join([token, *(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token)])
 
 
-class UniqueRows(TransformerMixin, BaseEstimator):
-    """Runs `transformer` once per distinct input row and repeats the result for duplicates.
-
-    The lines of one menu or one article share their structure tokens: on a typical page a
-    few dozen distinct rows stand for hundreds of lines. Fitting sees every row, so what is
-    learned (document frequencies) is exactly what `transformer` alone would learn.
-    """
-
-    def __init__(self, transformer):
-        self.transformer = transformer
-
-    def fit(self, X, y=None):
-        self.transformer_ = clone(self.transformer).fit(X, y)
-        return self
-
-    def transform(self, X):
-        inverse, distinct = self.distinct_rows(X)
-        return self.transformer_.transform(distinct)[inverse]
-
-    @staticmethod
-    def distinct_rows(X) -> tuple[np.ndarray, np.ndarray]:
-        """The row of `distinct` each row of X is, and the distinct rows in first-seen order."""
-        return pd.factorize(np.asarray(X, dtype=object))  # hashing, not sorting strings
-
-    def get_feature_names_out(self, input_features=None):
-        return self.transformer_.get_feature_names_out(input_features)
-
-
-class TokenCounts(TransformerMixin, BaseEstimator):
-    """The counts of `vectorizer`, a CountVectorizer of single words, made faster.
-
-    Fitting is the vectorizer's own, so the vocabulary (min_df, max_features) is exactly
-    the one it learns alone; fitting returns its counts (each row's terms in first-seen
-    order), which is what a TfidfVectorizer trains on. CountVectorizer runs five Python calls
-    per line and a dictionary look-up per token. With the token
-    pattern `(?u)\\b\\w+\\b` (lowercased, nothing else changed), the tokens are found and looked up
-    by their hashes for all rows at once (`counts_of_words`): the same counts, faster than finding
-    each row's tokens by a regular expression and looking them up once per distinct token, as other
-    tokenizers' tokens are.
-    """
-
-    def __init__(self, vectorizer):
-        self.vectorizer = vectorizer
-
-    def fit(self, X, y=None):
-        self.fit_transform(X)
-        return self
-
-    def fit_transform(self, X, y=None):
-        self._check(self.vectorizer)
-        # The max_features most frequent terms are kept here, not by the vectorizer: it ranks
-        # terms of equal frequency by an unstable sort, whose order differs between CPUs
-        # (numpy sorts with the vector instructions a CPU has), and so did the vocabulary and
-        # the model trained on two machines from the same lines. Ties go to the first term in
-        # alphabetical order.
-        self.vectorizer_ = clone(self.vectorizer).set_params(max_features=None)
-        counts = self.vectorizer_.fit_transform(X)
-        limit = self.vectorizer.max_features
-        if limit is not None and counts.shape[1] > limit:
-            frequencies = np.asarray(counts.sum(axis=0)).ravel()
-            kept = np.sort(np.lexsort((np.arange(len(frequencies)), -frequencies))[:limit])  # columns are in alphabetical order
-            terms = self.vectorizer_.get_feature_names_out()[kept]
-            self.vectorizer_.vocabulary_ = {term: column for column, term in enumerate(terms.tolist())}
-            counts = counts[:, kept]
-            counts.sort_indices()
-        self.vectorizer_.set_params(max_features=limit)
-        return counts
-
-    def get_feature_names_out(self, input_features=None):
-        return self.vectorizer_.get_feature_names_out()
-
-    @staticmethod
-    def _check(vectorizer):
-        # Its tokens are the analyzer's, or the tokenizer's alone when it cuts no n-grams and drops no words.
-        if not callable(vectorizer.analyzer) and (
-            vectorizer.analyzer != "word" or vectorizer.ngram_range != (1, 1) or vectorizer.stop_words is not None
-        ):
-            raise ValueError(
-                f"TokenCounts needs a callable analyzer, or analyzer='word', ngram_range=(1, 1) and no stop_words, not {vectorizer!r}"
-            )
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_vocabulary_hashes", None)  # made again from the vocabulary when needed
-        return state
-
-    def transform(self, X):
-        vectorizer = self.vectorizer_
-        if self._counts_words():
-            return counts_of_words(list(X), *self._hashed_vocabulary(), len(vectorizer.vocabulary_), vectorizer.dtype)
-        rows, columns = token_columns(list(map(self._tokenizer(), X)), vectorizer.vocabulary_)
-        return counts_matrix(rows, columns, len(X), len(vectorizer.vocabulary_), vectorizer.dtype)
-
-    def _counts_words(self) -> bool:
-        """Whether the tokens are the lowercased runs of word characters, which are counted by
-        their hashes (`counts_of_words`) without making a string of each."""
-        vectorizer = self.vectorizer_
-        return (
-            vectorizer.analyzer == "word"
-            and vectorizer.token_pattern == r"(?u)\b\w+\b"
-            and vectorizer.lowercase
-            and vectorizer.preprocessor is None
-            and vectorizer.tokenizer is None
-            and vectorizer.strip_accents is None
-        )
-
-    def _hashed_vocabulary(self) -> tuple[np.ndarray, np.ndarray]:
-        """`hashed_vocabulary` of the vectorizer's vocabulary, made once, on first use.
-        Threads may make it at once: the same arrays, and whichever is kept is right."""
-        hashed = getattr(self, "_vocabulary_hashes", None)
-        if hashed is None:
-            hashed = self._vocabulary_hashes = hashed_vocabulary(self.vectorizer_.vocabulary_)
-        return hashed
-
-    def _tokenizer(self):
-        """The function that cuts a row into the vectorizer's tokens."""
-        vectorizer = self.vectorizer_
-        if callable(vectorizer.analyzer):
-            return vectorizer.analyzer
-        preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
-        return lambda row: tokenize(preprocess(row))
+def distinct_rows(X) -> tuple[np.ndarray, list]:
+    """The number of each row of X (strings) among its distinct rows, and the distinct rows in
+    first-seen order: the lines of one menu or one article share their structure tokens."""
+    return factorize(X)
 
 
 def hashed_vocabulary(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -816,8 +687,8 @@ def hashed_vocabulary(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarra
 def token_columns(tokens_of_rows: list[list[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """(row, vocabulary column) of each token of each row that is in the vocabulary."""
     tokens_per_row = np.fromiter(map(len, tokens_of_rows), np.int64, len(tokens_of_rows))
-    token_index, tokens = pd.factorize(np.array(list(chain.from_iterable(tokens_of_rows)), dtype=object))
-    columns = np.fromiter((vocabulary.get(token, -1) for token in tokens), np.int64, len(tokens))[token_index]
+    tokens = chain.from_iterable(tokens_of_rows)
+    columns = np.fromiter((vocabulary.get(token, -1) for token in tokens), np.int64, int(tokens_per_row.sum()))
     rows = np.repeat(np.arange(len(tokens_of_rows)), tokens_per_row)
     known = columns >= 0
     return rows[known], columns[known]

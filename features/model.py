@@ -20,10 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightgbm
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from scipy.special import expit
 
@@ -32,21 +31,24 @@ from .artifact import KINDS
 from .decode import PageError
 from .lines import (
     BOXES,
-    LineStats,
-    StructureTokens,
-    UniqueRows,
+    LineSignals,
     counts_matrix,
     counts_of_words,
+    distinct_rows,
     group_index,
     group_maxima,
     group_means,
     hashed_vocabulary,
     shift_within_pages,
+    structure_tokens,
     token_columns,
     word_counts,
 )
-from .segment import AS_WRITTEN, NO_DEADLINE, Deadline, cut_for_scoring, html_or_text_columns, lines_frame, text_columns
+from .segment import AS_WRITTEN, NO_DEADLINE, Deadline, Lines, cut_for_scoring, html_or_text_columns, join_lines, text_columns
 from .title import html_title
+
+if TYPE_CHECKING:
+    import lightgbm
 
 MODEL_FILE = "boilerplate.npz"
 NEIGHBOUR_OFFSETS = (-3, -2, -1, 1, 2, 3)
@@ -63,21 +65,21 @@ class ScoredLine:
 
 @dataclass(frozen=True)
 class StatsBlock:
-    """The hand-crafted features (LineStats), scaled as the training's StandardScaler scaled them."""
+    """The hand-crafted features (LineSignals), scaled as the training's StandardScaler scaled them."""
 
     columns: list[str]
-    stats: LineStats
+    stats: LineSignals
     mean: np.ndarray | None
     scale: np.ndarray | None
 
 
 @dataclass(frozen=True)
 class TfidfBlock:
-    """Sublinear TF-IDF of a line's words, or of its structure tokens (StructureTokens, counted
-    once per distinct row), over a fixed vocabulary."""
+    """Sublinear TF-IDF of a line's words, or of its structure tokens (`structure_tokens`,
+    counted once per distinct row), over a fixed vocabulary."""
 
     columns: str | list[str]
-    structure: StructureTokens | None
+    structure_ancestors: int | None  # the structure tokens' ancestors; None: the block reads words
     unique_rows: bool
     tokens: str  # "words": lowercased runs of word characters; "split": space-separated tokens
     vocabulary: dict[str, int]
@@ -123,7 +125,11 @@ def runtime_part(kind: str, part: dict, arrays: dict[str, np.ndarray]) -> dict:
         width = len(block["stats"]["feature_names"]) if block["kind"] == "stats" else len(block["terms"])
         blocks.append((runtime_block(kind, block, arrays), coef[start : start + width]))
         start += width
-    booster = lightgbm.Booster(model_str=artifact.as_text(arrays[f"{kind}.booster"])) if part["booster"] else None
+    booster = None
+    if part["booster"]:
+        import lightgbm  # here, not at import: it takes most of a second, and `import boilerline` need not
+
+        booster = lightgbm.Booster(model_str=artifact.as_text(arrays[f"{kind}.booster"]))
     parameters = {key: part[key] for key in ("n_stats", "threshold", "rule")}
     return parameters | {"intercept": arrays[f"{kind}.intercept"][0], "blocks": blocks, "booster": booster}
 
@@ -135,19 +141,16 @@ def runtime_block(kind: str, block: dict, arrays: dict[str, np.ndarray]) -> "Sta
 
 def _stats_block(kind: str, block: dict, arrays: dict[str, np.ndarray]) -> StatsBlock:
     parameters = block["stats"]
-    stats = LineStats(stopwords=frozenset(parameters["stopwords"]), context=parameters["context"], html=parameters["html"])
-    stats.feature_names_out_ = np.array(parameters["feature_names"], dtype=object)
-    stats.n_features_in_ = len(block["columns"])
+    stats = LineSignals(parameters["stopwords"], parameters["context"], parameters["html"], parameters["feature_names"])
     name = f"{kind}.{block['name']}"
     return StatsBlock(block["columns"], stats, arrays.get(f"{name}.mean"), arrays.get(f"{name}.scale"))
 
 
 def _tfidf_block(kind: str, block: dict, arrays: dict[str, np.ndarray]) -> TfidfBlock:
-    ancestors = block["structure_ancestors"]
     vocabulary = {term: column for column, term in enumerate(block["terms"])}
     return TfidfBlock(
         columns=block["columns"],
-        structure=None if ancestors is None else StructureTokens(ancestors=ancestors),
+        structure_ancestors=block["structure_ancestors"],
         unique_rows=block["unique_rows"],
         tokens=block["tokens"],
         vocabulary=vocabulary,
@@ -158,21 +161,21 @@ def _tfidf_block(kind: str, block: dict, arrays: dict[str, np.ndarray]) -> Tfidf
     )
 
 
-def neighbour_scores(linear: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
+def neighbour_scores(linear: np.ndarray, lines: Lines) -> np.ndarray:
     """The neighbour scores (`neighbour_score_chunks`) of all lines at once."""
     return next(neighbour_score_chunks(linear, lines, [slice(0, len(linear))]))
 
 
-def neighbour_score_chunks(linear: np.ndarray, lines: pd.DataFrame, chunks: list[slice]) -> Iterator[np.ndarray]:
+def neighbour_score_chunks(linear: np.ndarray, lines: Lines, chunks: list[slice]) -> Iterator[np.ndarray]:
     """Each line's linear score beside those of its neighbours, of its page (mean, max) and of
     the elements around it (mean): a menu item inside a content-rich element reads differently.
 
     One matrix per chunk of rows, made when the booster needs it: all at once, a page of many
     lines would hold them beside everything else the page holds. The groups' scores
     are kept per group, beside each line's group (half the bytes of a score a line)."""
-    pages = lines["page"].to_numpy().astype(np.int64, copy=False)
+    pages = np.asarray(lines["page"]).astype(np.int64, copy=False)
     groups = [group_means(pages, linear), group_maxima(pages, linear)]
-    groups += [group_means((pages << 32) | lines[box].to_numpy().astype(np.int64), linear) for box in BOXES]
+    groups += [group_means((pages << 32) | np.asarray(lines[box]).astype(np.int64), linear) for box in BOXES]
     for rows in chunks:
         scores = np.empty((len(linear[rows]), 1 + len(NEIGHBOUR_OFFSETS) + len(groups)))
         scores[:, 0] = linear[rows]
@@ -194,7 +197,7 @@ def hand_crafted(features, n_stats: int) -> np.ndarray:
     return stats.toarray() if hasattr(stats, "toarray") else np.asarray(stats)
 
 
-def probabilities(classifier, booster, features, lines: pd.DataFrame, n_stats: int) -> np.ndarray:
+def probabilities(classifier, booster, features, lines: Lines, n_stats: int) -> np.ndarray:
     """P(content) per line from a stacked feature matrix (training): the linear score,
     rescored by the booster (LightGBM's scikit-learn classifier) if any."""
     linear = classifier.decision_function(features)
@@ -203,7 +206,7 @@ def probabilities(classifier, booster, features, lines: pd.DataFrame, n_stats: i
     return booster_probabilities(booster.booster_, booster_input(hand_crafted(features, n_stats), neighbour_scores(linear, lines)))
 
 
-def booster_probabilities(booster: lightgbm.Booster, X: np.ndarray) -> np.ndarray:
+def booster_probabilities(booster: "lightgbm.Booster", X: np.ndarray) -> np.ndarray:
     """P(content) by the booster, what its classifier's predict_proba gives for the content
     class. One thread: a page is a few hundred rows, and threads for them cost more than they save."""
     return booster.predict(X, num_threads=1)
@@ -221,16 +224,14 @@ def row_chunks(n: int) -> list[slice]:
     return [slice(start, start + CHUNK_ROWS) for start in range(0, n, CHUNK_ROWS)]
 
 
-# Up to this many lines, the hand-crafted block of a frame is made at once and kept for the
-# booster; a frame of more has its rows made as they are asked for, CHUNK_ROWS at a time,
+# Up to this many lines, the hand-crafted block of the lines scored is made at once and kept
+# for the booster; more lines have its rows made as they are asked for, CHUNK_ROWS at a time,
 # twice (for the linear score, then for the booster), and never holds them all: on a large page
 # the whole block is big beside the signals it is made from.
 HAND_CRAFTED_ROWS = 65_536
 
 
-def hand_crafted_and_linear(
-    part: dict, lines: pd.DataFrame, deadline: Deadline = NO_DEADLINE
-) -> tuple[Callable[[slice], np.ndarray], np.ndarray]:
+def hand_crafted_and_linear(part: dict, lines: Lines, deadline: Deadline = NO_DEADLINE) -> tuple[Callable[[slice], np.ndarray], np.ndarray]:
     """(hand-crafted features of any rows, as a function of a slice; linear score of each
     line), the score summed block by block: a stacked matrix of the dense hand-crafted block
     and the sparse TF-IDF blocks would triple the peak memory of a page of many lines. Stops
@@ -238,8 +239,7 @@ def hand_crafted_and_linear(
     linear = np.full(len(lines), part["intercept"])  # of the weights' type, float32 as trained: the sums are made in it
     stats = None
     for block, weights in part["blocks"]:
-        # A block given several columns reads them by name from the frame itself: selecting
-        # them into a new frame first costs more than the block.
+        # A block given several columns reads them by name from the lines themselves.
         block_input = lines if isinstance(block.columns, list) else lines[block.columns]
         deadline.check("scoring")
         if isinstance(block, StatsBlock):  # the hand-crafted block comes first; it needs the whole page
@@ -251,14 +251,14 @@ def hand_crafted_and_linear(
             linear += block_scores(block, block_input, weights)
         else:
             for rows in row_chunks(len(lines)):
-                linear[rows] += block_scores(block, block_input.iloc[rows], weights)
+                linear[rows] += block_scores(block, block_input[rows], weights)
                 deadline.check("scoring")
     return stats, linear
 
 
 def hand_crafted_rows(block: StatsBlock, X) -> Callable[[slice], np.ndarray]:
     """A function giving any rows of the scaled hand-crafted block of X, dense, made from the
-    page's signals (`page_signals`): all at once for a frame of up to HAND_CRAFTED_ROWS lines,
+    page's signals (`page_signals`): all at once for up to HAND_CRAFTED_ROWS lines,
     else as they are asked for."""
     stats = block.stats
     signals = stats.page_signals(X)
@@ -280,10 +280,10 @@ def hand_crafted_rows(block: StatsBlock, X) -> Callable[[slice], np.ndarray]:
 def block_scores(block: TfidfBlock, X, weights: np.ndarray) -> np.ndarray:
     """The TF-IDF block of X times `weights`, summed straight from the term counts, which
     saves building its matrix; counts made per distinct row are summed once per distinct row."""
-    if block.structure is not None:
-        X = block.structure.transform(X)
+    if block.structure_ancestors is not None:
+        X = structure_tokens(X, block.structure_ancestors)
     if block.unique_rows:
-        inverse, distinct = UniqueRows.distinct_rows(X)
+        inverse, distinct = distinct_rows(X)
         return tfidf_scores(term_counts(block, distinct), block, weights)[inverse]
     return tfidf_scores(term_counts(block, X), block, weights)
 
@@ -320,11 +320,11 @@ def tfidf_scores(counts: sp.csr_matrix, block: TfidfBlock, weights: np.ndarray) 
 BATCH_LINES = 4_096
 
 
-def predict_lines(part: dict, lines: pd.DataFrame, deadline: Deadline = NO_DEADLINE) -> np.ndarray:
-    """P(content) of every line of a frame of lines (with a `page` column); the same numbers
+def predict_lines(part: dict, lines: Lines, deadline: Deadline = NO_DEADLINE) -> np.ndarray:
+    """P(content) of every line of `lines` (with a `page` column); the same numbers
     as `probabilities` on the stacked features, to float rounding. Stops with a PageError
     past `deadline`, between chunks of rows."""
-    if lines.empty:
+    if not len(lines):
         return np.zeros(0)
     stats, linear = hand_crafted_and_linear(part, lines, deadline)
     booster = part.get("booster")
@@ -339,7 +339,7 @@ def predict_lines(part: dict, lines: pd.DataFrame, deadline: Deadline = NO_DEADL
     return p
 
 
-def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
+def per_page_thresholds(p: np.ndarray, lines: Lines) -> np.ndarray:
     """For each line, the threshold that maximises its page's expected word F1, reading each
     line's P(content) as the chance that its words are content.
 
@@ -348,7 +348,7 @@ def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
     clean articles, which one threshold for all pages cannot do.
     """
     words = np.maximum(word_counts(lines["text"].tolist()), 1.0)
-    page, n_pages = group_index(lines["page"].to_numpy())
+    page, n_pages = group_index(np.asarray(lines["page"]))
     n_thresholds = len(THRESHOLDS)
     # A line is kept at the first `passed` thresholds: sum each page's lines by how many they
     # pass, then add up from the top, so that column k holds the lines kept at THRESHOLDS[k].
@@ -368,7 +368,7 @@ def per_page_thresholds(p: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
     return np.append(THRESHOLDS, np.inf)[choice][page]
 
 
-def decisions(part: dict, p: np.ndarray, lines: pd.DataFrame, threshold: float | None = None) -> np.ndarray:
+def decisions(part: dict, p: np.ndarray, lines: Lines, threshold: float | None = None) -> np.ndarray:
     """Whether each line of `lines` is kept: above the threshold of the model part's rule (or
     `threshold`), then each code block as one (`whole_code_blocks`)."""
     if threshold is None:
@@ -384,18 +384,18 @@ def decisions(part: dict, p: np.ndarray, lines: pd.DataFrame, threshold: float |
 CODE_BLOCK_SHARE = 0.1
 
 
-def whole_code_blocks(keep: np.ndarray, lines: pd.DataFrame) -> np.ndarray:
+def whole_code_blocks(keep: np.ndarray, lines: Lines) -> np.ndarray:
     """`keep`, with the lines of each <pre> block all kept when at least CODE_BLOCK_SHARE of
     its words are kept (of its lines, in a block without words), else all dropped. A block
     is a run of <pre> lines of one page and one element around them."""
-    pre = np.flatnonzero(lines["tag"].to_numpy() == "pre")
+    pre = np.flatnonzero(np.asarray(lines["tag"]) == "pre")
     if not len(pre):
         return keep
-    element = (lines["page"].to_numpy()[pre].astype(np.int64) << 32) | lines["box1"].to_numpy()[pre]
+    element = (np.asarray(lines["page"])[pre].astype(np.int64) << 32) | np.asarray(lines["box1"])[pre]
     starts = np.ones(len(pre), dtype=bool)
     starts[1:] = (np.diff(pre) != 1) | (element[1:] != element[:-1])
     block = np.cumsum(starts) - 1
-    words = word_counts(lines["text"].iloc[pre].tolist())
+    words = word_counts(np.asarray(lines["text"])[pre].tolist())
     weights = np.where(np.bincount(block, weights=words)[block] > 0, words, 1.0)
     kept_share = np.bincount(block, weights=weights * keep[pre]) / np.bincount(block, weights=weights)
     keep = keep.copy()
@@ -506,9 +506,9 @@ class BoilerplateModel:
         return self._decide(*html_or_text_columns(html, encoding, deadline), threshold, deadline)
 
     def _decide_lines(
-        self, kind: str, lines: pd.DataFrame, threshold: float | None, deadline: Deadline
+        self, kind: str, lines: Lines, threshold: float | None, deadline: Deadline
     ) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """`_decide` of a frame of one or more pages (its `page` column)."""
+        """`_decide` of the lines of one or more pages (their `page` column)."""
         if threshold is not None and not 0 <= threshold <= 1:  # nan too: every comparison with it is false
             raise ValueError(f"threshold must be a probability from 0 (keeps every line) to 1, or None, not {threshold!r}")
         part = self.artifact[kind]
@@ -563,12 +563,12 @@ class BoilerplateModel:
         yield from scored(kind, batch, first)
 
     def _decide_batch(self, kind: str, pages: list[dict], threshold: float | None, deadline: Deadline) -> Iterator[tuple]:
-        """`_decide` of each of the pages' line columns, scored in one frame: joining a frame of each
-        page costs a share of every line's time."""
+        """`_decide` of each of the pages' line columns, scored together: the fixed cost of a
+        call is paid once for all of them."""
         if not pages:
             return
         sizes = [len(columns["text"]) for columns in pages]
-        lines = lines_frame(pages)
+        lines = join_lines(pages)
         lines["page"] = np.repeat(np.arange(len(sizes)), sizes)
         texts, probabilities, keep = self._decide_lines(kind, lines, threshold, deadline)
         start = 0

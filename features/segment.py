@@ -1,8 +1,9 @@
 """Cut a page into lines: HTML into one line per block of visible text, plain text into its lines.
 
 Every line carries what it came from (the structure fields below), so that features can be
-computed from it without the page. Both functions return a `pandas.DataFrame` with one row
-per line and the columns in `LINE_COLUMNS`, in page order.
+computed from it without the page. `html_columns` and `text_columns` give a page's columns
+(`LINE_COLUMNS`, one value per line, in page order); `join_lines` makes the `Lines` the model
+scores of one or more pages; `segment_html` and `segment_text` give a pandas frame of them.
 """
 
 import contextlib
@@ -15,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from itertools import chain, islice
 
 import numpy as np
-import pandas as pd
 from selectolax.lexbor import LexborHTMLParser
 
 from . import settings
@@ -88,7 +88,7 @@ SECTION_TAGS = ("nav", "footer", "aside", "header", "article", "main", "form")
 _SECTION_TAGS = frozenset(SECTION_TAGS)
 
 LARGE_PAGE_CHARS = 1_000_000  # pages above this give their parse tree's memory back at once
-LARGE_FRAME_LINES = 100_000  # frames above this give their columns' lists back once made
+LARGE_JOIN_LINES = 100_000  # joined lines above this give their columns' lists back once made
 LONG_TEXT_CHARS = 100_000  # texts above this have their spaces collapsed a piece at a time,
 COLLAPSE_PIECE_CHARS = 1_000_000  # of this many characters, not listing all their words at once
 _MALLOC_TRIM = getattr(ctypes.CDLL(None), "malloc_trim", None) if sys.platform.startswith("linux") else None
@@ -145,14 +145,15 @@ def html_or_text_columns(page: str | bytes, encoding: str | None = None, deadlin
     return ("html", _columns_of_html(html, deadline)) if has_markup(html) else ("text", _columns_of_text(html, deadline))
 
 
-def segment_html(page: str | bytes) -> pd.DataFrame:
-    """One row per block of visible text, in page order, with where it came from."""
-    return lines_frame([html_columns(page)])
+def segment_html(page: str | bytes):
+    """One row per block of visible text, in page order, with where it came from, as a pandas
+    frame (for analysis and training: pandas is needed for it)."""
+    return join_lines([html_columns(page)]).frame()
 
 
 def html_columns(page: str | bytes) -> dict:
-    """The columns of `segment_html(page)`, as lists and arrays: `lines_frame` makes the frame
-    of many pages at once (each frame has its own cost however few its lines)."""
+    """The columns of `segment_html(page)`, as lists and arrays: `join_lines` joins those of
+    many pages, which the model then scores at once."""
     return _columns_of_html(decode_page(page))
 
 
@@ -366,11 +367,11 @@ def _return_freed_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-def segment_text(page: str | bytes) -> pd.DataFrame:
+def segment_text(page: str | bytes):
     """One row per non-blank line of a plain-text page; `blank_before` remembers paragraph breaks.
     The columns that are the same on every line (tag, path, attrs, roles, sections, link_chars,
     depth, hidden, box2, box3, in_main) are read-only: `copy()` the frame to edit them in place."""
-    return lines_frame([text_columns(page)])
+    return join_lines([text_columns(page)]).frame()
 
 
 def text_columns(page: str | bytes, encoding: str | None = None, deadline: Deadline = NO_DEADLINE) -> dict:
@@ -443,26 +444,68 @@ def page_order_columns(texts: list[str]) -> tuple[np.ndarray, list[int]]:
     return np.arange(len(texts)) / max(len(texts) - 1, 1), [copies[text] - 1 for text in texts]
 
 
-def lines_frame(pages: list[dict]) -> pd.DataFrame:
-    """One frame of the lines of one or more pages' columns (`html_columns`, `text_columns`),
-    in order. Takes each of LINE_COLUMNS out of each page's columns as soon as its typed copy
-    is made (AS_WRITTEN stays)."""
+class Lines:
+    """The lines of one or more pages, column by column: each of LINE_COLUMNS (and `page`, once
+    pages are scored together) a numpy array of one value a line, texts as object arrays. What
+    the model scores: a mapping of arrays, not a pandas frame, since making a frame cost about
+    1 ms a call, a quarter of a small page's time. `frame()` gives one, for analysis and training."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: dict[str, np.ndarray]):
+        self.columns = columns
+
+    @classmethod
+    def of_frame(cls, frame) -> "Lines":
+        """The lines of a pandas frame of lines (the labelled-line tables of `data`)."""
+        return cls({str(name): frame[name].to_numpy() for name in frame.columns})
+
+    def __len__(self) -> int:
+        return len(self.columns["text"])
+
+    def __getitem__(self, key: str | slice):
+        """A column by name, or the lines of a slice of rows (views of the arrays, not copies)."""
+        if isinstance(key, slice):
+            return Lines({name: values[key] for name, values in self.columns.items()})
+        return self.columns[key]
+
+    def __setitem__(self, name: str, values: np.ndarray) -> None:
+        self.columns[name] = values
+
+    def assign(self, **columns: np.ndarray) -> "Lines":
+        """These lines with the given columns replaced or added (the arrays are shared, not copied)."""
+        return Lines(self.columns | columns)
+
+    def frame(self):
+        """A pandas frame of the lines (pandas is needed for it; the scoring never is)."""
+        import pandas as pd
+
+        index = pd.RangeIndex(len(self))
+        # Text columns as object Series: a list of str alone would become pandas' str dtype.
+        typed = {
+            name: pd.Series(values, index=index, dtype=object, copy=False) if values.dtype == object else values
+            for name, values in self.columns.items()
+        }
+        return pd.DataFrame(typed, index=index, columns=list(self.columns), copy=False)
+
+
+def join_lines(pages: list[dict]) -> Lines:
+    """The lines of one or more pages' columns (`html_columns`, `text_columns`), in order.
+    Takes each of LINE_COLUMNS out of each page's columns as soon as its typed copy is made
+    (AS_WRITTEN stays)."""
     n = sum(len(columns["text"]) for columns in pages)
-    index = pd.RangeIndex(n)
-    # Typed arrays from the start: converting a frame with `astype` costs more than making it.
-    # Text columns are object Series, as a list of str alone would become pandas' str dtype.
-    typed = {}
-    for name in LINE_COLUMNS:
-        values = _joined_column(name, [columns.pop(name) for columns in pages])
-        typed[name] = (
-            pd.Series(values, index=index, dtype=object, copy=False)
-            if COLUMN_TYPES[name] is object
-            else np.asarray(values, dtype=COLUMN_TYPES[name])
-        )
-    lines = pd.DataFrame(typed, index=index, columns=LINE_COLUMNS, copy=False)
-    if n > LARGE_FRAME_LINES:
-        _return_freed_memory()  # the lists the frame was made from, which lowers a large page's peak
-    return lines
+    # Typed arrays from the start: converting them later costs more than making them so.
+    typed = {name: typed_column(name, _joined_column(name, [columns.pop(name) for columns in pages]), n) for name in LINE_COLUMNS}
+    if n > LARGE_JOIN_LINES:
+        _return_freed_memory()  # the lists the columns were made from, which lowers a large page's peak
+    return Lines(typed)
+
+
+def typed_column(name: str, values, n: int) -> np.ndarray:
+    """One column's values as an array of its type (COLUMN_TYPES); an array already of it is kept."""
+    if COLUMN_TYPES[name] is not object or isinstance(values, np.ndarray):
+        return np.asarray(values, dtype=COLUMN_TYPES[name])
+    return np.fromiter(values, object, n)
 
 
 def _joined_column(name: str, parts: list):
@@ -873,11 +916,12 @@ def _collapse_spaces(text: str) -> str:
     return "".join(collapsed)
 
 
-def cut_for_scoring(lines: pd.DataFrame, texts: list[str]) -> pd.DataFrame:
+def cut_for_scoring(lines, texts: list[str]):
     """`lines` (whose texts are `texts`) with each text cut to MAX_LINE_CHARS, as the model
     reads them: a very long line costs no more to score than a long paragraph. The cleaned text
     keeps each line whole."""
     limit = settings.limit("MAX_LINE_CHARS")
     if max(map(len, texts), default=0) <= limit:
         return lines
-    return lines.assign(text=[text[:limit] for text in texts], link_chars=np.minimum(lines["link_chars"].to_numpy(), limit))
+    cut = typed_column("text", [text[:limit] for text in texts], len(texts))
+    return lines.assign(text=cut, link_chars=np.minimum(np.asarray(lines["link_chars"]), limit))

@@ -14,12 +14,10 @@ from sklearn.pipeline import Pipeline
 
 import boilerline.model
 from boilerline import artifact
+from boilerline.estimators import StructureTokens, TokenCounts, UniqueRows
 from boilerline.lines import (
     COUNTED_WORD,
     NOTICE_PHRASES,
-    StructureTokens,
-    TokenCounts,
-    UniqueRows,
     character_counts,
     notice_counts,
     word_counts,
@@ -147,7 +145,7 @@ def test_tfidf_scored_from_counts_equals_the_matrix_product(parameters):
 def test_hand_crafted_rows_are_what_the_pipeline_gives_at_once_or_a_few_rows_at_a_time(monkeypatch):
     from sklearn.preprocessing import StandardScaler
 
-    from boilerline.lines import LineStats
+    from boilerline.estimators import LineStats
     from boilerline.segment import segment_html, segment_text
 
     text = segment_text("Title\n\nA first paragraph, with words.\nMenu | Home\n\nLast line!")
@@ -203,7 +201,7 @@ def test_a_structure_block_scores_each_line_as_its_matrix_does():
 
 
 def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
-    from boilerline.lines import LineStats
+    from boilerline.estimators import LineStats
     from boilerline.segment import segment_text
 
     caption = "A man walks past a house damaged during clashes, September 29, 2020. /Xinhua"
@@ -217,7 +215,7 @@ def test_only_later_copies_of_a_line_on_the_same_page_are_marked():
 
 def flags_by_line(lines: pd.DataFrame, prefix: str, names: tuple) -> dict[str, set]:
     """For each line's text, which of the hand-crafted signals `prefix + name` are set."""
-    from boilerline.lines import LineStats
+    from boilerline.estimators import LineStats
 
     stats = LineStats().fit(lines)
     rows, columns = stats.transform(lines), list(stats.get_feature_names_out())
@@ -225,7 +223,8 @@ def flags_by_line(lines: pd.DataFrame, prefix: str, names: tuple) -> dict[str, s
 
 
 def test_lines_inside_html5_sections_are_marked_however_deep():
-    from boilerline.lines import SECTION_TAGS, LineStats
+    from boilerline.estimators import LineStats
+    from boilerline.lines import SECTION_TAGS
     from boilerline.segment import segment_html
 
     deep = "<div>" * 20 + "<p>A paragraph twenty elements further down.</p>" + "</div>" * 20
@@ -338,7 +337,7 @@ def test_notice_counts_in_chunks_equal_the_regular_expression_line_by_line(monke
 
 
 def test_only_the_text_model_reads_notice_phrases():
-    from boilerline.lines import LineStats
+    from boilerline.estimators import LineStats
     from boilerline.segment import segment_text
 
     lines = segment_text("\n".join(NOTICES)).assign(page=0)

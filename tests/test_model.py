@@ -701,3 +701,32 @@ def test_a_page_of_more_characters_than_a_chunk_scores_as_alone_after_another_pa
     long = "".join(f"<p>Paragraph {n} repeats the words of a story told before on this page.</p>" for n in range(200))
     pages = [short, long, short, long]
     assert list(model.score_pages(pages, "html")) == [model.score_html(page) for page in pages]
+
+
+# What a scraper's install has: the library's own dependencies, without training's.
+WITHOUT_TRAINING_TOOLS = """
+import json, sys
+from pathlib import Path
+for name in ("sklearn", "pandas", "joblib"):
+    sys.modules[name] = None  # importing any of them now fails
+import boilerline
+model = boilerline.load_model()
+scores = {}
+for page in sorted(Path(sys.argv[1]).iterdir()):
+    score = model.score_html if page.suffix.startswith(".htm") else model.score_text
+    scores[page.name] = [line.p_content for line in score(page.read_bytes())]
+print(json.dumps(scores))
+"""
+
+
+def test_the_library_scores_without_scikit_learn_or_pandas_as_it_does_with_them():
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_TRAINING_TOOLS, str(PAGES)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    scores = json.loads(done.stdout)
+    model = boilerline.model.shared_model()
+    assert sorted(scores) == sorted(page.name for page in PAGES.iterdir())
+    for page in PAGES.iterdir():
+        score = model.score_html if page.suffix.startswith(".htm") else model.score_text
+        assert scores[page.name] == [line.p_content for line in score(page.read_bytes())], page.name
