@@ -12,7 +12,7 @@ DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
 export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA
 
-.PHONY: all data lines train eval test test-quick browser-test lint bench fuzz clean
+.PHONY: all data lines train eval test test-quick test-oldest browser-test lint bench fuzz clean
 
 all: train
 
@@ -57,6 +57,19 @@ test: $(VENV)/.installed
 test-quick: $(VENV)/.installed
 	$(PY) -m pytest -m "not slow"
 
+## test-oldest: the library at the oldest versions pyproject allows of what scoring needs (no
+## scikit-learn, no pandas) scores the test pages as the pinned versions do
+OLDEST := .venv-oldest
+test-oldest: $(VENV)/.installed $(OLDEST)/.installed
+	OLDEST_PYTHON=$(OLDEST)/bin/python $(PY) -m pytest tests/test_model.py -k oldest_supported
+
+$(OLDEST)/.installed: pyproject.toml
+	rm -rf $(OLDEST)
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install -q $$($(PYTHON) -c "import tomllib; print(' '.join(d.replace('>=', '==') for d in tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))")
+	$(OLDEST)/bin/python -m pip install -q --no-deps .
+	touch $@
+
 ## browser-test: `boilerline label`'s page in headless Chromium (as root, installs Debian's chromium and chromium-driver)
 browser-test: $(VENV)/.browser
 	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
@@ -79,4 +92,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) data/raw data/lines data/cache reports *.egg-info .pytest_cache
+	rm -rf $(VENV) $(OLDEST) data/raw data/lines data/cache reports *.egg-info .pytest_cache

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import os
 import pickle
 import random
 import re
@@ -719,12 +720,25 @@ print(json.dumps(scores))
 """
 
 
-def test_the_library_scores_without_scikit_learn_or_pandas_as_it_does_with_them():
-    done = subprocess.run(
-        [sys.executable, "-c", WITHOUT_TRAINING_TOOLS, str(PAGES)], capture_output=True, text=True, timeout=300, check=False
-    )
+def scores_without_training_tools(python: str) -> dict[str, list[float]]:
+    """P(content) of each line of each test page, scored by `python` with the library alone."""
+    done = subprocess.run([python, "-c", WITHOUT_TRAINING_TOOLS, str(PAGES)], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    scores = json.loads(done.stdout)
+    return json.loads(done.stdout)
+
+
+def test_the_library_scores_without_scikit_learn_or_pandas_as_it_does_with_them():
+    assert_scores_are_this_environments(scores_without_training_tools(sys.executable))
+
+
+@pytest.mark.skipif(
+    not os.environ.get("OLDEST_PYTHON"), reason="make test-oldest sets OLDEST_PYTHON, an environment of the oldest versions"
+)
+def test_the_oldest_supported_versions_score_as_the_pinned_ones():
+    assert_scores_are_this_environments(scores_without_training_tools(os.environ["OLDEST_PYTHON"]))
+
+
+def assert_scores_are_this_environments(scores: dict[str, list[float]]) -> None:
     model = boilerline.model.shared_model()
     assert sorted(scores) == sorted(page.name for page in PAGES.iterdir())
     for page in PAGES.iterdir():
