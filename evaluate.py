@@ -707,10 +707,13 @@ def large_page(shape: str, chars: int = 10_000_000) -> str:
     return page.format("".join(parts))
 
 
-#: Modules a scraper's `pip install boilerline` lacks: those of the train and eval extras, and
-#: pyarrow, which `datasets` brings in (pandas 3 imports it wherever it is installed: 33 MB),
-#: and the crawl extras' engines (warc, parquet, datatrove).
+#: Modules a scraper's `pip install boilerline` lacks: those of the train and eval extras
+#: (scikit-learn, pandas; pyarrow, which `datasets` brings in), and the crawl extras' engines
+#: (warc, parquet, datatrove).
 EXTRAS_MODULES = [
+    "sklearn",
+    "pandas",
+    "joblib",
     "pyarrow",
     "fastwarc",
     "datatrove",

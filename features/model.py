@@ -39,6 +39,7 @@ from .lines import (
     group_maxima,
     group_means,
     hashed_vocabulary,
+    pair_keys,
     shift_within_pages,
     structure_tokens,
     token_columns,
@@ -175,7 +176,7 @@ def neighbour_score_chunks(linear: np.ndarray, lines: Lines, chunks: list[slice]
     are kept per group, beside each line's group (half the bytes of a score a line)."""
     pages = np.asarray(lines["page"]).astype(np.int64, copy=False)
     groups = [group_means(pages, linear), group_maxima(pages, linear)]
-    groups += [group_means((pages << 32) | np.asarray(lines[box]).astype(np.int64), linear) for box in BOXES]
+    groups += [group_means(pair_keys(pages, np.asarray(lines[box])), linear) for box in BOXES]
     for rows in chunks:
         scores = np.empty((len(linear[rows]), 1 + len(NEIGHBOUR_OFFSETS) + len(groups)))
         scores[:, 0] = linear[rows]
