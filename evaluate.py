@@ -1222,10 +1222,23 @@ LocalPipelineExecutor(pipeline, tasks=2, workers=workers, logging_dir=folder + f
 """
 
 
+# One Ray Data run over the crawl's WARC files (argv: the folder, actors), on a local Ray of as many CPUs.
+RAY_RUN = """
+import glob, sys
+import ray
+from boilerline.ray_step import clean_warcs
+folder, actors = sys.argv[1], int(sys.argv[2])
+ray.init(num_cpus=actors, include_dashboard=False, log_to_driver=False)
+clean_warcs(sorted(glob.glob(folder + "/warc/*.warc.gz")), folder + f"/ray-{actors}", concurrency=actors)
+ray.shutdown()
+"""
+
+
 def crawl_bench(args) -> None:
     """Records a second and CPU seconds of cleaning every WCXB dev page written as a crawl (two
     .warc.gz files): clean_pages on the pages already decoded (the floor), clean_records over the
-    WARC's records, `boilerline batch --jobs 1` and the datatrove steps on 1 and 2 workers."""
+    WARC's records, `boilerline batch --jobs 1`, the datatrove steps on 1 and 2 workers, and
+    the Ray step with 1 and 2 actors."""
     bodies = [gzip_bytes(path) for path in sorted((raw_dir() / "wcxb-dev" / "html").glob("*.html.gz"))]
     folder = Path(tempfile.mkdtemp(prefix="crawl-bench-"))
     (folder / "warc").mkdir()
@@ -1248,6 +1261,12 @@ def crawl_bench(args) -> None:
             subprocess.run, [sys.executable, "-c", DATATROVE_RUN, str(folder), str(workers)], check=True, capture_output=True
         )
         for workers in (1, 2)
+    }
+    runs |= {
+        f"Ray Data, {actors} actor(s)": partial(
+            subprocess.run, [sys.executable, "-c", RAY_RUN, str(folder), str(actors)], check=True, capture_output=True
+        )
+        for actors in (1, 2)
     }
     print(f"{len(bodies)} pages, {sum(map(len, bodies)) / 1e6:.0f} MB, in {folder}")
     for name, run in runs.items():

@@ -21,14 +21,12 @@ the WARC with fastwarc and decodes each page as `clean_records` does (`decode_pa
 HTTP charset), so the texts are the library's.
 """
 
-import threading
 from collections import deque
 from collections.abc import Iterator
 
 from datatrove.data import Document, DocumentsPipeline
 from datatrove.pipeline.extractors.base import BaseExtractor
 from datatrove.pipeline.readers.base import BaseDiskReader
-from datatrove.utils.logging import logger
 from datatrove.utils.typeshelper import StatHints
 
 from .crawl import warc_records
@@ -43,7 +41,7 @@ class Boilerline(BaseExtractor):
     Args:
         model_path: a model file (default: the default model, shared by the worker)
         threshold: as for `clean_html` (default: the model's tuned decision)
-        timeout: seconds a page may take (`clean_records`' time_budget, in a process's main thread); None: no limit
+        timeout: seconds a page may take (`clean_records`' time_budget); None: no limit
         keep_errors: keep a page that fails, with empty text and `metadata["boilerline_error"]`
         title: the page's title in `metadata["title"]`
     """
@@ -81,7 +79,7 @@ class Boilerline(BaseExtractor):
                 documents.append(document)
                 yield Record(document.id, document.text, document.metadata.get("charset"), document.metadata.get("url"))
 
-        results = clean_records(records(), model, threshold=self.threshold, time_budget=self._time_budget())
+        results = clean_records(records(), model, threshold=self.threshold, time_budget=self.timeout)
         while True:
             with self.track_time():  # a batch's time falls on the document that completes it; the mean is right
                 result = next(results, None)
@@ -102,13 +100,6 @@ class Boilerline(BaseExtractor):
             self.stat_update(StatHints.forwarded)
             self.update_doc_stats(document)
             yield document
-
-    def _time_budget(self) -> float | None:
-        """`timeout`, where the alarm it needs can ring: an executor that runs tasks in threads gets no limit."""
-        if self.timeout is not None and threading.current_thread() is not threading.main_thread():
-            logger.warning("boilerline: no per-page timeout outside a process's main thread (it needs SIGALRM)")
-            return None
-        return self.timeout
 
     def _failed(self, document: Document, error: str) -> Iterator[Document]:
         self.stat_update("clean_error")

@@ -57,11 +57,13 @@ def clean_records(
     model (`shared_model`, loaded once per process); `threshold` as for `clean_html`.
 
     `time_budget` (seconds) bounds the time spent on each page: its segmentation, and the
-    scoring of the batch of pages it completes; a page over it is an error result. It
-    interrupts Python code (by SIGALRM, so it needs the main thread of a POSIX process, and
-    replaces any SIGALRM handler while the results are iterated), not one long call into C:
-    the HTML parser's, which the page limits (BOILERLINE_MAX_PAGE_*) bound. For a hard limit,
-    clean in a process that can be killed, as `boilerline batch` does.
+    scoring of the batch of pages it completes; a page over it is an error result. In the main
+    thread of a POSIX process it interrupts Python code (by SIGALRM, replacing any SIGALRM
+    handler while the results are iterated); elsewhere (a thread, as Ray's actors run batches)
+    it is looked at between the stages of a page's work (`score_html`'s time_budget). Neither
+    interrupts one long call into C: the HTML parser's, which the page limits
+    (BOILERLINE_MAX_PAGE_*) bound. For a hard limit, clean in a process that can be killed,
+    as `boilerline batch` does.
 
     Only an exception of `records` itself (the caller's iterator) is raised, after the results
     of the records before it, and a ValueError for a `threshold` outside 0..1."""
@@ -159,7 +161,7 @@ def _clean_run(model: BoilerplateModel, kind: str, source: _Source, threshold, b
 
     while True:
         try:
-            for lines in model.score_pages(pages(), kind, threshold):
+            for lines in model.score_pages(pages(), kind, threshold, time_budget=budget.between_stages):
                 budget.stop()
                 record, page = pending[0]
                 result = page_result(record, kind, page, lines) | stamp
@@ -190,7 +192,7 @@ def _alone(model: BoilerplateModel, record: Record, threshold, budget: "_Budget"
     try:
         page = decode_page(record.page, record.charset)
         budget.start()
-        lines = next(model.score_pages([page], record.kind, threshold))
+        lines = next(model.score_pages([page], record.kind, threshold, time_budget=budget.between_stages))
         budget.stop()
     except Exception as error:
         budget.stop()
@@ -225,10 +227,12 @@ def error_message(error: Exception) -> str:
 
 
 class _Budget:
-    """A page's time, armed when the library starts on a page and stopped when it gives a result."""
+    """A page's time, armed when the library starts on a page and stopped when it gives a result;
+    or, where no alarm can ring, `between_stages`: the scorer's own time budget."""
 
-    def __init__(self, seconds: float | None):
+    def __init__(self, seconds: float | None, between_stages: float | None = None):
         self.seconds = seconds
+        self.between_stages = between_stages
 
     def start(self) -> None:
         if self.seconds:
@@ -241,14 +245,16 @@ class _Budget:
 
 @contextmanager
 def _page_budget(seconds: float | None) -> Iterator[_Budget]:
-    """A _Budget of `seconds` a page (None: no limit), its alarm raising PageTimeout."""
+    """A _Budget of `seconds` a page (None: no limit), its alarm raising PageTimeout; outside a
+    POSIX process's main thread, one the scorer looks at between stages (PageError)."""
     if seconds is None:
         yield _Budget(None)
         return
     if not seconds > 0:
         raise ValueError(f"time_budget must be a number of seconds above 0, or None, not {seconds!r}")
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        raise ValueError("time_budget needs the main thread of a POSIX process (it uses SIGALRM): clean in a process of its own")
+        yield _Budget(None, between_stages=seconds)  # a signal handler can only be set in the main thread
+        return
 
     def timed_out(*_):
         raise PageTimeout(f"timed out after {seconds:g} s (time_budget)")

@@ -1,5 +1,5 @@
 """A crawl cleaned record for record: clean_records, WARC in and Parquet out in `boilerline batch`,
-and the datatrove steps, on a small WARC made here from the fixture pages."""
+the datatrove steps and the Ray step, on a small WARC made here from the fixture pages."""
 
 import json
 import os
@@ -139,6 +139,20 @@ def test_a_page_over_the_time_budget_is_an_error_result_and_the_pages_after_it_a
     assert [result["error"] for result in results] == [None, "timed out after 0.5 s (time_budget)", None]
     assert results[2]["text"] == model.clean_html(article)
     assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the handler it set is gone
+
+
+def test_outside_the_main_thread_the_time_budget_is_looked_at_between_stages(model):
+    """No alarm can be set in a thread (Ray's actors run batches in one): the scorer's own budget stops the page."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    slow = "<div>" + "<p>a few words here</p>" * 200_000 + "</div>"
+    article = (PAGES / "article.html").read_bytes()
+    records = [Record("before", article), Record("slow", slow), Record("after", article)]
+    with ThreadPoolExecutor(1) as pool:
+        results = pool.submit(lambda: list(clean_records(records, model, time_budget=0.5))).result(timeout=60)
+    assert [result["id"] for result in results] == ["before", "slow", "after"]
+    assert "took over the time budget of 0.5 s" in results[1]["error"] and results[1]["text"] is None
+    assert results[0]["text"] == results[2]["text"] == model.clean_html(article)
 
 
 def test_an_error_of_the_callers_iterator_is_raised_after_the_results_before_it(model):
@@ -311,6 +325,38 @@ def test_datatrove_reruns_only_the_tasks_that_did_not_finish(tmp_path, crawl, mo
     executor().run()
     assert (tmp_path / "out" / "00000.jsonl.gz").read_bytes() == first_task  # finished: skipped, not redone
     assert sorted(row["id"] for row in datatrove_rows(tmp_path / "out")) == sorted(ALL_IDS - {record_id(BROKEN_URL)})
+
+
+# --- Ray -------------------------------------------------------------------------------------------
+
+SLOW_URL = "http://example.com/slow"
+
+
+def test_the_ray_step_in_local_mode_gives_every_record_once_with_the_texts_of_clean_html(tmp_path, crawl, model):
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("pyarrow")
+    import pyarrow.parquet
+
+    from boilerline.ray_step import RESULT_COLUMNS, clean_warcs
+
+    slow = "<div>" + "<p>a few words here</p>" * 200_000 + "</div>"  # seconds of work, where a page takes milliseconds
+    write_warc(crawl / "part-2.warc.gz", [response_record(SLOW_URL, slow.encode())])
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        clean_warcs(
+            sorted(str(path) for path in crawl.glob("*.warc.gz")), str(tmp_path / "out"), concurrency=2, batch_size=3, time_budget=1
+        )
+    finally:
+        ray.shutdown()
+    rows = pyarrow.parquet.read_table(tmp_path / "out").to_pylist()
+    by_id = {row["id"]: row for row in rows}
+    assert sorted(row["id"] for row in rows) == sorted(ALL_IDS | {record_id(SLOW_URL)})  # each once, errors too
+    assert set(rows[0]) == set(RESULT_COLUMNS)
+    assert {key: by_id[key]["text"] for key in expected_texts(model)} == expected_texts(model)
+    assert "BOILERLINE_MAX_PAGE_NESTING" in by_id[record_id(FAILING_URL)]["error"]
+    assert by_id[record_id(BROKEN_URL)]["error"] == "the WARC response holds no HTTP response"
+    assert "took over the time budget of 1 s" in by_id[record_id(SLOW_URL)]["error"]  # looked at between stages: an actor's thread
+    assert by_id[record_id(RUSSIAN_URL)]["title"] == "Статья" and by_id[record_id(RUSSIAN_URL)]["model_digest"] == model.digest
 
 
 def test_importing_boilerline_imports_no_engine():
