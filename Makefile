@@ -1,7 +1,8 @@
 # Every target builds the virtual environment it needs first, so each works on a fresh clone.
 # Settings (see data/settings.py and boilerline's BOILERLINE_* limits in features/settings.py): DATA_MIRROR=DIR reads a local copy of the
 # datasets instead of downloading them; TRAIN_EXTRA="labelled:my/pages" adds your own labelled
-# pages to training, TRAIN_EXTRA_WEIGHT=10 weighs each as 10 WCXB pages;
+# pages to training, TRAIN_EXTRA_WEIGHT=10 weighs each as 10 WCXB pages; COMPOSITE_SHARE (of
+# WCXB's training articles copied with a teaser grid or thread after the article; 0: none);
 # EVAL_EXTRA="labelled:my/test-pages" adds datasets to `make eval`; JOBS, SEED, DATA_DIR,
 # MODEL_DIR, REPORT_DIR; FUZZ_CASES (make fuzz: how many generated pages).
 PYTHON ?= python3
@@ -10,7 +11,7 @@ PY := $(VENV)/bin/python
 FUZZ_CASES ?= 1000000
 DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
-export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA
+export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA COMPOSITE_SHARE
 
 .PHONY: all data lines train eval test test-quick test-oldest browser-test lint bench fuzz clean
 
@@ -31,7 +32,7 @@ data: $(VENV)/.installed
 ## lines: build the labelled-line tables (rebuilt only when the code that makes them changes)
 lines: $(LINES)
 
-$(LINES): $(VENV)/.installed data/align.py data/build.py data/render.py data/sources.py features/segment.py
+$(LINES): $(VENV)/.installed data/align.py data/build.py data/composite.py data/render.py data/settings.py data/sources.py features/segment.py
 	$(PY) -m data fetch
 	$(PY) -m data build
 

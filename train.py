@@ -3,7 +3,8 @@
 Steps, for the HTML model and for the text-only model (side by side, a process each, when
 JOBS is 2 or more; each is the same model as when trained alone):
 1. Read the labelled lines (`make lines`), and the user's own pages named in TRAIN_EXTRA;
-   WCXB dev pages of held-out domains are never touched here (data/split.py). A crop of a
+   WCXB dev pages of held-out domains are never touched here (data/split.py); WCXB's
+   composite pages (data/composite.py) train beside the pages they copy. A crop of a
    quarter of the training pages joins them as short pages (`with_crops`); for the text
    model, an enciphered copy of another quarter, as pages in a language it never read
    (`with_foreign_copies`).
@@ -67,7 +68,7 @@ from boilerline.model import (
 )
 from boilerline.segment import page_order_columns
 from data import settings
-from data.build import LINES_DIR, load_lines, page_groups, user_lines
+from data.build import LINES_DIR, load_composite_lines, load_lines, page_groups, user_lines
 from data.cipher import encipher
 from data.feedback import feedback_markdown, page_feedback, shipped_decisions
 from data.feedback import summary as feedback_summary
@@ -218,8 +219,16 @@ def fit_linear(X, y) -> SGDClassifier:
 
 
 def domain_folds(lines: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(the other rows, the fold's rows) of each of 3 folds; a site's pages are all in one fold."""
-    return list(GroupKFold(n_splits=3).split(lines, groups=lines["domain"].to_numpy()))
+    """(the other rows, the fold's rows) of each of 3 folds; a site's pages are all in one fold.
+
+    A composite page (data/composite.py) is in its article's fold, and is left out of the other
+    rows of the fold of the site its inserted block came from: it would teach that site's own
+    content as boilerplate to the model that scores it."""
+    folds = GroupKFold(n_splits=3).split(lines, groups=lines["domain"].to_numpy())
+    if "inserted_domain" not in lines:
+        return list(folds)
+    inserted, domains = lines["inserted_domain"], lines["domain"].to_numpy()
+    return [(others[~inserted.iloc[others].isin(set(domains[rows])).to_numpy()], rows) for others, rows in folds]
 
 
 def mean_model(models: list[SGDClassifier]) -> SGDClassifier:
@@ -585,13 +594,16 @@ def same_file(path: Path, other: Path) -> bool:
 
 
 def training_lines() -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """(WCXB dev lines with the user's lines after them, the user's lines alone or None)."""
+    """(WCXB dev lines with its composite pages' and the user's lines after them, the user's
+    lines alone or None)."""
     lines = timed("read labelled lines", lambda: load_lines("wcxb"))
     extra = user_lines(TRAIN_EXTRA)
-    if extra is None:
+    if extra is not None:
+        print(f"TRAIN_EXTRA: {extra['page_id'].nunique()} pages of your own, {int((extra['label'] == 1).sum()):,} content lines")
+    composites = load_composite_lines()
+    if composites is None and extra is None:
         return lines, None
-    print(f"TRAIN_EXTRA: {extra['page_id'].nunique()} pages of your own, {int((extra['label'] == 1).sum()):,} content lines")
-    lines = pd.concat([lines, extra], ignore_index=True)
+    lines = pd.concat([lines, composites, extra], ignore_index=True)
     lines["page"] = page_groups(lines)
     return lines, extra
 
@@ -621,7 +633,8 @@ def main() -> None:
     stop = stopwords()
     artifact = {}
     pages = {
-        "training_pages": int(lines.loc[~lines["held_out"], "page_id"].nunique()),
+        "training_pages": int(lines.loc[~lines["held_out"] & (lines["source"] != "composite"), "page_id"].nunique()),
+        "composite_pages": int(lines.loc[lines["source"] == "composite", "page_id"].nunique()),
         "held_out_pages": int(lines.loc[lines["held_out"], "page_id"].nunique()),
     }
     splits = kind_splits(lines)

@@ -3,13 +3,15 @@
 One Hugging Face `Dataset` per source under DATA_DIR/lines/<source>, one row per line of
 each rendering of each page ("html" for the page's own HTML lines, then each plain-text
 rendering of data.render). Training and evaluation read these in seconds instead of
-re-parsing pages. The build also measures two ceilings per page type: joining the lines
-labelled content (what a perfect line classifier could reach) and joining all lines (what
-segmentation alone keeps of the gold text).
+re-parsing pages. WCXB's composite pages (data.composite) get a table of their own,
+DATA_DIR/lines/composite, that training adds to WCXB's. The build also measures two ceilings
+per page type: joining the lines labelled content (what a perfect line classifier could
+reach) and joining all lines (what segmentation alone keeps of the gold text).
 """
 
 import json
 import multiprocessing
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from boilerline.segment import cut_for_scoring, segment_html, segment_text
 
 from . import settings
 from .align import label_lines
+from .composite import composite_pages
 from .fetch import raw_dir
 from .metrics import word_prf
 from .render import RENDERINGS
@@ -31,6 +34,7 @@ from .split import is_held_out
 
 LINES_DIR = settings.DATA_DIR / "lines"
 READERS = {"wcxb": (read_wcxb, "wcxb-dev"), "scrapinghub": (read_scrapinghub, "scrapinghub")}
+COMPOSITE = "composite"  # the table of WCXB's composite pages
 
 
 def renderings_of(page: Page) -> dict[str, pd.DataFrame]:
@@ -140,6 +144,26 @@ def load_lines(name: str) -> pd.DataFrame:
     return datasets.load_from_disk(str(path)).to_pandas()
 
 
+def build_composites(pages: list[Page]) -> dict:
+    """The table of composites of COMPOSITE_SHARE of the WCXB pages, and its summary; with
+    none (a share of 0), no table, so that training reads no stale one."""
+    shutil.rmtree(LINES_DIR / COMPOSITE, ignore_errors=True)
+    made = composite_pages(pages, settings.COMPOSITE_SHARE, settings.SEED)
+    if not made:
+        return {}
+    lines, ceilings, skipped = build_source(made)
+    # The site of each composite's inserted block (training's folds keep it from that site's scorer).
+    domains = {page.page_id: page.domain for page in pages}
+    lines["inserted_domain"] = lines["page_id"].str.partition("+")[2].map(domains)
+    save_lines(lines, COMPOSITE)
+    return {COMPOSITE: summarize(COMPOSITE, lines, skipped, ceilings) | {"share": settings.COMPOSITE_SHARE}}
+
+
+def load_composite_lines() -> pd.DataFrame | None:
+    """The composite pages' labelled lines, or None where the build made none."""
+    return load_lines(COMPOSITE) if (LINES_DIR / COMPOSITE / "dataset_info.json").exists() else None
+
+
 def ceiling_table(ceilings: list[dict]) -> pd.DataFrame:
     """Mean labelling ceiling (F1) and segmentation recall per rendering and page type."""
     frame = pd.DataFrame(ceilings)
@@ -179,5 +203,7 @@ def main(args=None) -> None:
         lines, ceilings, skipped = build_source(pages)
         save_lines(lines, name)
         summaries[name] = summarize(name, lines, skipped, ceilings)
+        if name == "wcxb":
+            summaries |= build_composites(pages)
     (LINES_DIR / "summary.json").write_text(json.dumps(summaries, indent=2, default=str))
     print(f"\nwrote {LINES_DIR}")

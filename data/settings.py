@@ -42,3 +42,7 @@ HELD_OUT_SHARE = number("HELD_OUT_SHARE", 0.2)
 #: Worker processes for dataset building and peer runs; with 2 or more, the HTML and text
 #: models train side by side, one process each [JOBS].
 JOBS = number("JOBS", os.cpu_count() or 1)
+#: Share of WCXB's training article pages copied as a composite page, with a teaser grid or a
+#: forum thread from another training page inserted after the article (data/composite.py);
+#: 0: none [COMPOSITE_SHARE].
+COMPOSITE_SHARE = number("COMPOSITE_SHARE", 0.5)

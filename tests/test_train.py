@@ -19,6 +19,7 @@ from train import (
     PageScorer,
     StackedModel,
     choose_rule,
+    domain_folds,
     feature_union,
     fit_linear,
     is_users,
@@ -278,3 +279,20 @@ def test_a_model_trained_on_the_users_pages_never_replaces_the_shipped_one(monke
     err = capsys.readouterr().err
     assert "does not replace the shipped models/boilerplate.npz; pass MODEL_DIR=DIR" in err
     assert train.SHIPPED_MODEL.read_bytes() == shipped
+
+
+def test_a_composite_never_trains_the_model_that_scores_its_inserted_sites_fold():
+    sites = [f"site{n}.example" for n in range(6)]
+    pages = pd.DataFrame({"domain": sites, "inserted_domain": None})
+    composites = pd.DataFrame({"domain": sites, "inserted_domain": sites[1:] + sites[:1]})
+    lines = pd.concat([pages, composites], ignore_index=True)
+    for others, rows in domain_folds(lines):
+        fold_sites = set(lines["domain"].iloc[rows])
+        trained_on = lines.iloc[others]
+        assert not set(trained_on["domain"]) & fold_sites
+        assert not set(trained_on["inserted_domain"].dropna()) & fold_sites
+        # every other composite still trains it
+        apart = lines.index[
+            lines["inserted_domain"].notna() & ~lines["domain"].isin(fold_sites) & ~lines["inserted_domain"].isin(fold_sites)
+        ]
+        assert len(apart) and set(apart) <= set(others)
