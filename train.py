@@ -649,6 +649,8 @@ def main() -> None:
     card = {
         "data": {
             "source": "WCXB dev (CC-BY-4.0, Murrough Foley)",
+            # Made from WCXB training pages alone: the same source and licence.
+            "composites": "WCXB training articles with another WCXB training page's content inserted after the article (data/composite.py)",
             "lines_hash": data_hash(extra),
             **pages,
             "held_out_rule": f"domain hash, seed {settings.SEED}, share {settings.HELD_OUT_SHARE}",
