@@ -75,7 +75,7 @@ from data.feedback import summary as feedback_summary
 from data.fetch import raw_dir
 from data.metrics import words
 from data.render import RENDERINGS
-from data.sources import DatasetMissing, read_wcxb
+from data.sources import BadSpec, DatasetMissing, read_wcxb
 
 # The text model trains and is judged on every rendering, and trains on the user's
 # plain-text pages as they were given (rendering "text").
@@ -628,7 +628,7 @@ def main() -> None:
     try:
         lines, extra = training_lines()
         gold = {page.page_id: page.gold for page in read_wcxb(raw_dir() / "wcxb-dev") if page.gold is not None}
-    except (DatasetMissing, LabelFileError) as missing:  # a user's next step, not a traceback
+    except (DatasetMissing, LabelFileError, BadSpec) as missing:  # a user's next step, not a traceback
         parser.exit(1, f"error: {missing}\n")
     stop = stopwords()
     artifact = {}

@@ -32,6 +32,10 @@ from boilerline.labelfile import HTML_SUFFIXES, LabelFileError, first_difference
 from boilerline.segment import html_columns
 
 
+class BadSpec(ValueError):
+    """A dataset named in a form no reader knows (TRAIN_EXTRA, EVAL_EXTRA): the user's to fix."""
+
+
 class DatasetMissing(FileNotFoundError):
     """A dataset folder that is absent or incomplete; the message says what to run."""
 
@@ -268,5 +272,5 @@ def read_spec(spec: str) -> list[Page]:
     """
     fmt, sep, path = spec.partition(":")
     if not sep or fmt not in FORMATS or not path:
-        raise ValueError(f"expected FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}; got {spec!r}")
+        raise BadSpec(f"expected FORMAT:PATH with FORMAT one of {', '.join(FORMATS)}; got {spec!r}")
     return [replace(page, source=spec) for page in FORMATS[fmt](path)]

@@ -210,7 +210,7 @@ def test_out_of_fold_scores_never_come_from_a_model_that_saw_the_site():
         assert roc_auc_score(y, p) < 0.65, name
 
 
-@pytest.mark.parametrize("missing", ["lines", "train_extra", "mislabelled"])
+@pytest.mark.parametrize("missing", ["lines", "train_extra", "mislabelled", "bad_spec"])
 def test_a_missing_dataset_stops_training_with_one_line_saying_what_to_do(tmp_path, monkeypatch, capsys, missing):
     import data.build
     import train
@@ -219,7 +219,7 @@ def test_a_missing_dataset_stops_training_with_one_line_saying_what_to_do(tmp_pa
         monkeypatch.setattr(data.build, "LINES_DIR", tmp_path / "no-lines")
     else:  # the benchmark's lines are there, the user's pages are not, or not as labelled
         monkeypatch.setattr(train, "load_lines", lambda name: pd.DataFrame())
-        monkeypatch.setattr(train, "TRAIN_EXTRA", [f"labelled:{tmp_path / 'mine'}"])
+        monkeypatch.setattr(train, "TRAIN_EXTRA", [f"labelled:{tmp_path / 'mine'}" if missing != "bad_spec" else "my/pages"])
     if missing == "mislabelled":
         (tmp_path / "mine").mkdir()
         (tmp_path / "mine" / "shop.html").write_text("<p>Buy now</p><p>A red kettle</p>", encoding="utf-8")
@@ -234,6 +234,7 @@ def test_a_missing_dataset_stops_training_with_one_line_saying_what_to_do(tmp_pa
         "lines": "run `make lines`",
         "train_extra": "no hand-labelled pages (*.tsv)",
         "mislabelled": "shop.tsv:2: the labelled line 'A blue kettle' is not the page's line 2, 'A red kettle'",
+        "bad_spec": "expected FORMAT:PATH with FORMAT one of",
     }
     assert said[missing] in err
     assert not (tmp_path / "model.npz").exists()
