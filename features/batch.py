@@ -128,14 +128,19 @@ def process_task(model: BoilerplateModel, task: Task, reading: Reading) -> dict:
     try:
         record = task_record(task, reading)
     except PageError as error:
-        return {"id": task.id, "error": str(error)}
+        return {"id": task.id, "url": task_url(task), "error": str(error)}
     except Exception as error:  # one strange page must cost its own record, never the batch
-        return {"id": task.id, "error": f"{type(error).__name__}: {error}"}
+        return {"id": task.id, "url": task_url(task), "error": f"{type(error).__name__}: {error}"}
     result = next(clean_records([record], model, threshold=reading.threshold))
     if result["error"] is not None:
         return {"id": task.id, "url": result["url"], "error": result["error"]}
     del result["error"]
     return result | {"seconds": round(time.perf_counter() - started, 3)}
+
+
+def task_url(task: Task) -> str | None:
+    """The URL of a task's page where it has one (a WARC response's), so that an error record names it too."""
+    return task.record.url if task.record is not None else None
 
 
 def task_record(task: Task, reading: Reading) -> Record:
@@ -291,8 +296,16 @@ class WatchdogPool:
         if task is None:
             return None
         if timed_out:
-            return {"id": task.id, "error": f"timed out after {self.timeout:g} s (BOILERLINE_PAGE_TIMEOUT, --timeout)"}
-        return {"id": task.id, "error": f"its worker process died (exit code {worker.process.exitcode}), e.g. out of memory"}
+            return {
+                "id": task.id,
+                "url": task_url(task),
+                "error": f"timed out after {self.timeout:g} s (BOILERLINE_PAGE_TIMEOUT, --timeout)",
+            }
+        return {
+            "id": task.id,
+            "url": task_url(task),
+            "error": f"its worker process died (exit code {worker.process.exitcode}), e.g. out of memory",
+        }
 
 
 def _process_context():

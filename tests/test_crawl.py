@@ -22,6 +22,7 @@ HTML_PAGES = ("article.html", "blog_ja.html", "docs.html", "news_zh.html", "reci
 RUSSIAN_URL = "http://example.ru/article"
 FAILING_URL = "http://example.com/nested"
 BROKEN_URL = "http://example.com/broken"
+SLOW_URL = "http://example.com/slow"
 
 
 @pytest.fixture(scope="module")
@@ -221,6 +222,15 @@ def batch_rows(out: Path) -> list[dict]:
     return [json.loads(line) for line in out.read_text(encoding="utf-8").split("\n") if line]
 
 
+def test_a_warc_page_past_its_batch_timeout_is_an_error_record_with_its_url(tmp_path, capsys):
+    pytest.importorskip("fastwarc")
+    slow = "<div>" + "<p>a few words here</p>" * 200_000 + "</div>"  # seconds of work, where a page takes milliseconds
+    write_warc(tmp_path / "slow.warc.gz", [response_record(SLOW_URL, slow.encode())])
+    assert main(["batch", str(tmp_path / "slow.warc.gz"), "--out", str(tmp_path / "out.jsonl"), "--timeout", "1"]) == 1
+    (row,) = batch_rows(tmp_path / "out.jsonl")
+    assert row["url"] == SLOW_URL and row["error"].startswith("timed out after 1 s")
+
+
 @pytest.mark.parametrize("name", ["pages.jsonl", "pages.parquet"])
 def test_batch_of_warc_files_gives_every_record_once_with_the_texts_of_clean_html(tmp_path, capsys, crawl, model, name):
     pytest.importorskip("fastwarc")
@@ -328,8 +338,6 @@ def test_datatrove_reruns_only_the_tasks_that_did_not_finish(tmp_path, crawl, mo
 
 
 # --- Ray -------------------------------------------------------------------------------------------
-
-SLOW_URL = "http://example.com/slow"
 
 
 def test_the_ray_step_in_local_mode_gives_every_record_once_with_the_texts_of_clean_html(tmp_path, crawl, model):
