@@ -1083,10 +1083,12 @@ def false_kept_shingles(model, pages: list[Page]) -> pd.Series:
 def false_kept_section(model, pages: list[Page], baseline=None) -> str:
     """The report's table of `false_kept_shingles` on the ScrapingHub articles, beside a
     baseline model's where one is given (`--baseline`)."""
-    table = pd.DataFrame({"this model": false_kept_shingles(model, pages)})
+    columns = {"this model": false_kept_shingles(model, pages)}
     if baseline is not None:
-        table["baseline"] = false_kept_shingles(baseline, pages)
-    table = table.fillna(0).astype(int)
+        columns["baseline"] = false_kept_shingles(baseline, pages)
+    # Built from both at once: every category of either is a row (a column added to the first
+    # would have dropped those of the baseline alone, and their shingles from its total).
+    table = pd.DataFrame(columns).fillna(0).astype(int)
     table.loc["all"] = table.sum()
     return (
         "## ScrapingHub: what the model keeps wrongly\n\nShingles of the lines kept that the gold article body does not hold "

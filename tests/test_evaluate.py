@@ -437,3 +437,11 @@ def test_wrongly_kept_shingles_are_charged_to_what_their_element_is():
     assert charged.to_dict() == {"teasers, more stories": 3, "comments": 3}
     section = evaluate.false_kept_section(FakeModel(), [page], baseline=FakeModel())
     assert "| comments | 3 | 3 |" in section and "| all | 6 | 6 |" in section
+
+
+def test_the_false_kept_table_counts_every_category_of_either_model(monkeypatch):
+    """A category only the baseline keeps wrongly is a row, and in the baseline's total."""
+    charged = {"ours": pd.Series({"teasers, more stories": 5}), "baseline": pd.Series({"teasers, more stories": 7, "hidden copies": 4})}
+    monkeypatch.setattr(evaluate, "false_kept_shingles", lambda model, pages: charged[model])
+    section = evaluate.false_kept_section("ours", [], baseline="baseline")
+    assert "| hidden copies | 0 | 4 |" in section and "| all | 5 | 11 |" in section
