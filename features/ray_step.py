@@ -25,10 +25,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from . import __version__
 from .crawl import engine, warc_records
 from .model import BoilerplateModel, load_model, shared_model
-from .records import Record, clean_records, error_result
+from .records import Record, clean_records
 
 ray_data = engine("ray.data", "ray")
 pyarrow = engine("pyarrow", "ray")
@@ -81,10 +80,13 @@ class CleanBatch:
         # Only a string is an error: a column without one may come as nulls of another kind.
         errors = [error if isinstance(error, str) else None for error in batch.get("error", [None] * len(ids))]
         charsets = [charset if isinstance(charset, str) else None for charset in batch["charset"]]
-        readable = [Record(ids[i], bytes(batch["page"][i]), charsets[i], urls[i]) for i in range(len(ids)) if errors[i] is None]
-        cleaned = clean_records(readable, self.model, threshold=self.threshold, time_budget=self.time_budget)
-        stamp = {"model_version": __version__, "model_digest": self.model.digest}
-        rows = [next(cleaned) if error is None else error_result(ids[i], urls[i], error) | stamp for i, error in enumerate(errors)]
+        records = [
+            Record(ids[i], bytes(batch["page"][i]), charsets[i], urls[i])
+            if error is None
+            else {"id": ids[i], "url": urls[i], "error": error}
+            for i, error in enumerate(errors)
+        ]
+        rows = list(clean_records(records, self.model, threshold=self.threshold, time_budget=self.time_budget))
         return pyarrow.Table.from_pydict({column: [row[column] for row in rows] for column in RESULT_COLUMNS}, schema=RESULT_SCHEMA)
 
 

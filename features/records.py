@@ -53,7 +53,8 @@ def clean_records(
         keeps), error (None, or why the page has no text: then text, title, kind, lines and
         kept are None), model_version (boilerline's), model_digest (the model file's).
 
-    A record is a `Record` or a dict of its fields. `model` defaults to the shared default
+    A record is a `Record` or a dict of its fields; a dict of "id", "url" and "error" (what
+    `warc_records` gives for a record it cannot read) has that error as its result. `model` defaults to the shared default
     model (`shared_model`, loaded once per process); `threshold` as for `clean_html`.
 
     `time_budget` (seconds) bounds the time spent on each page: its segmentation, and the
@@ -120,6 +121,8 @@ class _SourceError(Exception):
 
 def as_record(item: Record | dict) -> "Record | dict":
     """`item` as a Record, or the error result of an item that is none."""
+    if isinstance(item, dict) and isinstance(item.get("error"), str):  # an input that could not be read: its error is its result
+        return error_result(item.get("id"), item.get("url"), item["error"])
     if isinstance(item, dict):
         try:
             item = Record(**item)

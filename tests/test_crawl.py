@@ -113,6 +113,14 @@ def test_clean_records_gives_every_record_one_result_in_order_with_the_texts_of_
     assert {result["model_digest"] for result in results} == {model.digest} and len(model.digest) == 64
 
 
+def test_an_input_that_could_not_be_read_keeps_its_error_as_its_result(model):
+    article = (PAGES / "article.html").read_bytes()
+    records = [{"id": "unread", "url": "http://u", "error": "the WARC response holds no HTTP response"}, Record("a", article)]
+    unread, cleaned = clean_records(records, model)
+    assert unread["error"] == "the WARC response holds no HTTP response" and unread["url"] == "http://u" and unread["text"] is None
+    assert unread["model_digest"] == model.digest and cleaned["text"] == model.clean_html(article)
+
+
 def test_a_batch_that_fails_as_a_whole_is_scored_again_page_by_page(model, monkeypatch):
     """A fault in scoring a batch of several pages costs only the page it comes from."""
     decide_batch = model._decide_batch
