@@ -110,11 +110,8 @@ CROP_WEIGHT = 0.25  # a crop's weight, of a whole page's
 FOREIGN_KINDS = ("text",)
 FOREIGN_SHARE = 0.25  # of the training pages, one enciphered copy each
 FOREIGN_WEIGHT = 0.25  # a copy's weight, of its page's
-# Composite pages (data/composite.py) train the HTML model only: in plain text nothing tells the
-# inserted block from the article but its place, and the text model learned to drop a story's
-# last paragraphs (the seed page's, P 0.85 to 0.41). A composite weighs less than a page: out of
-# fold 0.8826 at 0.3 against 0.8790 at 1 (docs/experiments.md, "composite pages").
-COMPOSITE_KINDS = ("html",)
+# A composite page (data/composite.py, HTML lines only) weighs less than a page: out of fold
+# 0.8826 at 0.3 against 0.8790 at 1 (docs/experiments.md, "composite pages").
 COMPOSITE_WEIGHT = 0.3
 STAT_COLUMNS = [
     "text",
@@ -535,7 +532,7 @@ def kind_splits(lines: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, pd.DataFra
     """Each model's (training lines, held-out lines): the lines of its renderings."""
     splits = {}
     for kind, renderings in KIND_INPUTS.items():
-        subset = lines[lines["rendering"].isin(renderings) & ((lines["source"] != "composite") | (kind in COMPOSITE_KINDS))]
+        subset = lines[lines["rendering"].isin(renderings)]
         splits[kind] = subset[~subset["held_out"]], subset[subset["held_out"]]
     return splits
 

@@ -42,6 +42,11 @@ def renderings_of(page: Page) -> dict[str, pd.DataFrame]:
     if page.html is None:
         return {"text": segment_text(page.text or "")}
     frames = {"html": segment_html(page.html)}
+    # A composite (data.composite) is HTML only: in plain text nothing but its place tells the
+    # inserted block from the article, and the text model learned to drop a story's last
+    # paragraphs from it (the seed page's, P 0.85 to 0.41; docs/experiments.md).
+    if page.source == "composite":
+        return frames
     for name, render in RENDERINGS.items():
         frames[name] = segment_text(render(page.html))
     return frames
