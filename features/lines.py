@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Iterator
 from functools import lru_cache, wraps
-from itertools import chain
+from itertools import chain, islice
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +25,9 @@ _UNSPACED = "\u3005-\u3007\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\u
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 COUNTED_WORD = re.compile(f"(?=\\w)[{_UNSPACED}]|[^\\W{_UNSPACED}]+")  # a word, for counts here and in the per-page threshold
 _SPLIT_ATTR = re.compile(r"[^a-z]+")
+# Words cut from one class/id token, at most: real names have up to 26 (400 WCXB pages), and a
+# generated name repeating a word 3,000 times had made 38 MB of tokens for a 0.1 MB page.
+MAX_WORDS_OF_ATTR_TOKEN = 64
 # Phrases of legal notices, consent banners and disclaimers, which read like prose: of the
 # WCXB dev lines that hold one, 0-15% are content, against 33% of all lines. Phrases that
 # are content as often as other lines ("liability", "terms and conditions", "automatically
@@ -683,7 +686,8 @@ def _attr_tokens(attrs: str) -> str:
 @cached_when_short(maxsize=65_536, longest=64)
 def _attr_token_words(token: str) -> str:
     """A class/id token and the words it is made of: `post-content post content`."""
-    return " ".join([token, *(w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token)])
+    words = (w for w in _SPLIT_ATTR.split(token) if len(w) > 2 and w != token)
+    return " ".join([token, *islice(words, MAX_WORDS_OF_ATTR_TOKEN)])
 
 
 def distinct_rows(X) -> tuple[np.ndarray, list]:

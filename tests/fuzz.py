@@ -14,6 +14,8 @@ run scores each case in a worker process, which is replaced when a case takes lo
 """
 
 import argparse
+import ctypes
+import ctypes.util
 import gzip
 import multiprocessing
 import os
@@ -235,6 +237,16 @@ _PEAK = re.compile(r"VmHWM:\s+(\d+) kB")
 _RESIDENT = re.compile(r"VmRSS:\s+(\d+) kB")
 
 
+def give_back_free_memory() -> None:
+    """glibc's malloc_trim: memory freed by earlier cases goes back to the system, so that a
+    case's peak above the resident memory before it is what it allocated, not what it
+    allocated beyond the free memory left resident (elsewhere: nothing to do)."""
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
 def reason(error: Exception) -> str:
     """A refusal's message with its numbers left out, so that alike refusals count together."""
     return _NUMBERS.sub("N", str(error)).replace("page N: ", "")
@@ -256,6 +268,7 @@ def measured(model, case: Case) -> tuple[float, int, str, str]:
     CPU time, not wall time: the limit is the page's work, and a shared machine's load is not."""
     from boilerline import PageError
 
+    give_back_free_memory()
     before = resident_kb(_RESIDENT)
     Path("/proc/self/clear_refs").write_text("5")  # the peak so far is forgotten: this case's own is read
     started = time.process_time()
@@ -284,6 +297,9 @@ def _worker(connection, seed: int, first: int, last: int) -> None:
     from boilerline import load_model
 
     model = load_model()
+    # Once-only costs (the booster's library is imported on the first page) are not a page's.
+    model.score_html("<p>" + "A sentence of a paragraph. " * 20 + "</p>")
+    model.score_text("A sentence of a paragraph. " * 20)
     scored = []
     for index in range(first, last):
         case = make_case(seed, index)
@@ -299,6 +315,15 @@ def _worker(connection, seed: int, first: int, last: int) -> None:
     connection.send(None)
 
 
+SMALL_PAGE = 100_000  # bytes: below it a page's peak is mostly the interpreter's noise
+SIZE_BANDS = [
+    (0, SMALL_PAGE, "under 100 KB"),
+    (SMALL_PAGE, 1_000_000, "100 KB-1 MB"),
+    (1_000_000, 5_000_000, "1-5 MB"),
+    (5_000_000, 10**12, "5 MB and more"),
+]
+
+
 @dataclass
 class Summary:
     seed: int
@@ -311,8 +336,7 @@ class Summary:
     crashes: dict = field(default_factory=dict)  # signature -> [count, first case]
     refusals: Counter = field(default_factory=Counter)
     slowest: tuple = (-1.0, "")  # (value, case): the case of the largest value
-    peak: tuple = (-1, "")
-    peak_per_mb: tuple = (-1.0, "no case of 100 KB or more")
+    peaks: list = field(default_factory=list)  # (size, peak, case) of every case scored or refused
 
     def add(self, index, generator, kind, size, seconds, peak, outcome, detail) -> None:
         if generator != "score_pages":
@@ -327,12 +351,32 @@ class Summary:
         elif outcome == "refused":
             self.refusals[detail] += 1
         self.slowest = max(self.slowest, (seconds, where))
-        self.peak = max(self.peak, (peak, where))
-        if size >= 100_000:  # below that the interpreter's own noise outweighs the page
-            self.peak_per_mb = max(self.peak_per_mb, (peak / size, where))
+        if outcome in ("ok", "refused"):
+            self.peaks.append((size, peak, where))
+
+    def memory_bound(self) -> tuple[float, float]:
+        """(fixed MB, MB per MB of input): every case's peak is at most fixed + per_mb * size,
+        fixed being the largest peak of a page under SMALL_PAGE bytes (where the interpreter's
+        own noise outweighs the page) and per_mb the largest excess over it per MB of the rest."""
+        mb = 1_000_000
+        fixed = max((peak for size, peak, _ in self.peaks if size < SMALL_PAGE), default=0) / mb
+        per_mb = max(((peak / mb - fixed) / (size / mb) for size, peak, _ in self.peaks if size >= SMALL_PAGE), default=0.0)
+        return fixed, max(per_mb, 0.0)
+
+    def memory_table(self) -> list[str]:
+        mb = 1_000_000
+        lines = ["| input size | cases | largest peak | its case | largest peak per MB |", "|---|---|---|---|---|"]
+        for low, high, name in SIZE_BANDS:
+            band = [(peak, size, where) for size, peak, where in self.peaks if low <= size < high]
+            if band:
+                peak, _, where = max(band)
+                per_mb = f"{max(peak / size for peak, size, _ in band):,.0f} MB" if low >= SMALL_PAGE else "-"
+                lines.append(f"| {name} | {len(band):,} | {peak / mb:,.0f} MB | {where} | {per_mb} |")
+        return lines
 
     def markdown(self) -> str:
         mb = 1_000_000
+        fixed, per_mb = self.memory_bound()
         lines = [
             "# Fuzzing boilerline",
             "",
@@ -365,8 +409,10 @@ class Summary:
             "## Time and memory",
             "",
             f"- Slowest case: {self.slowest[0]:.2f} s of CPU, {self.slowest[1]}.",
-            f"- Largest peak memory above the loaded model: {self.peak[0] / mb:,.0f} MB, {self.peak[1]}.",
-            f"- Largest peak per MB of input (cases of 100 KB or more): {self.peak_per_mb[0]:,.0f} MB a MB, {self.peak_per_mb[1]}.",
+            f"- Peak memory above the loaded model, at most {fixed:,.0f} MB + {per_mb:,.0f} MB per MB of input in every case "
+            f"({fixed:,.0f}: the largest peak of a page under {SMALL_PAGE // 1000} KB; {per_mb:,.0f}: the largest excess over it per MB of a larger one).",
+            "",
+            *self.memory_table(),
             "",
         ]
         return "\n".join(lines)
