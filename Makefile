@@ -4,11 +4,12 @@
 # pages to training, TRAIN_EXTRA_WEIGHT=10 weighs each as 10 WCXB pages; COMPOSITE_SHARE (of
 # WCXB's training articles copied with a teaser grid or thread after the article; 0: none);
 # EVAL_EXTRA="labelled:my/test-pages" adds datasets to `make eval`; JOBS, SEED, DATA_DIR,
-# MODEL_DIR, REPORT_DIR; FUZZ_CASES (make fuzz: how many generated pages).
+# MODEL_DIR, REPORT_DIR; FUZZ_CASES, FUZZ_JOBS (make fuzz: how many generated pages, in how many processes).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 FUZZ_CASES ?= 1000000
+FUZZ_JOBS ?= 1
 DATA_DIR ?= data
 LINES := $(DATA_DIR)/lines/summary.json
 export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA COMPOSITE_SHARE
@@ -85,7 +86,7 @@ $(VENV)/.browser: $(VENV)/.installed
 
 ## fuzz: score FUZZ_CASES generated hostile pages (tests/fuzz.py), a summary to reports/fuzz.md
 fuzz: $(VENV)/.installed
-	$(PY) tests/fuzz.py --cases $(FUZZ_CASES) --report reports/fuzz.md
+	$(PY) tests/fuzz.py --cases $(FUZZ_CASES) --jobs $(FUZZ_JOBS) --report reports/fuzz.md
 
 ## lint: ruff's checks and its formatting, as CI runs them
 lint: $(VENV)/.installed

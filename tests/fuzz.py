@@ -2,7 +2,7 @@
 standalone run of many of them that writes a summary to reports/fuzz.md.
 
     make fuzz                        # FUZZ_CASES=1000000 by default
-    make fuzz FUZZ_CASES=20000
+    make fuzz FUZZ_CASES=20000 FUZZ_JOBS=2   # two worker processes, each a shard of the cases
     python tests/fuzz.py --cases 20000 --seed 0 --report reports/fuzz.md
     python tests/fuzz.py --replay 0:1234 --out case.bin   # one case's page, to minimise by hand
 
@@ -22,11 +22,14 @@ import os
 import random
 import re
 import sys
+import threading
 import time
 import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tqdm import tqdm
 
 PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
 FIXTURES = sorted(PAGES.glob("*.htm*")) + sorted(PAGES.glob("*.txt"))
@@ -327,6 +330,7 @@ SIZE_BANDS = [
 @dataclass
 class Summary:
     seed: int
+    jobs: int = 1
     cases: int = 0
     bytes: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -380,7 +384,7 @@ class Summary:
         lines = [
             "# Fuzzing boilerline",
             "",
-            f"`python tests/fuzz.py --cases {self.cases} --seed {self.seed}` ({time.strftime('%Y-%m-%d')}): "
+            f"`python tests/fuzz.py --cases {self.cases} --seed {self.seed} --jobs {self.jobs}` ({time.strftime('%Y-%m-%d')}): "
             f"{self.cases:,} cases, {self.bytes / mb:,.1f} MB of input, in {time.monotonic() - self.started:,.0f} s. "
             "A case is one generated page scored by the default model; it passes when scored or refused "
             "with `PageError`. Replay one with `python tests/fuzz.py --replay SEED:INDEX --out FILE`.",
@@ -418,22 +422,42 @@ class Summary:
         return "\n".join(lines)
 
 
-def run(cases: int, seed: int, timeout: float, report: Path) -> Summary:
-    """Scores `cases` cases in a worker process, replacing it after a hang or a death."""
-    summary = Summary(seed)
+class Progress:
+    """The summary that every shard's supervisor adds to, under one lock, with a bar of the
+    cases done (and an ETA), and the report rewritten each minute."""
+
+    def __init__(self, summary: Summary, cases: int, report: Path):
+        self.summary, self.report, self.lock = summary, report, threading.Lock()
+        self.bar = tqdm(total=cases, desc="fuzz", unit="case", file=sys.stderr, dynamic_ncols=True)
+        self.last_report = time.monotonic()
+
+    def add(self, *measurements) -> None:
+        with self.lock:
+            cases = self.summary.cases
+            self.summary.add(*measurements)
+            self.bar.update(self.summary.cases - cases)
+            self.bar.set_postfix(crashes=sum(count for count, _ in self.summary.crashes.values()), refresh=False)
+            if time.monotonic() - self.last_report > 60:
+                self.report.write_text(self.summary.markdown())
+                self.last_report = time.monotonic()
+
+
+def supervise(progress: Progress, seed: int, first: int, last: int, timeout: float) -> None:
+    """Scores cases `first` to `last` - 1 in a worker process, replacing it after a hang or a death."""
     context = multiprocessing.get_context("spawn")
-    index, last_report = 0, time.monotonic()
-    while index < cases:
+    index = first
+    while index < last:
         receiving, sending = context.Pipe(duplex=False)
-        worker = context.Process(target=_worker, args=(sending, seed, index, cases), daemon=True)
+        worker = context.Process(target=_worker, args=(sending, seed, index, last), daemon=True)
         worker.start()
         sending.close()
+        started = index
         while True:
-            wait = timeout + (60 if index == 0 or not worker.is_alive() else 0)  # the first case waits for the model too
+            wait = timeout + (60 if index == started else 0)  # a new worker's first case waits for the model too
             if not receiving.poll(wait):
                 worker.kill()
                 case = make_case(seed, index)
-                summary.add(index, case.generator, case.kind, case.size, timeout, 0, "hang", f"hang: over {timeout:g} s")
+                progress.add(index, case.generator, case.kind, case.size, timeout, 0, "hang", f"hang: over {timeout:g} s")
                 index += 1
                 break
             try:
@@ -441,20 +465,30 @@ def run(cases: int, seed: int, timeout: float, report: Path) -> Summary:
             except EOFError:  # the worker died: its case is the one it was on
                 worker.join()
                 case = make_case(seed, index)
-                summary.add(index, case.generator, case.kind, case.size, 0.0, 0, "crash", f"worker died (exit code {worker.exitcode})")
+                progress.add(index, case.generator, case.kind, case.size, 0.0, 0, "crash", f"worker died (exit code {worker.exitcode})")
                 index += 1
                 break
             if message is None:
-                index = cases
+                index = last
                 break
-            summary.add(*message)
+            progress.add(*message)
             index = max(index, message[0] + 1)
-            if time.monotonic() - last_report > 60:
-                print(f"{summary.cases:,} of {cases:,} cases, {len(summary.crashes)} crash signatures", file=sys.stderr)
-                report.write_text(summary.markdown())
-                last_report = time.monotonic()
         worker.join(timeout=5)
+
+
+def run(cases: int, seed: int, timeout: float, report: Path, jobs: int = 1) -> Summary:
+    """Scores cases 0 to `cases` - 1, in `jobs` shards of consecutive cases side by side: the
+    same cases, and so the same summary but for times and peaks, whatever the number of jobs."""
+    summary = Summary(seed, jobs=jobs)
     report.parent.mkdir(parents=True, exist_ok=True)
+    progress = Progress(summary, cases, report)
+    bounds = [cases * shard // jobs for shard in range(jobs + 1)]
+    shards = [threading.Thread(target=supervise, args=(progress, seed, first, last, timeout)) for first, last in zip(bounds, bounds[1:])]
+    for shard in shards:
+        shard.start()
+    for shard in shards:
+        shard.join()
+    progress.bar.close()
     report.write_text(summary.markdown())
     return summary
 
@@ -463,6 +497,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score many generated hostile pages; summarise to a report.")
     parser.add_argument("--cases", type=int, default=int(os.environ.get("FUZZ_CASES", 1_000_000)))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=int(os.environ.get("FUZZ_JOBS", 1)), help="worker processes side by side")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds a case may take before it counts as a hang")
     parser.add_argument("--report", type=Path, default=Path("reports/fuzz.md"))
     parser.add_argument("--replay", metavar="SEED:INDEX", help="write one case's page to --out instead of running")
@@ -475,7 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_bytes(page)
         print(f"{case.generator}: {case.kind} page of {case.size:,} bytes, encoding={case.encoding!r} -> {args.out}")
         return 0
-    summary = run(args.cases, args.seed, args.timeout, args.report)
+    summary = run(args.cases, args.seed, args.timeout, args.report, max(args.jobs, 1))
     print(f"{summary.cases:,} cases, {len(summary.crashes)} crash signatures: {args.report}")
     return 1 if summary.crashes else 0
 
