@@ -113,6 +113,7 @@ NAMED_PRUNE_SHARE = 0.5
 
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _JUNK = re.compile(r"[\ufffd\x01-\x08\x0e-\x1f\x7f-\x9f]")
+JUNK_PIECE_CHARS = 65_536  # characters of a line whose junk is counted at once
 MAX_JUNK_SHARE = 0.3  # a page with more undecodable characters than this is binary
 
 
@@ -515,13 +516,22 @@ def _joined_column(name: str, parts: list):
     return list(chain.from_iterable(parts)) if COLUMN_TYPES[name] is object else np.concatenate(parts)
 
 
+def _junk_count(text: str) -> int:
+    """How many characters of `text` are junk (_JUNK), counted a piece at a time: a list of
+    all of a line's matches took 86 bytes each for its U+FFFDs (a 7.4 MB page read in the
+    "replacement" charset, one line of them, had peaked at +691 MB)."""
+    if len(text) <= JUNK_PIECE_CHARS:  # most lines: one call
+        return len(_JUNK.findall(text))
+    return sum(len(_JUNK.findall(text, start, start + JUNK_PIECE_CHARS)) for start in range(0, len(text), JUNK_PIECE_CHARS))
+
+
 def _without_junk(columns: dict[str, list]) -> dict[str, list]:
     """Binary junk decodes to replacement and control characters: it is not text. A line of it
     in a real page is dropped; a page of it is a PageError."""
     texts = columns["text"]
     if not _JUNK.search("".join(texts)):
         return columns  # the usual page: nothing to count
-    junk = [len(_JUNK.findall(text)) if _JUNK.search(text) else 0 for text in texts]
+    junk = [_junk_count(text) if _JUNK.search(text) else 0 for text in texts]
     if sum(junk) > (chars := sum(map(len, texts))) * MAX_JUNK_SHARE:
         raise PageError(
             f"page is not text: {sum(junk) / chars:.0%} of its characters are control characters or bytes its charset "

@@ -4,6 +4,7 @@ import codecs
 import gzip
 import random
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,18 @@ def test_binary_junk_is_refused_as_not_text_and_a_line_of_it_in_a_page_is_droppe
     words = "A paragraph of words, long enough to outweigh a line of junk. " * 3
     page = f"<p>{words}</p><p>".encode() + line + f"</p><p>{words}</p>".encode()
     assert texts(page) == [words.strip()] * 2
+
+
+def test_a_long_line_of_junk_is_counted_without_a_string_per_character():
+    # Found by make fuzz: 7.4 MB read in the "replacement" charset (one line of U+FFFD) peaked at +691 MB.
+    tracemalloc.start()
+    try:
+        with pytest.raises(PageError, match="page is not text: 100%"):
+            boilerline.segment.html_or_text_columns(b"x" * 2_000_000, "replacement")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40_000_000  # the text (8 MB as UCS-4) and a copy or two; 179 MB when each U+FFFD was a string of its own
 
 
 @pytest.mark.parametrize(
