@@ -1170,9 +1170,8 @@ def evaluate(args) -> None:
 def bench(args) -> None:
     """clean_html against trafilatura on the same held-out pages (and on their smallest third),
     and the text model's lines per second on the same pages as plain text, the three timed page
-    by page in turn; both kinds
-    through clean_pages, many pages a call; then the peak memory of the model on 10 MB pages
-    of hard shapes (LARGE_PAGE_SHAPES), scored or refused."""
+    by page in turn; both kinds through clean_pages, many pages a call; then the peak memory of
+    the model on 10 MB pages of hard shapes (LARGE_PAGE_SHAPES), scored or refused."""
     pages = speed_sample(held_out_wcxb().pages, args.speed_pages)
     model = load_model(args.model)
     htmls = [page.html for page in pages]

@@ -9,21 +9,12 @@ keeps, in front of a TF-IDF step.
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
-from .lines import LineSignals, counts_matrix, counts_of_words, distinct_rows, hashed_vocabulary, structure_tokens, token_columns
+from .lines import LineSignals, counts_matrix, counts_of_words, factorize, hashed_vocabulary, structure_tokens, token_columns
 
 
 class LineStats(TransformerMixin, BaseEstimator):
-    """The hand-crafted signals of each line and of its neighbours (`LineSignals`).
-
-    Parameters
-    ----------
-    stopwords : frozenset of str
-        Lowercase stopwords (jusText's lists): their share marks running prose.
-    context : int
-        How many lines before and after contribute their signals.
-    html : bool
-        Whether the HTML-only signals (link share, block kind, depth, hidden) are used.
-    """
+    """The hand-crafted signals of each line and of its neighbours (`LineSignals`, whose
+    parameters these are: stopwords, context, html)."""
 
     def __init__(self, stopwords=frozenset(), context=2, html=True):
         self.stopwords = stopwords
@@ -76,7 +67,7 @@ class UniqueRows(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X):
-        inverse, distinct = distinct_rows(X)
+        inverse, distinct = factorize(X)
         return self.transformer_.transform(distinct)[inverse]
 
     def get_feature_names_out(self, input_features=None):

@@ -690,12 +690,6 @@ def _attr_token_words(token: str) -> str:
     return " ".join([token, *islice(words, MAX_WORDS_OF_ATTR_TOKEN)])
 
 
-def distinct_rows(X) -> tuple[np.ndarray, list]:
-    """The number of each row of X (strings) among its distinct rows, and the distinct rows in
-    first-seen order: the lines of one menu or one article share their structure tokens."""
-    return factorize(X)
-
-
 def hashed_vocabulary(vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
     """The vocabulary's words' `word_hashes`, sorted, and the column of each: what
     `counts_of_words` looks words up in."""

@@ -34,7 +34,7 @@ from .lines import (
     LineSignals,
     counts_matrix,
     counts_of_words,
-    distinct_rows,
+    factorize,
     group_index,
     group_maxima,
     group_means,
@@ -284,7 +284,7 @@ def block_scores(block: TfidfBlock, X, weights: np.ndarray) -> np.ndarray:
     if block.structure_ancestors is not None:
         X = structure_tokens(X, block.structure_ancestors)
     if block.unique_rows:
-        inverse, distinct = distinct_rows(X)
+        inverse, distinct = factorize(X)  # the lines of one menu or article share their tokens
         return tfidf_scores(term_counts(block, distinct), block, weights)[inverse]
     return tfidf_scores(term_counts(block, X), block, weights)
 
@@ -392,7 +392,7 @@ def whole_code_blocks(keep: np.ndarray, lines: Lines) -> np.ndarray:
     pre = np.flatnonzero(np.asarray(lines["tag"]) == "pre")
     if not len(pre):
         return keep
-    element = (np.asarray(lines["page"])[pre].astype(np.int64) << 32) | np.asarray(lines["box1"])[pre]
+    element = pair_keys(np.asarray(lines["page"])[pre], np.asarray(lines["box1"])[pre])
     starts = np.ones(len(pre), dtype=bool)
     starts[1:] = (np.diff(pre) != 1) | (element[1:] != element[:-1])
     block = np.cumsum(starts) - 1

@@ -14,8 +14,6 @@ run scores each case in a worker process, which is replaced when a case takes lo
 """
 
 import argparse
-import ctypes
-import ctypes.util
 import gzip
 import multiprocessing
 import os
@@ -240,16 +238,6 @@ _PEAK = re.compile(r"VmHWM:\s+(\d+) kB")
 _RESIDENT = re.compile(r"VmRSS:\s+(\d+) kB")
 
 
-def give_back_free_memory() -> None:
-    """glibc's malloc_trim: memory freed by earlier cases goes back to the system, so that a
-    case's peak above the resident memory before it is what it allocated, not what it
-    allocated beyond the free memory left resident (elsewhere: nothing to do)."""
-    try:
-        ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
-        pass
-
-
 def reason(error: Exception) -> str:
     """A refusal's message with its numbers left out, so that alike refusals count together."""
     return _NUMBERS.sub("N", str(error)).replace("page N: ", "")
@@ -270,8 +258,11 @@ def measured(model, case: Case) -> tuple[float, int, str, str]:
     """(CPU seconds, peak bytes above the memory held before, "ok" | "refused" | "crash", detail).
     CPU time, not wall time: the limit is the page's work, and a shared machine's load is not."""
     from boilerline import PageError
+    from boilerline.segment import _return_freed_memory
 
-    give_back_free_memory()
+    # Memory freed by earlier cases goes back to the system first, so that the peak above
+    # the memory resident before the case is what the case allocated.
+    _return_freed_memory()
     before = resident_kb(_RESIDENT)
     Path("/proc/self/clear_refs").write_text("5")  # the peak so far is forgotten: this case's own is read
     started = time.process_time()
