@@ -58,6 +58,9 @@ from data.split import is_held_out
 from data.warc import response_record, write_warc
 
 HTML_MODEL = "boilerline (HTML)"
+# The HTML model deciding alone, without the article's end (`segment.past_article_end`): its
+# before and after side by side.
+HTML_MODEL_NO_END = "boilerline (HTML, no article end)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
 UNSEEN_SCRIPT_NAME = "WCXB dev, held out, in an unseen script"
 # The pages in neither benchmark (data.fetch.UNSEEN_SOURCES): dataset name -> (folder, FORMAT,
@@ -419,7 +422,7 @@ def page_model_outputs(model, page: Page) -> tuple[str, dict[str, Output], PageL
         scored, output = scored_safely(model.score_text, page.text)
         return page.page_id, {text_system("given"): output}, text_page_lines(scored, page)
     scored, output = scored_safely(model.score_html, page.html)
-    outputs = {HTML_MODEL: output}
+    outputs = {HTML_MODEL: output, HTML_MODEL_NO_END: run_safely(partial(model.clean_html, article_end=False), page.html)}
     for rendering, render in RENDERINGS.items():
         rendered = run_safely(render, page.html)
         outputs[text_system(rendering)] = rendered if rendered.error else run_safely(model.clean_text, rendered.text)
@@ -1066,13 +1069,13 @@ def false_kept_category(line) -> str:
     return next((name for name, rule in FALSE_KEPT_CATEGORIES.items() if rule(line)), "other")
 
 
-def false_kept_shingles(model, pages: list[Page]) -> pd.Series:
+def false_kept_shingles(model, pages: list[Page], article_end: bool = True) -> pd.Series:
     """The shingles of the lines the model keeps that the gold text does not hold (by the
     alignment), charged to what each line is (`false_kept_category`), over `pages`."""
     charged = defaultdict(int)
     for page in tqdm(pages, desc="false shingles by category", unit="page"):
         lines = segment_html(page.html)
-        scored = model.score_html(page.html)
+        scored = model.score_html(page.html, article_end=article_end)
         labels = label_lines([line.text for line in scored], gold_text(page) or "")
         for line, score, label in zip(lines.itertuples(), scored, labels):
             if score.is_content and not label:
@@ -1081,9 +1084,9 @@ def false_kept_shingles(model, pages: list[Page]) -> pd.Series:
 
 
 def false_kept_section(model, pages: list[Page], baseline=None) -> str:
-    """The report's table of `false_kept_shingles` on the ScrapingHub articles, beside a
-    baseline model's where one is given (`--baseline`)."""
-    columns = {"this model": false_kept_shingles(model, pages)}
+    """The report's table of `false_kept_shingles` on the ScrapingHub articles, beside the
+    model's without the article's end, and a baseline model's where one is given (`--baseline`)."""
+    columns = {"this model": false_kept_shingles(model, pages), "no article end": false_kept_shingles(model, pages, article_end=False)}
     if baseline is not None:
         columns["baseline"] = false_kept_shingles(baseline, pages)
     # Built from both at once: every category of either is a row (a column added to the first

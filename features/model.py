@@ -11,7 +11,9 @@ The blocks and weights give each line a linear score; the booster, when present,
 each line from its hand-crafted signals and the linear scores of its neighbours. `rule` says
 how a line is kept: above the one tuned `threshold`, or above its own page's expected-F1
 threshold (`per_page_thresholds`); training chose it on out-of-fold scores of its pages.
-The lines of a <pre> block are then kept or dropped as one (`whole_code_blocks`).
+The lines of a <pre> block are then kept or dropped as one (`whole_code_blocks`), and on a
+page that declares itself an article, the lines after its story are dropped
+(`segment.past_article_end`).
 """
 
 import functools
@@ -369,12 +371,15 @@ def per_page_thresholds(p: np.ndarray, lines: Lines) -> np.ndarray:
     return np.append(THRESHOLDS, np.inf)[choice][page]
 
 
-def decisions(part: dict, p: np.ndarray, lines: Lines, threshold: float | None = None) -> np.ndarray:
+def decisions(part: dict, p: np.ndarray, lines: Lines, threshold: float | None = None, article_end: bool = True) -> np.ndarray:
     """Whether each line of `lines` is kept: above the threshold of the model part's rule (or
-    `threshold`), then each code block as one (`whole_code_blocks`)."""
+    `threshold`), then each code block as one (`whole_code_blocks`), and, with `article_end`,
+    none past the end of a declared article's story (`segment.past_article_end`), whatever its
+    P(content)."""
     if threshold is None:
         threshold = per_page_thresholds(p, lines) if part["rule"] == "per_page" else part["threshold"]
-    return whole_code_blocks(p >= threshold, lines)
+    keep = whole_code_blocks(p >= threshold, lines)
+    return keep & ~np.asarray(lines["past_article_end"], bool) if article_end else keep
 
 
 # A <pre> (code, mostly) is one block that segmentation cuts at its line breaks, and the
@@ -437,7 +442,13 @@ class BoilerplateModel:
         return self.artifact.get("digest")
 
     def score_html(
-        self, html: str | bytes, threshold: float | None = None, *, encoding: str | None = None, time_budget: float | None = None
+        self,
+        html: str | bytes,
+        threshold: float | None = None,
+        *,
+        encoding: str | None = None,
+        time_budget: float | None = None,
+        article_end: bool = True,
     ) -> list[ScoredLine]:
         """Every line of an HTML page with P(content). A `threshold` replaces the model's
         tuned decision (see `rules`): lower keeps more (recall), higher keeps less. The lines
@@ -448,8 +459,12 @@ class BoilerplateModel:
         (`decode.decode_page`). A page that takes longer than `time_budget` seconds raises
         PageError; time is looked at between the stages of its work (after decoding, after
         parsing, every 65,536 elements or lines while it is cut into lines, between chunks of
-        lines while they are scored), so a page stops within one stage of its budget."""
-        return scored_lines(*self._decide_html(html, threshold, encoding, Deadline(time_budget)))
+        lines while they are scored), so a page stops within one stage of its budget.
+
+        On a page that declares itself an article (og:type, schema.org), the lines after the end
+        of its story (teasers, more stories, comments) are dropped whatever their P(content);
+        `article_end=False` leaves them to it (`segment.past_article_end`)."""
+        return scored_lines(*self._decide_html(html, threshold, encoding, Deadline(time_budget), article_end))
 
     def score_text(
         self, text: str | bytes, threshold: float | None = None, *, encoding: str | None = None, time_budget: float | None = None
@@ -458,7 +473,7 @@ class BoilerplateModel:
         page wrote it, less the whitespace it ends with (the model reads it collapsed).
         `encoding` and `time_budget` as for `score_html`."""
         deadline = Deadline(time_budget)
-        return scored_lines(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline))
+        return scored_lines(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline, True))
 
     def clean_html(
         self,
@@ -468,10 +483,11 @@ class BoilerplateModel:
         encoding: str | None = None,
         title: bool = False,
         time_budget: float | None = None,
+        article_end: bool = True,
     ) -> str:
         """The content lines of an HTML page, joined with newlines (see `score_html`); with
         `title`, the page's title (`html_title`) first, where the kept lines do not start with it."""
-        text = kept_text(*self._decide_html(html, threshold, encoding, Deadline(time_budget)))
+        text = kept_text(*self._decide_html(html, threshold, encoding, Deadline(time_budget), article_end))
         return with_title(html_title(html, encoding), text) if title else text
 
     def clean_text(
@@ -479,35 +495,49 @@ class BoilerplateModel:
     ) -> str:
         """The content lines of a plain-text page, joined with newlines (see `score_text`)."""
         deadline = Deadline(time_budget)
-        return kept_text(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline))
+        return kept_text(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline, True))
 
     def score_pages(
-        self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None, *, time_budget: float | None = None
+        self,
+        pages: Iterable[str | bytes],
+        kind: str = "html",
+        threshold: float | None = None,
+        *,
+        time_budget: float | None = None,
+        article_end: bool = True,
     ) -> Iterator[list[ScoredLine]]:
         """`score_html` (kind "html") or `score_text` (kind "text") of each page, in order, the
         same numbers; faster on many pages, whose lines are scored BATCH_LINES at a time.
         A page that cannot be scored raises its error, naming its place, once every page
         before it has been given. `time_budget` is each page's: for its decoding and cutting
         into lines alone, and, for the pages scored together, as many budgets as pages."""
-        return (scored_lines(*decided) for decided in self._decide_pages(kind, pages, threshold, time_budget))
+        return (scored_lines(*decided) for decided in self._decide_pages(kind, pages, threshold, time_budget, article_end))
 
     def clean_pages(
-        self, pages: Iterable[str | bytes], kind: str = "html", threshold: float | None = None, *, time_budget: float | None = None
+        self,
+        pages: Iterable[str | bytes],
+        kind: str = "html",
+        threshold: float | None = None,
+        *,
+        time_budget: float | None = None,
+        article_end: bool = True,
     ) -> Iterator[str]:
         """`clean_html` or `clean_text` of each page, in order (see `score_pages`)."""
-        return (kept_text(*decided) for decided in self._decide_pages(kind, pages, threshold, time_budget))
+        return (kept_text(*decided) for decided in self._decide_pages(kind, pages, threshold, time_budget, article_end))
 
-    def _decide(self, kind: str, columns: dict, threshold: float | None, deadline: Deadline) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def _decide(
+        self, kind: str, columns: dict, threshold: float | None, deadline: Deadline, article_end: bool
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Each line's text, P(content) and whether it is kept, of one page's line columns."""
-        return next(self._decide_batch(kind, [columns], threshold, deadline))
+        return next(self._decide_batch(kind, [columns], threshold, deadline, article_end))
 
     def _decide_html(
-        self, html: str | bytes, threshold: float | None, encoding: str | None, deadline: Deadline
+        self, html: str | bytes, threshold: float | None, encoding: str | None, deadline: Deadline, article_end: bool
     ) -> tuple[list[str], np.ndarray, np.ndarray]:
-        return self._decide(*html_or_text_columns(html, encoding, deadline), threshold, deadline)
+        return self._decide(*html_or_text_columns(html, encoding, deadline), threshold, deadline, article_end)
 
     def _decide_lines(
-        self, kind: str, lines: Lines, threshold: float | None, deadline: Deadline
+        self, kind: str, lines: Lines, threshold: float | None, deadline: Deadline, article_end: bool
     ) -> tuple[list[str], np.ndarray, np.ndarray]:
         """`_decide` of the lines of one or more pages (their `page` column)."""
         if threshold is not None and not 0 <= threshold <= 1:  # nan too: every comparison with it is false
@@ -516,9 +546,11 @@ class BoilerplateModel:
         texts = lines["text"].tolist()
         lines = cut_for_scoring(lines, texts)
         probabilities = predict_lines(part, lines, deadline)
-        return texts, probabilities, decisions(part, probabilities, lines, None if threshold is None else float(threshold))
+        return texts, probabilities, decisions(part, probabilities, lines, None if threshold is None else float(threshold), article_end)
 
-    def _decide_pages(self, kind: str, pages: Iterable[str | bytes], threshold: float | None, time_budget: float | None) -> Iterator[tuple]:
+    def _decide_pages(
+        self, kind: str, pages: Iterable[str | bytes], threshold: float | None, time_budget: float | None, article_end: bool
+    ) -> Iterator[tuple]:
         """`_decide` of each page, lazily; a wrong kind or time budget, or one page given where
         an iterable of pages is asked for, is said at the call, not at the first page."""
         if kind not in KINDS:
@@ -526,10 +558,10 @@ class BoilerplateModel:
         if isinstance(pages, (str, bytes, bytearray, memoryview)):  # iterating it would score each character
             raise TypeError(f"pages must be an iterable of pages, not one page ({type(pages).__name__}): pass [page]")
         Deadline(time_budget)  # a bad budget is refused here
-        return self._decide_batches(kind, pages, threshold, time_budget)
+        return self._decide_batches(kind, pages, threshold, time_budget, article_end)
 
     def _decide_batches(
-        self, kind: str, pages: Iterable[str | bytes], threshold: float | None, time_budget: float | None
+        self, kind: str, pages: Iterable[str | bytes], threshold: float | None, time_budget: float | None, article_end: bool
     ) -> Iterator[tuple]:
         """The pages' lines scored several pages a call: a feature block costs about as much
         a call for ten lines as for a few hundred. Every signal of a line is made within its
@@ -539,7 +571,7 @@ class BoilerplateModel:
             return html_or_text_columns(page, None, deadline) if kind == "html" else ("text", text_columns(page, None, deadline))
 
         def scored(batch_kind: str, batch: list[dict], first: int) -> Iterator[tuple]:
-            return self._decide_batch(batch_kind, batch, threshold, batch_deadline(time_budget, first, len(batch)))
+            return self._decide_batch(batch_kind, batch, threshold, batch_deadline(time_budget, first, len(batch)), article_end)
 
         batch, batch_lines, first = [], 0, 0
         for number, page in enumerate(pages):
@@ -563,7 +595,9 @@ class BoilerplateModel:
                 batch, batch_lines, first = [], 0, number + 1
         yield from scored(kind, batch, first)
 
-    def _decide_batch(self, kind: str, pages: list[dict], threshold: float | None, deadline: Deadline) -> Iterator[tuple]:
+    def _decide_batch(
+        self, kind: str, pages: list[dict], threshold: float | None, deadline: Deadline, article_end: bool
+    ) -> Iterator[tuple]:
         """`_decide` of each of the pages' line columns, scored together: the fixed cost of a
         call is paid once for all of them."""
         if not pages:
@@ -571,7 +605,7 @@ class BoilerplateModel:
         sizes = [len(columns["text"]) for columns in pages]
         lines = join_lines(pages)
         lines["page"] = np.repeat(np.arange(len(sizes)), sizes)
-        texts, probabilities, keep = self._decide_lines(kind, lines, threshold, deadline)
+        texts, probabilities, keep = self._decide_lines(kind, lines, threshold, deadline, article_end)
         start = 0
         for size, columns in zip(sizes, pages):
             stop = start + size

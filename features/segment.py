@@ -41,6 +41,7 @@ LINE_COLUMNS = [
     "in_main",  # inside the page's main element: the deepest holding most of its text outside links (plain text: False)
     "in_article",  # inside the page's article element: the main element of its text outside links and pruned lines
     "after_article",  # after the end of the article element (plain text: False)
+    "past_article_end",  # on a page that declares itself an article, after its story's last line (`past_article_end`; plain text: False)
     "position",  # index of the line in the page / number of lines (0..1)
     "repeats",  # how many other lines of the page have the same text
 ]
@@ -49,7 +50,8 @@ LINE_COLUMNS = [
 COLUMN_TYPES = (
     dict.fromkeys(LINE_COLUMNS[:6], object)
     | dict.fromkeys(["link_chars", "depth", "box1", "box2", "box3", "repeats"], np.int32)
-    | {"hidden": bool, "pruned": bool, "blank_before": bool, "in_main": bool, "in_article": bool, "after_article": bool, "position": float}
+    | {"hidden": bool, "pruned": bool, "blank_before": bool, "in_main": bool, "in_article": bool, "after_article": bool}
+    | {"past_article_end": bool, "position": float}
 )
 #: Beside the frame's columns, `html_columns` and `text_columns` give each line as the page
 #: wrote it, where that is not its collapsed text: a `<pre>` line (code, with its indentation
@@ -174,6 +176,7 @@ def _columns_of_html(html: str, deadline: Deadline = NO_DEADLINE) -> dict:
     article_first, article_last = article_element(box1, np.where(columns["pruned"], 0, outside_links), text_mass, last_inside)
     columns["in_article"] = (box1 >= article_first) & (box1 <= article_last)
     columns["after_article"] = box1 > article_last if article_first <= article_last else np.zeros(len(box1), bool)
+    columns["past_article_end"] = past_article_end(columns, last_inside) if declares_article(html) else np.zeros(len(box1), bool)
     return _with_page_columns(columns)
 
 
@@ -421,6 +424,7 @@ def _columns_of_text(text: str, deadline: Deadline = NO_DEADLINE) -> dict:
         "in_main": False,
         "in_article": False,
         "after_article": False,
+        "past_article_end": False,
     }
     # A column that is the same on every line is its one value seen len(texts) times (a
     # read-only view, no copies): copies would cost memory on a page of many lines.
@@ -747,6 +751,111 @@ def main_element(text_mass: dict[int, int], last_inside: dict[int, int]) -> tupl
     total = max(text_mass.values(), default=0)  # the outermost element holds all of it
     main = max((element for element, mass in text_mass.items() if mass * 2 > total), default=None)
     return NO_MAIN if main is None else (main, last_inside[main])
+
+
+# A page that says it is an article (`past_article_end`): a schema.org type of article or blog
+# post in JSON-LD or microdata, or Open Graph's og:type "article" (read from the <meta> tag
+# around "og:type").
+# Each starts with a literal, which the regular expression engine looks for first: a pattern
+# starting at a quote was tried at every quote of the page, 3 ms a page.
+_SCHEMA_ARTICLES = (
+    re.compile(r"""@type["']\s*:\s*\[?\s*["']\w{0,40}(?:Article|BlogPosting)["']"""),
+    re.compile(r"""schema\.org/\w{0,40}(?:Article|BlogPosting)\b"""),
+)
+_OG_ARTICLE = re.compile(r"""content=["']?article(?:$|[\s"'/>])""", re.IGNORECASE)
+MAX_TAG_CHARS = 500  # a <meta> tag longer than this is not read
+MAX_OG_TYPES = 16  # nor an og:type after this many: a page has one
+
+
+def declares_article(html: str) -> bool:
+    """Whether the page declares itself an article (og:type, or a schema.org type)."""
+    if any(pattern.search(html) for pattern in _SCHEMA_ARTICLES):
+        return True
+    at = html.find("og:type")
+    for _ in range(MAX_OG_TYPES):
+        if at < 0:
+            return False
+        opened = html.rfind("<", max(at - MAX_TAG_CHARS, 0), at)
+        closed = html.find(">", at, at + MAX_TAG_CHARS)
+        if opened >= 0 and closed >= 0 and _OG_ARTICLE.search(html, opened, closed + 1):
+            return True
+        at = html.find("og:type", at + 1)
+    return False
+
+
+# Readability's paragraphs: blocks of these tags with at least this many characters, each
+# scored 2 + its commas + a point per 100 characters (at most 3).
+PROSE_TAGS = ("p", "pre", "td", "div")
+MIN_PROSE_CHARS = 25
+PROSE_SIBLING_SHARE = 0.2  # a sibling of the prose element joins it at this share of its score
+
+
+def prose_element(columns: dict, last_inside: dict[int, int]) -> np.ndarray | None:
+    """Whether each line is inside the page's prose element, found as Readability finds an
+    article; None for a page without one. A paragraph counts fully toward its parent and half
+    toward its grandparent, so an element whose own paragraphs are the story outscores a grid
+    of cards or a thread of comments of more words, whose paragraphs each sit in an element of
+    their own (where `main_element` and `article_element`, which count all the words inside,
+    take the grid). Its score is cut by its share of link text; its siblings of at least a
+    fifth of its score join it."""
+    texts, box1, box2, box3 = columns["text"], columns["box1"], columns["box2"], columns["box3"]
+    n = len(texts)
+    chars = np.fromiter(map(len, texts), np.int64, n)
+    paragraph = np.isin(columns["tag"], PROSE_TAGS) & (chars >= MIN_PROSE_CHARS) & (box1 > 0)
+    points = 2 + np.fromiter((text.count(",") for text in texts), np.int64, n) + np.minimum(chars / 100, 3)
+    # Pruned paragraphs (a hidden copy, a comment thread) are left out; where hidden ones hold
+    # most of the page's prose (a page whose text a script reveals), the story cannot be told.
+    if points[paragraph & columns["hidden"]].sum() * 2 > points[paragraph].sum():
+        return None
+    paragraph &= ~columns["pruned"]
+    scores = {}
+    for parent, grandparent, score in zip(box1[paragraph].tolist(), box2[paragraph].tolist(), points[paragraph].tolist()):
+        scores[parent] = scores.get(parent, 0.0) + score
+        if grandparent:
+            scores[grandparent] = scores.get(grandparent, 0.0) + score / 2
+    if not scores:
+        return None
+    elements = np.fromiter(scores, np.int64, len(scores))
+    lasts = np.array([last_inside.get(element, element) for element in elements.tolist()], np.int64)
+    order = np.argsort(box1, kind="stable")
+    boxes = box1[order]
+    chars_before = np.concatenate([[0], np.cumsum(chars[order])])
+    links_before = np.concatenate([[0], np.cumsum(columns["link_chars"][order])])
+    first, last = np.searchsorted(boxes, elements, "left"), np.searchsorted(boxes, lasts, "right")
+    link_share = (links_before[last] - links_before[first]) / np.maximum(chars_before[last] - chars_before[first], 1)
+    score = np.fromiter(scores.values(), float, len(scores)) * (1 - link_share)
+    best = int(np.argmax(score))
+    parent_of = dict(zip(box2.tolist(), box3.tolist())) | dict(zip(box1.tolist(), box2.tolist()))
+    parent = parent_of.get(int(elements[best]), 0)
+    joins = score >= max(10.0, PROSE_SIBLING_SHARE * score[best])
+    joins &= np.array([bool(parent) and parent_of.get(element) == parent for element in elements.tolist()])
+    joins[best] = True
+    # Siblings' spans of ids do not overlap: a line is inside the one that starts last before it.
+    starts, ends = elements[joins], lasts[joins]
+    order = np.argsort(starts)
+    starts, ends = starts[order], ends[order]
+    span = np.searchsorted(starts, box1, "right") - 1
+    return (span >= 0) & (box1 <= ends[np.maximum(span, 0)])
+
+
+def past_article_end(columns: dict, last_inside: dict[int, int]) -> np.ndarray:
+    """Whether each line comes after the last line of the page's story, on a page that declares
+    itself an article (`declares_article`): what follows an article's story is not the article
+    (teaser grids, more stories, comment threads, newsletter prompts), and the model, which
+    learned from listings and forums where such blocks are the content, kept them on news
+    pages. The story is the article element where it holds the prose element (`prose_element`),
+    else the prose element, with the later lines of the same kind (tag path and class names,
+    where it has some) as its paragraphs: a story cut into several blocks by advertisements
+    goes on in them."""
+    n = len(columns["text"])
+    prose = prose_element(columns, last_inside)
+    if prose is None:
+        return np.zeros(n, bool)
+    story = prose | columns["in_article"] if (prose & columns["in_article"]).any() else prose
+    kinds = columns["path"] + "|" + columns["attrs"]
+    story |= np.isin(kinds, np.unique(kinds[prose & (columns["tag"] == "p") & (columns["attrs"] != "")]))
+    last = np.flatnonzero(story)
+    return np.arange(n) > last[-1] if len(last) else np.zeros(n, bool)
 
 
 def _prune_named(named_box: np.ndarray, text_mass: dict[int, int]) -> np.ndarray:

@@ -30,13 +30,13 @@ class FakeModel:
     def _score(self, lines):
         return [Line(text, p := (0.9 if "content" in text else 0.2), p >= self.threshold) for text in lines]
 
-    def score_html(self, html):
+    def score_html(self, html, article_end=True):
         return self._score(re.findall(r"<p>(.*?)</p>", html))
 
     def score_text(self, text):
         return self._score([line.strip() for line in text.splitlines() if line.strip()])
 
-    def clean_html(self, html):
+    def clean_html(self, html, article_end=True):  # no page here declares an article
         return "\n".join(line.text for line in self.score_html(html) if line.is_content)
 
     def clean_text(self, text):
@@ -158,8 +158,8 @@ def test_the_cache_key_names_peer_version_source_page_and_html_digest(tmp_path, 
 # --- the model and scoring ---------------------------------------------------------------
 def test_model_outputs_cover_the_html_model_and_each_rendering(tiny_pages):
     outputs, lines = evaluate.model_outputs(FakeModel(), tiny_pages)
-    assert set(outputs) == {HTML_MODEL, text_system("plain"), evaluate.c4_system("plain")}
-    assert outputs[HTML_MODEL]["b"].text == "real content here\nrelated content links"
+    assert set(outputs) == {HTML_MODEL, evaluate.HTML_MODEL_NO_END, text_system("plain"), evaluate.c4_system("plain")}
+    assert outputs[HTML_MODEL]["b"].text == "real content here\nrelated content links" == outputs[evaluate.HTML_MODEL_NO_END]["b"].text
     assert set(lines) == {"a", "b"}  # page c has no gold to label its lines
     assert lines["b"].labels.tolist() == [True, False]
     assert lines["b"].kept.tolist() == [True, True]
@@ -436,12 +436,15 @@ def test_wrongly_kept_shingles_are_charged_to_what_their_element_is():
     # 6 words each: 3 four-word shingles each; "menu" is dropped, the story is gold.
     assert charged.to_dict() == {"teasers, more stories": 3, "comments": 3}
     section = evaluate.false_kept_section(FakeModel(), [page], baseline=FakeModel())
-    assert "| comments | 3 | 3 |" in section and "| all | 6 | 6 |" in section
+    assert "| comments | 3 | 3 | 3 |" in section and "| all | 6 | 6 | 6 |" in section
 
 
 def test_the_false_kept_table_counts_every_category_of_either_model(monkeypatch):
     """A category only the baseline keeps wrongly is a row, and in the baseline's total."""
     charged = {"ours": pd.Series({"teasers, more stories": 5}), "baseline": pd.Series({"teasers, more stories": 7, "hidden copies": 4})}
-    monkeypatch.setattr(evaluate, "false_kept_shingles", lambda model, pages: charged[model])
+    charged["ours, no article end"] = pd.Series({"teasers, more stories": 6, "comments": 2})
+    monkeypatch.setattr(
+        evaluate, "false_kept_shingles", lambda model, pages, article_end=True: charged[model + ", no article end" * (not article_end)]
+    )
     section = evaluate.false_kept_section("ours", [], baseline="baseline")
-    assert "| hidden copies | 0 | 4 |" in section and "| all | 5 | 11 |" in section
+    assert "| hidden copies | 0 | 0 | 4 |" in section and "| comments | 0 | 2 | 0 |" in section and "| all | 5 | 8 | 11 |" in section

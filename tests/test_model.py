@@ -757,3 +757,28 @@ def assert_scores_are_this_environments(scores: dict[str, list[float]]) -> None:
     for page in PAGES.iterdir():
         score = model.score_html if page.suffix.startswith(".htm") else model.score_text
         assert scores[page.name] == [line.p_content for line in score(page.read_bytes())], page.name
+
+
+ARTICLE_WITH_MORE_STORIES = (
+    '<html><head><meta property="og:type" content="article"></head><body><div class="story"><h1>The council votes</h1>'
+    + "".join(f"<p>Paragraph {n} of the story goes on at the length of a paragraph, with a clause or two of detail.</p>" for n in range(6))
+    + "</div><div class='more'>"
+    + "".join(
+        f"<div class='card'><h3><a href='/{n}'>Story {n}</a></h3><p>A teaser for story {n}, one sentence long.</p></div>" for n in range(3)
+    )
+    + "</div></body></html>"
+)
+
+
+def test_a_declared_article_keeps_nothing_after_its_story_whatever_the_threshold(model):
+    # Threshold 0 keeps every line the model scores; the article's end drops the cards still.
+    past_end = segment_html(ARTICLE_WITH_MORE_STORIES)["past_article_end"].tolist()
+    assert 0 < sum(past_end) < len(past_end)
+    lines = model.score_html(ARTICLE_WITH_MORE_STORIES, threshold=0.0)
+    assert [line.is_content for line in lines] == [not past for past in past_end]
+    assert all(line.is_content for line in model.score_html(ARTICLE_WITH_MORE_STORIES, threshold=0.0, article_end=False))
+    batched = next(model.score_pages([ARTICLE_WITH_MORE_STORIES], threshold=0.0))
+    assert [line.is_content for line in batched] == [line.is_content for line in lines]
+    assert model.clean_html(ARTICLE_WITH_MORE_STORIES, article_end=False) == next(
+        model.clean_pages([ARTICLE_WITH_MORE_STORIES], article_end=False)
+    )

@@ -704,4 +704,96 @@ def test_a_named_layout_wrapper_holding_most_of_the_page_prunes_nothing():
 
 def test_plain_text_has_no_article_element():
     lines = segment_text("A line.\nAnother line.")
-    assert not lines[["pruned", "in_article", "after_article"]].to_numpy().any()
+    assert not lines[["pruned", "in_article", "after_article", "past_article_end"]].to_numpy().any()
+
+
+# --- The article's end -----------------------------------------------------------------------
+STORY = [
+    f"Paragraph {n} of the story, which goes on at the length a reporter gives a paragraph, with a clause "
+    "or two of detail and a quote from someone who was there: enough, that is, to make the two hundred "
+    "and fifty characters of a paragraph of news."
+    for n in range(6)
+]
+CARD = "A teaser for another story on the site, one sentence long, as cards of a grid give them under their headline"
+DECLARED = '<head><meta property="og:type" content="article"></head>'
+
+
+def grid(cards: int) -> str:
+    return (
+        "<div class='more'>"
+        + "".join(f"<div class='card'><h3><a href=/{n}>Story {n}</a></h3><p>{CARD} {n}</p></div>" for n in range(cards))
+        + "</div>"
+    )
+
+
+def story_page(head: str = DECLARED, story: str = "".join(f"<p>{text}</p>" for text in STORY), cards: int = 14) -> str:
+    return f"<html>{head}<body><main><h1>Title</h1><div class='story'>{story}</div></main>{grid(cards)}</body></html>"
+
+
+def test_a_declared_article_ends_with_its_story_not_with_a_grid_of_cards_of_more_words():
+    lines = segment_html(story_page()).set_index("text")
+    assert lines.loc[f"{CARD} 0", "in_main"] and lines.loc[f"{CARD} 0", "in_article"]  # the grid outweighs the story
+    assert lines.loc[[f"{CARD} 0", "Story 13"], "past_article_end"].all()
+    assert not lines.loc[["Title", *STORY], "past_article_end"].any()
+
+
+def test_a_page_that_does_not_declare_an_article_is_not_cut():
+    assert not segment_html(story_page(head="<head><title>A page</title></head>"))["past_article_end"].any()
+
+
+def test_a_sibling_of_the_story_with_a_fifth_of_its_score_is_part_of_it():
+    second = [f"Paragraph {n} of the second half, with a clause, and another, told at length." for n in range(2)]
+    aside = "Short aside text of one line, some words."
+    lines = segment_html(
+        f"<html>{DECLARED}<body><div><div>"
+        + "".join(f"<p>{text}</p>" for text in STORY)
+        + "</div><div>"
+        + "".join(f"<p>{text}</p>" for text in second)
+        + f"</div><div><p>{aside}</p></div></div></body></html>"
+    ).set_index("text")
+    assert not lines.loc[STORY + second, "past_article_end"].any() and lines.loc[aside, "past_article_end"]
+
+
+@pytest.mark.parametrize(
+    ("head", "declares"),
+    [
+        ('<meta property="og:type" content="article">', True),
+        ('<meta content="article" property="og:type"/>', True),
+        ("<meta property=og:type content=article>", True),
+        ('<script type="application/ld+json">{"@type": ["NewsArticle"]}</script>', True),
+        ('<div itemscope itemtype="https://schema.org/BlogPosting"></div>', True),
+        ('<meta property="og:type" content="website"><meta name="section" content="article">', False),
+        ('<meta property="og:type" content="articles-list">', False),
+        ('<script type="application/ld+json">{"@type": "WebPage"}</script>', False),
+    ],
+)
+def test_a_page_declares_itself_an_article_by_og_type_or_schema_org(head, declares):
+    assert boilerline.segment.declares_article(f"<html><head>{head}</head><body><p>One line of text.</p></body></html>") == declares
+
+
+def test_a_story_cut_into_blocks_by_an_advertisement_goes_on_in_blocks_of_its_kind():
+    first, second = (
+        "<div class='row'><div class='body'>" + "".join(f"<p>{text}</p>" for text in part) + "</div></div>"
+        for part in (STORY[:4], STORY[4:])
+    )
+    ad = "<div class='slot'><p>An advertisement of the page, a line long enough to count as a paragraph.</p></div>"
+    lines = segment_html(f"<html>{DECLARED}<body><div class='grid'>{first}{ad}{second}</div>{grid(3)}</body></html>").set_index("text")
+    assert not lines.loc[STORY, "past_article_end"].any() and lines.loc[f"{CARD} 0", "past_article_end"]
+
+
+def test_the_story_is_the_article_element_where_that_holds_the_prose_element():
+    # The prose element is the first section's; the list of the second is the story's too.
+    first = "<div class='block-a'>" + "".join(f"<p>{text}</p>" for text in STORY[:3]) + "</div>"
+    second = "<div class='block-b'><h2>A later section</h2><ul>" + "".join(f"<li>{text}</li>" for text in STORY[3:]) + "</ul></div>"
+    lines = segment_html(f"<html>{DECLARED}<body><article>{first}{second}</article>{grid(3)}</body></html>").set_index("text")
+    assert not lines.loc[["A later section", *STORY], "past_article_end"].any() and lines.loc[f"{CARD} 0", "past_article_end"]
+
+
+def test_a_page_whose_prose_is_hidden_until_a_script_shows_it_is_not_cut():
+    # Of its visible lines, a blurb in its menu would be the story.
+    hidden = "".join(f"<p>{text}</p>" for text in STORY)
+    lines = segment_html(
+        f"<html>{DECLARED}<body><div class='top'><p>A blurb for one of the site's products, a line long.</p></div>"
+        f"<div class='story' style='display:none'>{hidden}</div></body></html>"
+    )
+    assert not lines["past_article_end"].any()
