@@ -851,11 +851,12 @@ def past_article_end(columns: dict, last_inside: dict[int, int]) -> np.ndarray:
     prose = prose_element(columns, last_inside)
     if prose is None:
         return np.zeros(n, bool)
-    story = prose | columns["in_article"] if (prose & columns["in_article"]).any() else prose
-    kinds = columns["path"] + "|" + columns["attrs"]
-    story |= np.isin(kinds, np.unique(kinds[prose & (columns["tag"] == "p") & (columns["attrs"] != "")]))
-    last = np.flatnonzero(story)
-    return np.arange(n) > last[-1] if len(last) else np.zeros(n, bool)
+    story = np.flatnonzero(prose | columns["in_article"] if (prose & columns["in_article"]).any() else prose)
+    path, attrs = columns["path"], columns["attrs"]
+    kinds = {(path[line], attrs[line]) for line in np.flatnonzero(prose & (columns["tag"] == "p") & (attrs != "")).tolist()}
+    start = story[-1] + 1
+    later = [line for line, kind in enumerate(zip(path[start:].tolist(), attrs[start:].tolist()), start) if kind in kinds]
+    return np.arange(n) > (later[-1] if later else story[-1])
 
 
 def _prune_named(named_box: np.ndarray, text_mass: dict[int, int]) -> np.ndarray:
