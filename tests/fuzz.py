@@ -158,6 +158,30 @@ def not_a_page(rnd: random.Random, scale: float) -> tuple[str, str | bytes]:
     return rnd.choice(["html", "text"]), page
 
 
+def declared_articles(rnd: random.Random, scale: float) -> tuple[str, str | bytes]:
+    """Pages that declare an article, so that the end of their story is looked for: og:type
+    tags many or unclosed, grids of cards, hidden stories, paragraphs nested deep."""
+    head = rnd.choice(
+        [
+            '<meta property="og:type" content="article">',
+            "<meta content=article property=og:type>",
+            '<script type="application/ld+json">{"@type": ["NewsArticle"]}</script>',
+            '<meta property="og:type" ' * repeat(rnd, scale),
+            "og:type " * repeat(rnd, scale) + '<div itemtype="https://schema.org/BlogPosting">',
+        ]
+    )
+    paragraph = f"<p>{words(rnd, rnd.randrange(4, 40))}, {words(rnd, 3)}.</p>"
+    block = rnd.choice(
+        [
+            f"<div class=card><h3><a href=#>{words(rnd, 3)}</a></h3>{paragraph}</div>",
+            f"<div{rnd.choice(ATTRIBUTES)}>{paragraph * rnd.randrange(1, 8)}</div>",
+            f"<section><div class=part>{paragraph}</div></section><div class=ad><p>{words(rnd, 8)}</p></div>",
+            "<div>" * rnd.randrange(1, 40) + paragraph,
+        ]
+    )
+    return "html", head + block * repeat(rnd, scale)
+
+
 def mutated_fixture(rnd: random.Random, scale: float) -> tuple[str, str | bytes]:
     """A real test page with bytes flipped, cut, doubled and markup fragments thrown in."""
     path = rnd.choice(FIXTURES)
@@ -194,6 +218,7 @@ GENERATORS = {
         unclosed_raw_text,
         deep_nesting,
         not_a_page,
+        declared_articles,
         mutated_fixture,
     )
 }
