@@ -177,6 +177,7 @@ def _columns_of_html(html: str, deadline: Deadline = NO_DEADLINE) -> dict:
     columns["in_article"] = (box1 >= article_first) & (box1 <= article_last)
     columns["after_article"] = box1 > article_last if article_first <= article_last else np.zeros(len(box1), bool)
     columns["past_article_end"] = past_article_end(columns, last_inside) if declares_article(html) else np.zeros(len(box1), bool)
+    deadline.check("cutting into lines")
     return _with_page_columns(columns)
 
 
@@ -759,7 +760,8 @@ def main_element(text_mass: dict[int, int], last_inside: dict[int, int]) -> tupl
 # Each starts with a literal, which the regular expression engine looks for first: a pattern
 # starting at a quote was tried at every quote of the page, 3 ms a page.
 _SCHEMA_ARTICLES = (
-    re.compile(r"""@type["']\s*:\s*\[?\s*["']\w{0,40}(?:Article|BlogPosting)["']"""),
+    # One run of whitespace on each side of the "[": two in a row took the square of its length.
+    re.compile(r"""@type["']\s*:\s*(?:\[\s*)?["']\w{0,40}(?:Article|BlogPosting)["']"""),
     re.compile(r"""schema\.org/\w{0,40}(?:Article|BlogPosting)\b"""),
 )
 _OG_ARTICLE = re.compile(r"""content=["']?article(?:$|[\s"'/>])""", re.IGNORECASE)
@@ -787,17 +789,19 @@ def declares_article(html: str) -> bool:
 # scored 2 + its commas + a point per 100 characters (at most 3).
 PROSE_TAGS = ("p", "pre", "td", "div")
 MIN_PROSE_CHARS = 25
-PROSE_SIBLING_SHARE = 0.2  # a sibling of the prose element joins it at this share of its score
+# A sibling of the prose element joins it at this share of its score, and at least this score.
+PROSE_SIBLING_SHARE = 0.2
+MIN_PROSE_SIBLING_SCORE = 10.0
 
 
-def prose_element(columns: dict, last_inside: dict[int, int]) -> np.ndarray | None:
+def prose_element(columns: dict, last_inside: dict[int, int]) -> tuple[np.ndarray, int] | None:
     """Whether each line is inside the page's prose element, found as Readability finds an
     article; None for a page without one. A paragraph counts fully toward its parent and half
     toward its grandparent, so an element whose own paragraphs are the story outscores a grid
     of cards or a thread of comments of more words, whose paragraphs each sit in an element of
     their own (where `main_element` and `article_element`, which count all the words inside,
     take the grid). Its score is cut by its share of link text; its siblings of at least a
-    fifth of its score join it."""
+    fifth of its score (and MIN_PROSE_SIBLING_SCORE) join it. Also gives the id of its parent."""
     texts, box1, box2, box3 = columns["text"], columns["box1"], columns["box2"], columns["box3"]
     n = len(texts)
     chars = np.fromiter(map(len, texts), np.int64, n)
@@ -816,7 +820,7 @@ def prose_element(columns: dict, last_inside: dict[int, int]) -> np.ndarray | No
     if not scores:
         return None
     elements = np.fromiter(scores, np.int64, len(scores))
-    lasts = np.array([last_inside.get(element, element) for element in elements.tolist()], np.int64)
+    lasts = np.array([last_inside[element] for element in elements.tolist()], np.int64)
     order = np.argsort(box1, kind="stable")
     boxes = box1[order]
     chars_before = np.concatenate([[0], np.cumsum(chars[order])])
@@ -827,7 +831,7 @@ def prose_element(columns: dict, last_inside: dict[int, int]) -> np.ndarray | No
     best = int(np.argmax(score))
     parent_of = dict(zip(box2.tolist(), box3.tolist())) | dict(zip(box1.tolist(), box2.tolist()))
     parent = parent_of.get(int(elements[best]), 0)
-    joins = score >= max(10.0, PROSE_SIBLING_SHARE * score[best])
+    joins = score >= max(MIN_PROSE_SIBLING_SCORE, PROSE_SIBLING_SHARE * score[best])
     joins &= np.array([bool(parent) and parent_of.get(element) == parent for element in elements.tolist()])
     joins[best] = True
     # Siblings' spans of ids do not overlap: a line is inside the one that starts last before it.
@@ -835,7 +839,7 @@ def prose_element(columns: dict, last_inside: dict[int, int]) -> np.ndarray | No
     order = np.argsort(starts)
     starts, ends = starts[order], ends[order]
     span = np.searchsorted(starts, box1, "right") - 1
-    return (span >= 0) & (box1 <= ends[np.maximum(span, 0)])
+    return (span >= 0) & (box1 <= ends[np.maximum(span, 0)]), parent
 
 
 def past_article_end(columns: dict, last_inside: dict[int, int]) -> np.ndarray:
@@ -844,19 +848,35 @@ def past_article_end(columns: dict, last_inside: dict[int, int]) -> np.ndarray:
     (teaser grids, more stories, comment threads, newsletter prompts), and the model, which
     learned from listings and forums where such blocks are the content, kept them on news
     pages. The story is the article element where it holds the prose element (`prose_element`),
-    else the prose element, with the later lines of the same kind (tag path and class names,
-    where it has some) as its paragraphs: a story cut into several blocks by advertisements
-    goes on in them."""
+    else the prose element; then the lines right after it in the prose element's parent (its
+    own last text, a closing paragraph beside it) while they are not links; then the later
+    lines of the same kind (tag path and class names, where it has some) as its paragraphs: a
+    story cut into several blocks by advertisements goes on in them (Wired's, whose blocks are
+    named "paywall": pruned, but not hidden). A hidden line never carries it on."""
     n = len(columns["text"])
-    prose = prose_element(columns, last_inside)
-    if prose is None:
+    found = prose_element(columns, last_inside)
+    if found is None:
         return np.zeros(n, bool)
+    prose, parent = found
     story = np.flatnonzero(prose | columns["in_article"] if (prose & columns["in_article"]).any() else prose)
+    texts, box1, pruned, link_chars = columns["text"], columns["box1"], columns["pruned"], columns["link_chars"]
+    end = story[-1]
+    if parent:
+        rest = slice(end + 1, n)
+        chars = np.fromiter(map(len, texts[rest]), np.int64, n - end - 1)
+        carries = (box1[rest] == parent) & ~pruned[rest] & (link_chars[rest] * 4 < chars)
+        end += len(carries) if carries.all() else int(np.argmin(carries))
     path, attrs = columns["path"], columns["attrs"]
     kinds = {(path[line], attrs[line]) for line in np.flatnonzero(prose & (columns["tag"] == "p") & (attrs != "")).tolist()}
-    start = story[-1] + 1
-    later = [line for line, kind in enumerate(zip(path[start:].tolist(), attrs[start:].tolist()), start) if kind in kinds]
-    return np.arange(n) > (later[-1] if later else story[-1])
+    start = end + 1
+    later = [
+        line
+        for line, kind, hidden in zip(
+            range(start, n), zip(path[start:].tolist(), attrs[start:].tolist()), columns["hidden"][start:].tolist()
+        )
+        if kind in kinds and not hidden
+    ]
+    return np.arange(n) > (later[-1] if later else end)
 
 
 def _prune_named(named_box: np.ndarray, text_mass: dict[int, int]) -> np.ndarray:

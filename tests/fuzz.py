@@ -168,6 +168,7 @@ def declared_articles(rnd: random.Random, scale: float) -> tuple[str, str | byte
             '<script type="application/ld+json">{"@type": ["NewsArticle"]}</script>',
             '<meta property="og:type" ' * repeat(rnd, scale),
             "og:type " * repeat(rnd, scale) + '<div itemtype="https://schema.org/BlogPosting">',
+            '<script>"@type": ' + rnd.choice([" ", "\n", "[ "]) * repeat(rnd, scale) * 20 + "x</script>",
         ]
     )
     paragraph = f"<p>{words(rnd, rnd.randrange(4, 40))}, {words(rnd, 3)}.</p>"

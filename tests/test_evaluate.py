@@ -36,8 +36,8 @@ class FakeModel:
     def score_text(self, text):
         return self._score([line.strip() for line in text.splitlines() if line.strip()])
 
-    def clean_html(self, html, article_end=True):  # no page here declares an article
-        return "\n".join(line.text for line in self.score_html(html) if line.is_content)
+    def clean_html(self, html, article_end=True):  # without the article's end, the fake keeps every line
+        return "\n".join(line.text for line in self.score_html(html) if line.is_content or not article_end)
 
     def clean_text(self, text):
         return "\n".join(line.text for line in self.score_text(text) if line.is_content)
@@ -159,7 +159,8 @@ def test_the_cache_key_names_peer_version_source_page_and_html_digest(tmp_path, 
 def test_model_outputs_cover_the_html_model_and_each_rendering(tiny_pages):
     outputs, lines = evaluate.model_outputs(FakeModel(), tiny_pages)
     assert set(outputs) == {HTML_MODEL, evaluate.HTML_MODEL_NO_END, text_system("plain"), evaluate.c4_system("plain")}
-    assert outputs[HTML_MODEL]["b"].text == "real content here\nrelated content links" == outputs[evaluate.HTML_MODEL_NO_END]["b"].text
+    assert outputs[HTML_MODEL]["b"].text == "real content here\nrelated content links"
+    assert outputs[evaluate.HTML_MODEL_NO_END]["a"].text == "the content of page a\nmenu home about"
     assert set(lines) == {"a", "b"}  # page c has no gold to label its lines
     assert lines["b"].labels.tolist() == [True, False]
     assert lines["b"].kept.tolist() == [True, True]

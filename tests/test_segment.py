@@ -765,6 +765,7 @@ def test_a_sibling_of_the_story_with_a_fifth_of_its_score_is_part_of_it():
         ('<meta property="og:type" content="website"><meta name="section" content="article">', False),
         ('<meta property="og:type" content="articles-list">', False),
         ('<script type="application/ld+json">{"@type": "WebPage"}</script>', False),
+        ('<script type="application/ld+json">{"@type": [\n  "ReportageNewsArticle"]}</script>', True),
     ],
 )
 def test_a_page_declares_itself_an_article_by_og_type_or_schema_org(head, declares):
@@ -797,3 +798,30 @@ def test_a_page_whose_prose_is_hidden_until_a_script_shows_it_is_not_cut():
         f"<div class='story' style='display:none'>{hidden}</div></body></html>"
     )
     assert not lines["past_article_end"].any()
+
+
+def test_a_long_run_of_whitespace_after_a_schema_type_is_read_in_one_pass():
+    # Two runs of whitespace in a row in the pattern took the square of this one's length: hours.
+    started = time.process_time()
+    assert not boilerline.segment.declares_article('"@type": ' + " " * 1_000_000 + "x")
+    assert time.process_time() - started < 5
+
+
+def test_a_hidden_block_of_the_story_s_kind_after_the_grid_does_not_carry_the_story_on():
+    story = "".join(f"<p>{text}</p>" for text in STORY)
+    lines = segment_html(
+        f"<html>{DECLARED}<body><div class='body'>{story}</div>{grid(3)}<div class='body' hidden><p>{STORY[0]}</p></div></body></html>"
+    )
+    cards = lines["text"].str.startswith(CARD)
+    assert lines.loc[cards, "past_article_end"].all() and not lines.loc[~cards, "past_article_end"].iloc[:6].any()
+
+
+def test_the_story_s_own_last_text_and_a_closing_paragraph_beside_it_are_the_story():
+    closing = "A closing paragraph of the story, beside the element of its other paragraphs, that ends it."
+    lines = segment_html(
+        f"<html>{DECLARED}<body><article><div class='s'>"
+        + "".join(f"<p>{text}</p>" for text in STORY)
+        + f"Final sentence of the story, in its element's own text.</div><p>{closing}</p></article>{grid(3)}</body></html>"
+    ).set_index("text")
+    assert not lines.loc[["Final sentence of the story, in its element's own text.", closing], "past_article_end"].any()
+    assert lines.loc[f"{CARD} 0", "past_article_end"]
