@@ -59,7 +59,7 @@ from data.warc import response_record, write_warc
 
 HTML_MODEL = "boilerline (HTML)"
 # The HTML model deciding alone, without the article's end (`segment.past_article_end`): its
-# before and after side by side.
+# before and after side by side (each page is scored twice: what make eval can afford).
 HTML_MODEL_NO_END = "boilerline (HTML, no article end)"
 WCXB_NAME, SCRAPINGHUB_NAME = "WCXB dev, held out", "ScrapingHub"
 UNSEEN_SCRIPT_NAME = "WCXB dev, held out, in an unseen script"

@@ -473,7 +473,7 @@ class BoilerplateModel:
         page wrote it, less the whitespace it ends with (the model reads it collapsed).
         `encoding` and `time_budget` as for `score_html`."""
         deadline = Deadline(time_budget)
-        return scored_lines(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline, True))
+        return scored_lines(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline, article_end=False))
 
     def clean_html(
         self,
@@ -495,7 +495,7 @@ class BoilerplateModel:
     ) -> str:
         """The content lines of a plain-text page, joined with newlines (see `score_text`)."""
         deadline = Deadline(time_budget)
-        return kept_text(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline, True))
+        return kept_text(*self._decide("text", text_columns(text, encoding, deadline), threshold, deadline, article_end=False))
 
     def score_pages(
         self,
