@@ -131,7 +131,7 @@ def process_task(model: BoilerplateModel, task: Task, reading: Reading) -> dict:
         return {"id": task.id, "url": task_url(task), "error": str(error)}
     except Exception as error:  # one strange page must cost its own record, never the batch
         return {"id": task.id, "url": task_url(task), "error": f"{type(error).__name__}: {error}"}
-    result = next(clean_records([record], model, threshold=reading.threshold))
+    result = next(clean_records([record], model, threshold=reading.threshold, article_end=reading.article_end))
     if result["error"] is not None:
         return {"id": task.id, "url": result["url"], "error": result["error"]}
     del result["error"]

@@ -43,8 +43,9 @@ def score_page(model: BoilerplateModel, kind: str, page: bytes | str, reading: R
     page = decode_page(page, reading.encoding)
     if kind == "html" and not has_markup(page):
         kind = "text"
-    score = model.score_html if kind == "html" else model.score_text
-    return ScoredPage(kind, page, score(page, reading.threshold))
+    if kind == "text":
+        return ScoredPage(kind, page, model.score_text(page, reading.threshold))
+    return ScoredPage(kind, page, model.score_html(page, reading.threshold, article_end=reading.article_end))
 
 
 def score_source(model: BoilerplateModel, source: Source, reading: Reading) -> ScoredPage:
@@ -274,6 +275,12 @@ def _add_model_options(parser: argparse.ArgumentParser, text_help: str = "read e
         metavar="P",
         help="keep lines with P(content) >= P: lower keeps more (recall), higher keeps less (precision); "
         "default: the model's tuned decision, one threshold or each page's own (see the model card's rule)",
+    )
+    parser.add_argument(
+        "--keep-after-article",
+        action="store_true",
+        help="on a page that declares itself an article (og:type, schema.org), leave what follows its story (more stories, "
+        "comments) to the model instead of dropping it: for forums or listings that call their pages articles",
     )
     parser.add_argument("--model", type=Path, metavar="PATH", help="model file (default: the project's models/boilerplate.npz)")
 

@@ -44,6 +44,7 @@ class Boilerline(BaseExtractor):
         timeout: seconds a page may take (`clean_records`' time_budget); None: no limit
         keep_errors: keep a page that fails, with empty text and `metadata["boilerline_error"]`
         title: the page's title in `metadata["title"]`
+        article_end: as for `clean_html` (False: what follows a declared article's story is left to the model)
     """
 
     name = "🧹 boilerline"
@@ -55,10 +56,12 @@ class Boilerline(BaseExtractor):
         timeout: float | None = 30.0,
         keep_errors: bool = True,
         title: bool = True,
+        article_end: bool = True,
     ):
         super().__init__(timeout)
         self.model_path = model_path
         self.threshold = threshold
+        self.article_end = article_end
         self.keep_errors = keep_errors
         self.title = title
 
@@ -67,7 +70,7 @@ class Boilerline(BaseExtractor):
 
     def extract(self, text: str) -> str:
         """The content lines of one page (datatrove's extractor interface; `run` scores in batches)."""
-        return self.model().clean_html(text, self.threshold)
+        return self.model().clean_html(text, self.threshold, article_end=self.article_end)
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
         model = self.model()  # before the first document: loading it is no document's time
@@ -79,7 +82,7 @@ class Boilerline(BaseExtractor):
                 documents.append(document)
                 yield Record(document.id, document.text, document.metadata.get("charset"), document.metadata.get("url"))
 
-        results = clean_records(records(), model, threshold=self.threshold, time_budget=self.timeout)
+        results = clean_records(records(), model, threshold=self.threshold, time_budget=self.timeout, article_end=self.article_end)
         while True:
             with self.track_time():  # a batch's time falls on the document that completes it; the mean is right
                 result = next(results, None)

@@ -36,15 +36,17 @@ class CliError(Exception):
 
 @dataclass(frozen=True)
 class Reading:
-    """How every page of a command is read and decided: --text, --encoding, --threshold."""
+    """How every page of a command is read and decided: --text, --encoding, --threshold,
+    --keep-after-article."""
 
     force_text: bool = False
     encoding: str | None = None  # the charset of the input bytes, over the one a page declares
     threshold: float | None = None  # None: the model's tuned decision
+    article_end: bool = True  # False: what follows a declared article's story is left to the model
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> "Reading":
-        return cls(args.text, args.encoding, args.threshold)
+        return cls(args.text, args.encoding, args.threshold, not args.keep_after_article)
 
 
 @dataclass(frozen=True)

@@ -68,11 +68,15 @@ class CleanBatch:
         threshold: as for `clean_html` (default: the model's tuned decision)
         time_budget: seconds a page may take (`clean_records`' time_budget: Ray's actors run
             batches in a thread, where it is looked at between the stages of a page's work); None: no limit
+        article_end: as for `clean_html` (False: what follows a declared article's story is left to the model)
     """
 
-    def __init__(self, model_path: str | None = None, threshold: float | None = None, time_budget: float | None = 30.0):
+    def __init__(
+        self, model_path: str | None = None, threshold: float | None = None, time_budget: float | None = 30.0, article_end: bool = True
+    ):
         self.model: BoilerplateModel = shared_model() if model_path is None else load_model(model_path)
         self.threshold = threshold
+        self.article_end = article_end
         self.time_budget = time_budget
 
     def __call__(self, batch: dict[str, np.ndarray]) -> "pyarrow.Table":
@@ -86,7 +90,9 @@ class CleanBatch:
             else {"id": ids[i], "url": urls[i], "error": error}
             for i, error in enumerate(errors)
         ]
-        rows = list(clean_records(records, self.model, threshold=self.threshold, time_budget=self.time_budget))
+        rows = list(
+            clean_records(records, self.model, threshold=self.threshold, time_budget=self.time_budget, article_end=self.article_end)
+        )
         return pyarrow.Table.from_pydict({column: [row[column] for row in rows] for column in RESULT_COLUMNS}, schema=RESULT_SCHEMA)
 
 

@@ -45,6 +45,7 @@ def clean_records(
     *,
     threshold: float | None = None,
     time_budget: float | None = None,
+    article_end: bool = True,
 ) -> Iterator[dict]:
     """One result per record, in order, each a dict of
 
@@ -55,7 +56,7 @@ def clean_records(
 
     A record is a `Record` or a dict of its fields; a dict of "id", "url" and "error" (what
     `warc_records` gives for a record it cannot read) has that error as its result. `model` defaults to the shared default
-    model (`shared_model`, loaded once per process); `threshold` as for `clean_html`.
+    model (`shared_model`, loaded once per process); `threshold` and `article_end` as for `clean_html`.
 
     `time_budget` (seconds) bounds the time spent on each page: its segmentation, and the
     scoring of the batch of pages it completes; a page over it is an error result. In the main
@@ -79,7 +80,7 @@ def clean_records(
                 yield first | stamp
                 continue
             source.put_back(first)
-            yield from _clean_run(model, first.kind, source, threshold, budget, stamp)
+            yield from _clean_run(model, first.kind, source, (threshold, article_end), budget, stamp)
 
 
 def _version() -> str:
@@ -135,8 +136,9 @@ def as_record(item: Record | dict) -> "Record | dict":
     return item
 
 
-def _clean_run(model: BoilerplateModel, kind: str, source: _Source, threshold, budget: "_Budget", stamp: dict) -> Iterator[dict]:
-    """The results of the records of `kind` that come next in `source`, scored in batches.
+def _clean_run(model: BoilerplateModel, kind: str, source: _Source, decision: tuple, budget: "_Budget", stamp: dict) -> Iterator[dict]:
+    """The results of the records of `kind` that come next in `source`, scored in batches;
+    `decision`: `clean_records`' threshold and article_end.
 
     `score_pages` raises at a page that fails, once the pages before it are given: the failed
     page's result is its error, and scoring goes on from the page after it. When the pages
@@ -164,7 +166,7 @@ def _clean_run(model: BoilerplateModel, kind: str, source: _Source, threshold, b
 
     while True:
         try:
-            for lines in model.score_pages(pages(), kind, threshold, time_budget=budget.between_stages):
+            for lines in _scored(model, pages(), kind, decision, budget):
                 budget.stop()
                 record, page = pending[0]
                 result = page_result(record, kind, page, lines) | stamp
@@ -178,7 +180,7 @@ def _clean_run(model: BoilerplateModel, kind: str, source: _Source, threshold, b
             pending.clear()
         except _SourceError as error:
             budget.stop()
-            yield from (_alone(model, record, threshold, budget) | stamp for record, _ in pending)
+            yield from (_alone(model, record, decision, budget) | stamp for record, _ in pending)
             raise error.__cause__ from None
         except Exception as error:
             budget.stop()
@@ -186,16 +188,22 @@ def _clean_run(model: BoilerplateModel, kind: str, source: _Source, threshold, b
                 record, _ = pending[0]
                 yield error_result(record.id, record.url, error_message(error)) | stamp
             else:
-                yield from (_alone(model, record, threshold, budget) | stamp for record, _ in pending)
+                yield from (_alone(model, record, decision, budget) | stamp for record, _ in pending)
             pending.clear()
 
 
-def _alone(model: BoilerplateModel, record: Record, threshold, budget: "_Budget") -> dict:
+def _scored(model: BoilerplateModel, pages: Iterable[str], kind: str, decision: tuple, budget: "_Budget") -> Iterator[list]:
+    """`score_pages` of `pages` with `decision` (threshold, article_end), in the page budget."""
+    threshold, article_end = decision
+    return model.score_pages(pages, kind, threshold, time_budget=budget.between_stages, article_end=article_end)
+
+
+def _alone(model: BoilerplateModel, record: Record, decision: tuple, budget: "_Budget") -> dict:
     """The result of one page, scored by itself."""
     try:
         page = decode_page(record.page, record.charset)
         budget.start()
-        lines = next(model.score_pages([page], record.kind, threshold, time_budget=budget.between_stages))
+        lines = next(_scored(model, [page], record.kind, decision, budget))
         budget.stop()
     except Exception as error:
         budget.stop()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_model import ARTICLE_WITH_MORE_STORIES
 
 from boilerline import cli, load_model, settings
 from boilerline.cli import main
@@ -147,6 +148,18 @@ def test_clean_threshold_is_the_precision_recall_knob(capsys):
     _, strictest, _ = run_main(capsys, "clean", PAGES / "article.html", "--threshold", "1")
     assert len(everything) > len(default) > len(strictest)
     assert "Privacy policy" in everything and "Privacy policy" not in default
+
+
+def test_keep_after_article_leaves_what_follows_a_declared_article_to_the_model(tmp_path, capsys, model):
+    # At threshold 0 every line the model scores is kept: only the article's end drops any.
+    page = tmp_path / "story.html"
+    page.write_text(ARTICLE_WITH_MORE_STORIES)
+    _, cut, _ = run_main(capsys, "clean", page, "--threshold", "0")
+    _, kept, _ = run_main(capsys, "clean", page, "--threshold", "0", "--keep-after-article")
+    assert cut == model.clean_html(ARTICLE_WITH_MORE_STORIES, 0.0) + "\n" and "Story 2" not in cut
+    assert kept == model.clean_html(ARTICLE_WITH_MORE_STORIES, 0.0, article_end=False) + "\n" and "Story 2" in kept
+    _, out, _ = run_main(capsys, "batch", page, "--threshold", "0", "--keep-after-article", "--jobs", "1")
+    assert json.loads(out)["text"] + "\n" == kept
 
 
 def test_clean_with_out_writes_one_txt_per_input(tmp_path, capsys, model):

@@ -379,3 +379,28 @@ def test_importing_boilerline_imports_no_engine():
     run = "import sys, boilerline, boilerline.cli; print(sorted({m.split('.')[0] for m in sys.modules} & {'fastwarc', 'datatrove', 'ray'}))"
     done = subprocess.run([sys.executable, "-c", run], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_clean_records_leaves_what_follows_a_declared_article_to_the_model_when_asked(model):
+    from test_model import ARTICLE_WITH_MORE_STORIES
+
+    records = [Record("story", ARTICLE_WITH_MORE_STORIES), Record("again", ARTICLE_WITH_MORE_STORIES)]
+    cut = [result["text"] for result in clean_records(records, model, threshold=0.0)]
+    kept = [result["text"] for result in clean_records(records, model, threshold=0.0, article_end=False)]
+    assert cut == [model.clean_html(ARTICLE_WITH_MORE_STORIES, 0.0)] * 2
+    assert kept == [model.clean_html(ARTICLE_WITH_MORE_STORIES, 0.0, article_end=False)] * 2 and kept != cut
+
+
+def test_the_datatrove_and_ray_steps_pass_article_end_on(model):
+    pytest.importorskip("datatrove")
+    pytest.importorskip("ray")
+    from test_model import ARTICLE_WITH_MORE_STORIES
+
+    from boilerline.datatrove_step import Boilerline
+    from boilerline.ray_step import CleanBatch
+
+    kept = model.clean_html(ARTICLE_WITH_MORE_STORIES, 0.0, article_end=False)
+    assert Boilerline(threshold=0.0, article_end=False).extract(ARTICLE_WITH_MORE_STORIES) == kept
+    batch = {"id": ["a"], "url": ["http://a"], "charset": [None], "page": [ARTICLE_WITH_MORE_STORIES.encode()], "error": [None]}
+    assert CleanBatch(threshold=0.0, article_end=False)(batch).column("text").to_pylist() == [kept]
+    assert CleanBatch(threshold=0.0)(batch).column("text").to_pylist() == [model.clean_html(ARTICLE_WITH_MORE_STORIES, 0.0)] != [kept]
