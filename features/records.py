@@ -12,9 +12,10 @@ that fails is an error result, and the pages after it go on.
 import signal
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from .decode import PageError, decode_page, has_markup
 from .model import BoilerplateModel, ScoredLine, content_text, shared_model
@@ -80,7 +81,9 @@ def clean_records(
                 yield first | stamp
                 continue
             source.put_back(first)
-            yield from _clean_run(model, first.kind, source, (threshold, article_end), budget, stamp)
+            yield from _clean_run(
+                partial(model.score_pages, threshold=threshold, article_end=article_end), first.kind, source, budget, stamp
+            )
 
 
 def _version() -> str:
@@ -136,9 +139,9 @@ def as_record(item: Record | dict) -> "Record | dict":
     return item
 
 
-def _clean_run(model: BoilerplateModel, kind: str, source: _Source, decision: tuple, budget: "_Budget", stamp: dict) -> Iterator[dict]:
-    """The results of the records of `kind` that come next in `source`, scored in batches;
-    `decision`: `clean_records`' threshold and article_end.
+def _clean_run(score_pages: Callable, kind: str, source: _Source, budget: "_Budget", stamp: dict) -> Iterator[dict]:
+    """The results of the records of `kind` that come next in `source`, scored in batches by
+    `score_pages` (the model's, with `clean_records`' decision options bound).
 
     `score_pages` raises at a page that fails, once the pages before it are given: the failed
     page's result is its error, and scoring goes on from the page after it. When the pages
@@ -166,7 +169,7 @@ def _clean_run(model: BoilerplateModel, kind: str, source: _Source, decision: tu
 
     while True:
         try:
-            for lines in _scored(model, pages(), kind, decision, budget):
+            for lines in score_pages(pages(), kind, time_budget=budget.between_stages):
                 budget.stop()
                 record, page = pending[0]
                 result = page_result(record, kind, page, lines) | stamp
@@ -180,7 +183,7 @@ def _clean_run(model: BoilerplateModel, kind: str, source: _Source, decision: tu
             pending.clear()
         except _SourceError as error:
             budget.stop()
-            yield from (_alone(model, record, decision, budget) | stamp for record, _ in pending)
+            yield from (_alone(score_pages, record, budget) | stamp for record, _ in pending)
             raise error.__cause__ from None
         except Exception as error:
             budget.stop()
@@ -188,22 +191,16 @@ def _clean_run(model: BoilerplateModel, kind: str, source: _Source, decision: tu
                 record, _ = pending[0]
                 yield error_result(record.id, record.url, error_message(error)) | stamp
             else:
-                yield from (_alone(model, record, decision, budget) | stamp for record, _ in pending)
+                yield from (_alone(score_pages, record, budget) | stamp for record, _ in pending)
             pending.clear()
 
 
-def _scored(model: BoilerplateModel, pages: Iterable[str], kind: str, decision: tuple, budget: "_Budget") -> Iterator[list]:
-    """`score_pages` of `pages` with `decision` (threshold, article_end), in the page budget."""
-    threshold, article_end = decision
-    return model.score_pages(pages, kind, threshold, time_budget=budget.between_stages, article_end=article_end)
-
-
-def _alone(model: BoilerplateModel, record: Record, decision: tuple, budget: "_Budget") -> dict:
+def _alone(score_pages: Callable, record: Record, budget: "_Budget") -> dict:
     """The result of one page, scored by itself."""
     try:
         page = decode_page(record.page, record.charset)
         budget.start()
-        lines = next(_scored(model, [page], record.kind, decision, budget))
+        lines = next(score_pages([page], record.kind, time_budget=budget.between_stages))
         budget.stop()
     except Exception as error:
         budget.stop()

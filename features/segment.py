@@ -172,11 +172,12 @@ def _columns_of_html(html: str, deadline: Deadline = NO_DEADLINE) -> dict:
     main_first, main_last = main_element(text_mass, last_inside)
     columns["in_main"] = (box1 >= main_first) & (box1 <= main_last)
     columns["pruned"] = columns["pruned"] | _prune_named(columns.pop("named_box"), text_mass)
-    outside_links = np.fromiter(map(len, columns["text"]), np.int64, len(box1)) - columns["link_chars"]
+    chars = np.fromiter(map(len, columns["text"]), np.int64, len(box1))
+    outside_links = chars - columns["link_chars"]
     article_first, article_last = article_element(box1, np.where(columns["pruned"], 0, outside_links), text_mass, last_inside)
     columns["in_article"] = (box1 >= article_first) & (box1 <= article_last)
     columns["after_article"] = box1 > article_last if article_first <= article_last else np.zeros(len(box1), bool)
-    columns["past_article_end"] = past_article_end(columns, last_inside) if declares_article(html) else np.zeros(len(box1), bool)
+    columns["past_article_end"] = past_article_end(columns, chars, last_inside) if declares_article(html) else np.zeros(len(box1), bool)
     deadline.check("cutting into lines")
     return _with_page_columns(columns)
 
@@ -794,17 +795,17 @@ PROSE_SIBLING_SHARE = 0.2
 MIN_PROSE_SIBLING_SCORE = 10.0
 
 
-def prose_element(columns: dict, last_inside: dict[int, int]) -> tuple[np.ndarray, int] | None:
+def prose_element(columns: dict, chars: np.ndarray, last_inside: dict[int, int]) -> tuple[np.ndarray, int] | None:
     """Whether each line is inside the page's prose element, found as Readability finds an
     article; None for a page without one. A paragraph counts fully toward its parent and half
     toward its grandparent, so an element whose own paragraphs are the story outscores a grid
     of cards or a thread of comments of more words, whose paragraphs each sit in an element of
     their own (where `main_element` and `article_element`, which count all the words inside,
     take the grid). Its score is cut by its share of link text; its siblings of at least a
-    fifth of its score (and MIN_PROSE_SIBLING_SCORE) join it. Also gives the id of its parent."""
+    fifth of its score (and MIN_PROSE_SIBLING_SCORE) join it. Also gives the id of its parent.
+    `chars`: each line's length."""
     texts, box1, box2, box3 = columns["text"], columns["box1"], columns["box2"], columns["box3"]
     n = len(texts)
-    chars = np.fromiter(map(len, texts), np.int64, n)
     paragraph = np.isin(columns["tag"], PROSE_TAGS) & (chars >= MIN_PROSE_CHARS) & (box1 > 0)
     points = 2 + np.fromiter((text.count(",") for text in texts), np.int64, n) + np.minimum(chars / 100, 3)
     # Pruned paragraphs (a hidden copy, a comment thread) are left out; where hidden ones hold
@@ -821,13 +822,8 @@ def prose_element(columns: dict, last_inside: dict[int, int]) -> tuple[np.ndarra
         return None
     elements = np.fromiter(scores, np.int64, len(scores))
     lasts = np.array([last_inside[element] for element in elements.tolist()], np.int64)
-    order = np.argsort(box1, kind="stable")
-    boxes = box1[order]
-    chars_before = np.concatenate([[0], np.cumsum(chars[order])])
-    links_before = np.concatenate([[0], np.cumsum(columns["link_chars"][order])])
-    first, last = np.searchsorted(boxes, elements, "left"), np.searchsorted(boxes, lasts, "right")
-    link_share = (links_before[last] - links_before[first]) / np.maximum(chars_before[last] - chars_before[first], 1)
-    score = np.fromiter(scores.values(), float, len(scores)) * (1 - link_share)
+    chars_inside, links_inside = sums_inside(box1, elements, lasts, chars, columns["link_chars"])
+    score = np.fromiter(scores.values(), float, len(scores)) * (1 - links_inside / np.maximum(chars_inside, 1))
     best = int(np.argmax(score))
     parent_of = dict(zip(box2.tolist(), box3.tolist())) | dict(zip(box1.tolist(), box2.tolist()))
     parent = parent_of.get(int(elements[best]), 0)
@@ -842,7 +838,7 @@ def prose_element(columns: dict, last_inside: dict[int, int]) -> tuple[np.ndarra
     return (span >= 0) & (box1 <= ends[np.maximum(span, 0)]), parent
 
 
-def past_article_end(columns: dict, last_inside: dict[int, int]) -> np.ndarray:
+def past_article_end(columns: dict, chars: np.ndarray, last_inside: dict[int, int]) -> np.ndarray:
     """Whether each line comes after the last line of the page's story, on a page that declares
     itself an article (`declares_article`): what follows an article's story is not the article
     (teaser grids, more stories, comment threads, newsletter prompts), and the model, which
@@ -852,19 +848,18 @@ def past_article_end(columns: dict, last_inside: dict[int, int]) -> np.ndarray:
     own last text, a closing paragraph beside it) while they are not links; then the later
     lines of the same kind (tag path and class names, where it has some) as its paragraphs: a
     story cut into several blocks by advertisements goes on in them (Wired's, whose blocks are
-    named "paywall": pruned, but not hidden). A hidden line never carries it on."""
+    named "paywall": pruned, but not hidden). A hidden line never carries it on. `chars`: each
+    line's length."""
     n = len(columns["text"])
-    found = prose_element(columns, last_inside)
+    found = prose_element(columns, chars, last_inside)
     if found is None:
         return np.zeros(n, bool)
     prose, parent = found
     story = np.flatnonzero(prose | columns["in_article"] if (prose & columns["in_article"]).any() else prose)
-    texts, box1, pruned, link_chars = columns["text"], columns["box1"], columns["pruned"], columns["link_chars"]
     end = story[-1]
     if parent:
         rest = slice(end + 1, n)
-        chars = np.fromiter(map(len, texts[rest]), np.int64, n - end - 1)
-        carries = (box1[rest] == parent) & ~pruned[rest] & (link_chars[rest] * 4 < chars)
+        carries = (columns["box1"][rest] == parent) & ~columns["pruned"][rest] & (columns["link_chars"][rest] * 4 < chars[rest])
         end += len(carries) if carries.all() else int(np.argmin(carries))
     path, attrs = columns["path"], columns["attrs"]
     kinds = {(path[line], attrs[line]) for line in np.flatnonzero(prose & (columns["tag"] == "p") & (attrs != "")).tolist()}
@@ -888,6 +883,19 @@ def _prune_named(named_box: np.ndarray, text_mass: dict[int, int]) -> np.ndarray
     return np.isin(named_box, minor) if minor else np.zeros(len(named_box), bool)
 
 
+def sums_inside(box1: np.ndarray, elements: np.ndarray, lasts: np.ndarray, *values: np.ndarray) -> list[np.ndarray]:
+    """For each of `values` (one per line), its sum over the lines inside each of `elements`
+    (those whose `box1` is from the element's id to its `lasts`), by one sort of the lines."""
+    order = np.argsort(box1, kind="stable")
+    boxes = box1[order]
+    first, last = np.searchsorted(boxes, elements, "left"), np.searchsorted(boxes, lasts, "right")
+    sums = []
+    for line_values in values:
+        before = np.concatenate([[0], np.cumsum(line_values[order])])
+        sums.append(before[last] - before[first])
+    return sums
+
+
 def article_element(box1: np.ndarray, mass: np.ndarray, text_mass: dict[int, int], last_inside: dict[int, int]) -> tuple[int, int]:
     """The first and last ids of the page's article element: `main_element` of the lines'
     `mass` (their text outside links, 0 for pruned lines), which leaves a comment thread, a
@@ -895,11 +903,9 @@ def article_element(box1: np.ndarray, mass: np.ndarray, text_mass: dict[int, int
     elements = np.array([element for element in text_mass if element in last_inside], dtype=np.int64)
     if not len(elements) or not mass.any():
         return NO_MAIN
-    order = np.argsort(box1, kind="stable")
-    boxes, mass_before = box1[order], np.concatenate([[0], np.cumsum(mass[order])])
     lasts = np.array([last_inside[element] for element in elements.tolist()], dtype=np.int64)
-    inside = mass_before[np.searchsorted(boxes, lasts, "right")] - mass_before[np.searchsorted(boxes, elements, "left")]
-    candidates = elements[inside * 2 > mass_before[-1]]
+    (inside,) = sums_inside(box1, elements, lasts, mass)
+    candidates = elements[inside * 2 > mass.sum()]
     if not len(candidates):
         return NO_MAIN
     article = int(candidates.max())  # the deepest: its ancestors hold more
