@@ -640,12 +640,45 @@ def structure_tokens(X, ancestors: int = 4) -> list[str]:
     nearest `ancestors` tags with their distance (`a1_li a2_ul`), and each class/id token both
     whole and cut into words (`post-content` gives `post-content post content`), which is how
     sites name their main text and their menus."""
-    # Lines of one menu or one article share their ancestry: tokenise each ancestry once.
-    tokens_of = {}
-    return [
-        tokens_of.get(key) or tokens_of.setdefault(key, f"{_tag_tokens(key[0], key[1], ancestors)} {_attr_tokens(key[2])}")
-        for key in zip(X["tag"].tolist(), X["path"].tolist(), X["attrs"].tolist())
-    ]
+    inverse, keys = structure_keys(X)
+    tokens = structure_tokens_of(keys, ancestors)
+    return [tokens[key] for key in inverse.tolist()]
+
+
+def structure_keys(X) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+    """Each line's (tag, path, attrs) as a number from 0, and the distinct ones (`factorize`):
+    the lines of one menu or one article share their ancestry, a page has a few dozen."""
+    return factorize(list(zip(X["tag"].tolist(), X["path"].tolist(), X["attrs"].tolist())))
+
+
+def structure_tokens_of(keys: list[tuple[str, str, str]], ancestors: int) -> list[str]:
+    """`structure_tokens` of each distinct (tag, path, attrs)."""
+    return [f"{_tag_tokens(tag, path, ancestors)} {_attr_tokens(attrs)}" for tag, path, attrs in keys]
+
+
+def structure_columns(keys: list[tuple[str, str, str]], ancestors: int, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """`token_columns` of `structure_tokens_of(keys)`, without making their strings: the
+    columns of each (tag, path) and of each class/id token are looked up once, as the keys
+    of a page share most of their ancestors' tags and classes."""
+
+    def known(tokens: list[str]) -> list[int]:
+        return [column for token in tokens if (column := vocabulary.get(token)) is not None]
+
+    of_tags, of_attr_token = {}, {}
+    columns_of_keys = []
+    for tag, path, attrs in keys:
+        columns = of_tags.get((tag, path))
+        if columns is None:
+            columns = of_tags[tag, path] = known(_tag_tokens(tag, path, ancestors).split())
+        columns = list(columns)
+        for token in dict.fromkeys(attrs.split()):
+            attr_columns = of_attr_token.get(token)
+            if attr_columns is None:
+                attr_columns = of_attr_token[token] = known(_attr_token_words(token).split())
+            columns += attr_columns
+        columns_of_keys.append(columns)
+    sizes = np.fromiter(map(len, columns_of_keys), np.int64, len(columns_of_keys))
+    return np.repeat(np.arange(len(keys)), sizes), np.fromiter(chain.from_iterable(columns_of_keys), np.int64, int(sizes.sum()))
 
 
 def cached_when_short(maxsize: int, longest: int, strings: int = 1):

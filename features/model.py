@@ -43,7 +43,8 @@ from .lines import (
     hashed_vocabulary,
     pair_keys,
     shift_within_pages,
-    structure_tokens,
+    structure_columns,
+    structure_keys,
     token_columns,
     word_counts,
 )
@@ -282,9 +283,13 @@ def hand_crafted_rows(block: StatsBlock, X) -> Callable[[slice], np.ndarray]:
 
 def block_scores(block: TfidfBlock, X, weights: np.ndarray) -> np.ndarray:
     """The TF-IDF block of X times `weights`, summed straight from the term counts, which
-    saves building its matrix; counts made per distinct row are summed once per distinct row."""
-    if block.structure_ancestors is not None:
-        X = structure_tokens(X, block.structure_ancestors)
+    saves building its matrix; counts made per distinct row are summed once per distinct row
+    (a row's score never depends on the other rows)."""
+    if block.structure_ancestors is not None:  # tokens made and scored once per distinct ancestry
+        inverse, keys = structure_keys(X)
+        rows, columns = structure_columns(keys, block.structure_ancestors, block.vocabulary)
+        counts = counts_matrix(rows, columns, len(keys), len(block.vocabulary), np.float32)
+        return tfidf_scores(counts, block, weights)[inverse]
     if block.unique_rows:
         inverse, distinct = factorize(X)  # the lines of one menu or article share their tokens
         return tfidf_scores(term_counts(block, distinct), block, weights)[inverse]
