@@ -76,16 +76,23 @@ def _kind_number(tag: str) -> int:
     return BLOCK_KINDS.index(kind) if kind in BLOCK_KINDS else -1
 
 
-def shift_within_pages(values: np.ndarray, pages: np.ndarray, offset: int, fill: float = 0.0, rows: slice | None = None) -> np.ndarray:
-    """values moved `offset` lines down (positive: the line before), `fill` across page edges;
-    only at `rows` (a slice of the lines, default all)."""
-    start, stop = (0, len(values)) if rows is None else (rows.start, min(rows.stop, len(values)))
-    shifted = np.full(stop - start, fill, dtype=float)
-    first, last = max(start - offset, 0), min(stop - offset, len(values))  # the lines moved into `rows`
-    if first < last:
-        same = pages[first + offset : last + offset] == pages[first:last]
-        shifted[first + offset - start : last + offset - start][same] = values[first:last][same]
-    return shifted
+def moved_lines(pages: np.ndarray, offset: int, rows: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """For each line of `rows` (a slice of the lines, default all), the line `offset` lines
+    before it (after it, for a negative offset), clipped to the lines, and whether that line
+    is of its page: what `shift_within_pages` moves, found once for all the columns moved."""
+    start, stop = (0, len(pages)) if rows is None else (rows.start, min(rows.stop, len(pages)))
+    if start >= stop:
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    at = np.arange(start - offset, stop - offset)
+    inside = (at >= 0) & (at < len(pages))
+    at = np.clip(at, 0, len(pages) - 1)
+    return at, inside & (pages[at] == pages[start:stop])
+
+
+def shift_within_pages(values: np.ndarray, moved: tuple[np.ndarray, np.ndarray], fill: float = 0.0) -> np.ndarray:
+    """values moved as `moved` (`moved_lines`) says, `fill` across page edges, as float64."""
+    at, same = moved
+    return np.where(same, values[at], fill).astype(float, copy=False)
 
 
 class LineSignals:
@@ -186,11 +193,12 @@ class LineSignals:
 
     def _context_signals(self, pages: np.ndarray, sources: dict, rows: slice):
         """The neighbours' signals, one column at a time, and the mean of the window of lines."""
+        moved = {offset: moved_lines(pages, offset, rows) for offset in self._offsets()}
         for offset in self._offsets():
             for name in self._context_columns():
-                yield f"{name}_{offset:+d}", shift_within_pages(sources[name], pages, offset, rows=rows)
+                yield f"{name}_{offset:+d}", shift_within_pages(sources[name], moved[offset])
         for name in ("log_chars", "ends_sentence"):
-            window = sum(shift_within_pages(sources[name], pages, o, rows=rows) for o in self._offsets())
+            window = sum(shift_within_pages(sources[name], moved[offset]) for offset in self._offsets())
             yield f"window_{name}", (window + sources[name][rows]) / (2 * self.context + 1)
 
     def _box_signals(self, X, sources: dict):

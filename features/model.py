@@ -41,6 +41,7 @@ from .lines import (
     group_maxima,
     group_means,
     hashed_vocabulary,
+    moved_lines,
     pair_keys,
     shift_within_pages,
     structure_columns,
@@ -184,7 +185,7 @@ def neighbour_score_chunks(linear: np.ndarray, lines: Lines, chunks: list[slice]
         scores = np.empty((len(linear[rows]), 1 + len(NEIGHBOUR_OFFSETS) + len(groups)))
         scores[:, 0] = linear[rows]
         for j, offset in enumerate(NEIGHBOUR_OFFSETS, 1):
-            scores[:, j] = shift_within_pages(linear, pages, offset, fill=-10.0, rows=rows)
+            scores[:, j] = shift_within_pages(linear, moved_lines(pages, offset, rows), fill=-10.0)
         for j, (per_group, group_of_line) in enumerate(groups, 1 + len(NEIGHBOUR_OFFSETS)):
             scores[:, j] = per_group[group_of_line[rows]]
         yield scores
