@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit
 
 from . import artifact
@@ -34,8 +33,7 @@ from .decode import PageError
 from .lines import (
     BOXES,
     LineSignals,
-    counts_matrix,
-    counts_of_words,
+    count_entries,
     factorize,
     group_index,
     group_maxima,
@@ -47,6 +45,7 @@ from .lines import (
     structure_columns,
     structure_keys,
     token_columns,
+    word_count_entries,
     word_counts,
 )
 from .segment import AS_WRITTEN, NO_DEADLINE, Deadline, Lines, cut_for_scoring, html_or_text_columns, join_lines, text_columns
@@ -289,33 +288,33 @@ def block_scores(block: TfidfBlock, X, weights: np.ndarray) -> np.ndarray:
     if block.structure_ancestors is not None:  # tokens made and scored once per distinct ancestry
         inverse, keys = structure_keys(X)
         rows, columns = structure_columns(keys, block.structure_ancestors, block.vocabulary)
-        counts = counts_matrix(rows, columns, len(keys), len(block.vocabulary), np.float32)
-        return tfidf_scores(counts, block, weights)[inverse]
+        return tfidf_scores(count_entries(rows, columns, len(keys), len(block.vocabulary)), block, weights)[inverse]
     if block.unique_rows:
         inverse, distinct = factorize(X)  # the lines of one menu or article share their tokens
         return tfidf_scores(term_counts(block, distinct), block, weights)[inverse]
     return tfidf_scores(term_counts(block, X), block, weights)
 
 
-def term_counts(block: TfidfBlock, texts) -> sp.csr_matrix:
-    """How often each term of the block's vocabulary occurs in each text."""
+def term_counts(block: TfidfBlock, texts) -> tuple[np.ndarray, ...]:
+    """How often each term of the block's vocabulary occurs in each text (`count_entries`)."""
     texts = list(texts)
     if block.tokens == "words":
-        return counts_of_words(texts, *block.hashed, len(block.vocabulary), np.float32)
+        return word_count_entries(texts, *block.hashed, len(block.vocabulary))
     rows, columns = token_columns([text.split() for text in texts], block.vocabulary)
-    return counts_matrix(rows, columns, len(texts), len(block.vocabulary), np.float32)
+    return count_entries(rows, columns, len(texts), len(block.vocabulary))
 
 
-def tfidf_scores(counts: sp.csr_matrix, block: TfidfBlock, weights: np.ndarray) -> np.ndarray:
+def tfidf_scores(counts: tuple[np.ndarray, ...], block: TfidfBlock, weights: np.ndarray) -> np.ndarray:
     """What scikit-learn's TfidfTransformer (with idf, the block's sublinear_tf and norm) makes
-    of `counts`, times `weights`, in float64."""
-    n = counts.shape[0]
-    rows = np.repeat(np.arange(n), np.diff(counts.indptr))
-    values = counts.data.astype(np.float64)
+    of the term counts (`count_entries`), times `weights`, in float64."""
+    indptr, indices, values = counts
+    n = len(indptr) - 1
+    rows = np.repeat(np.arange(n), np.diff(indptr))
+    values = values.astype(np.float64)
     if block.sublinear_tf:
         values = np.log(values) + 1
-    values *= block.idf[counts.indices]
-    total = np.bincount(rows, values * weights[counts.indices], minlength=n)
+    values *= block.idf[indices]
+    total = np.bincount(rows, values * weights[indices], minlength=n)
     if block.norm is None:
         return total
     squares_or_sizes = values * values if block.norm == "l2" else np.abs(values)
