@@ -604,22 +604,18 @@ def interleaved_seconds(candidates: dict[str, tuple[Callable[[str], str], list[s
     return seconds
 
 
-def interleaved_pass_seconds(
-    one_page: Callable[[str], str], all_pages: Callable[[list[str]], list[str]], inputs: list[str], runs: int = SPEED_RUNS
-) -> tuple[float, float]:
-    """Median seconds of a pass over `inputs` one page at a time, and of one call on them all
-    (a batch API), the passes in turn."""
-    all_pages(inputs[:1])
-    alone, together = [], []
-    for _ in tqdm(range(runs), desc="one page at a time against many at once", unit="pass"):
-        start = time.perf_counter()
-        for page in inputs:
-            one_page(page)
-        alone.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        all_pages(inputs)
-        together.append(time.perf_counter() - start)
-    return statistics.median(alone), statistics.median(together)
+def interleaved_pass_seconds(passes: dict[str, Callable[[], object]], runs: int = SPEED_RUNS) -> dict[str, float]:
+    """Median seconds of each pass (a call that does all its pages: one page at a time, or a
+    batch API on all of them), the passes in turn, after one untimed pass each."""
+    for one_pass in passes.values():
+        one_pass()
+    seconds = {name: [] for name in passes}
+    for _ in tqdm(range(runs), desc=f"passes ({len(passes)} in turn)", unit="round"):
+        for name, one_pass in passes.items():
+            start = time.perf_counter()
+            one_pass()
+            seconds[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in seconds.items()}
 
 
 def warm_up(function: Callable[[str], str], inputs: list[str]) -> None:
@@ -1201,15 +1197,16 @@ def bench(args) -> None:
     lines_per_second = line_count * speed.loc["clean_text", "pages_s"] / len(texts)
     print(
         f"text model: {lines_per_second:,.0f} lines/s (clean_text on the 'lines' rendering of the same pages, "
-        "timed page by page between the HTML systems; the passes of clean_pages below are its own)"
+        "timed page by page between the HTML systems)"
     )
-    for kind, inputs, one_page in (("html", htmls, model.clean_html), ("text", texts, model.clean_text)):
-        alone, together = interleaved_pass_seconds(one_page, lambda pages, kind=kind: list(model.clean_pages(pages, kind)), inputs)
-        lines = line_count if kind == "text" else sum(len(segment_html(html)) for html in inputs)
+    for label, pages in (("all", htmls), ("smallest third", small)):
+        seconds = batch_passes(model, pages)
         print(
-            f"clean_pages({kind!r}): {lines / together:,.0f} lines/s against {lines / alone:,.0f} a page at a time "
-            f"({alone / together:.2f}x; the same pages, passes in turn, median of {SPEED_RUNS})"
+            f"clean_pages / trafilatura ({label}, {len(pages)} pages): {seconds['trafilatura'] / seconds['clean_pages']:.2f}x "
+            f"(clean_html {seconds['trafilatura'] / seconds['clean_html']:.2f}x; passes in turn, median of {SPEED_RUNS})"
         )
+    text_seconds = interleaved_pass_seconds({"clean_pages": lambda: list(model.clean_pages(texts, "text"))})
+    print(f"clean_pages('text'): {line_count / text_seconds['clean_pages']:,.0f} lines/s")
     for shape, (kind, *_) in tqdm(LARGE_PAGE_SHAPES.items(), desc="10 MB pages, a fresh process each", unit="page"):
         peak, whole_process, refused = large_page_peak(shape, args.model) or (None, None, None)
         memory = "n/a" if peak is None else f"+{peak:.0f} MB over the loaded model ({whole_process:.0f} MB the whole scraper's process)"
@@ -1218,6 +1215,18 @@ def bench(args) -> None:
             f"clean_{kind} of a 10 MB page of {shape}: "
             + (f"refused ({refused}), peak memory {memory}" if refused else f"peak memory {memory}")
         )
+
+
+def batch_passes(model, pages: list[str]) -> dict[str, float]:
+    """Median seconds of a pass over `pages` by trafilatura and clean_html (a page at a time)
+    and by clean_pages (all at once), the passes in turn."""
+    return interleaved_pass_seconds(
+        {
+            "trafilatura": lambda: [run_safely(trafilatura_text, page) for page in pages],
+            "clean_html": lambda: [model.clean_html(page) for page in pages],
+            "clean_pages": lambda: list(model.clean_pages(pages)),
+        }
+    )
 
 
 # One datatrove run over the crawl's WARC files (argv: the folder, workers), as a user runs it.
