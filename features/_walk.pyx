@@ -9,6 +9,8 @@ The lines themselves are still made by `segment`'s own helpers (`_line_rows`, `_
 `_move_rows`).
 """
 
+import sys
+
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport uintptr_t
 from libc.stdlib cimport free, realloc
@@ -17,7 +19,19 @@ from libc.string cimport memcmp
 from selectolax.lexbor import SelectolaxError
 
 from . import settings, segment
-from .segment import ELEMENTS_PER_CHECK, PRUNED_NAMES, ROW_FIELDS, ROWS_PER_PART, _is_hidden, _line_rows, _move_rows, _tokens
+from .segment import (
+    ATTR_ANCESTORS,
+    ELEMENTS_PER_CHECK,
+    LONG_TEXT_CHARS,
+    PATH_ANCESTORS,
+    PRUNED_NAMES,
+    ROW_FIELDS,
+    ROWS_PER_PART,
+    _HIDDEN_STYLE,
+    _collapse_spaces,
+    _line_rows,
+    _move_rows,
+)
 
 cdef Py_ssize_t TEXT = segment._TEXT, LINK_CHARS = segment._LINK_CHARS, BOX1 = segment._BOX1
 
@@ -199,8 +213,13 @@ cdef class _Walk:
     """The state of `segment._walk` over one tree; the stacks that `segment`'s line helpers read
     are Python lists, the nodes a C array."""
 
-    cdef object line_names, deadline, rows, columns, names, text_mass, last_inside, boilerplate_names
+    cdef object line_names, deadline, rows, columns, names, text_mass, last_inside
     cdef list parts, tags, tokens, serials, blocks, hidden, sections, pruned, named, roles
+    # Each open element's ancestry as a number, found when a line inside it first needs its
+    # names (None until then): the names of an ancestry are made once, not once per element.
+    cdef list contexts
+    cdef dict context_ids  # (the ancestry outside, tag, class and id tokens, ARIA role): its number
+    cdef list context_names  # by ancestry number: (path, attrs, roles, sections, the characters _LineNames counts)
     cdef long link_chars, hidden_chars, links, serial, max_depth
     cdef lxb_dom_node_t **nodes
     cdef Py_ssize_t nodes_size
@@ -212,9 +231,10 @@ cdef class _Walk:
         self.line_names, self.deadline = line_names, deadline
         self.rows = []
         self.columns = {name: [] for name in [*ROW_FIELDS, "names"]}
-        self.names, self.text_mass, self.last_inside, self.boilerplate_names = {}, {}, {}, {}
+        self.names, self.text_mass, self.last_inside = {}, {}, {}
         self.parts, self.tags, self.tokens, self.serials, self.blocks = [], [], [], [], []
         self.hidden, self.sections, self.pruned, self.named, self.roles = [], [], [], [], []
+        self.contexts, self.context_ids, self.context_names = [], {}, []
         self.link_chars = self.hidden_chars = self.links = self.serial = 0
         self.max_depth = settings.limit("MAX_DEPTH")
         self.nodes, self.nodes_size = NULL, 0
@@ -310,20 +330,18 @@ cdef class _Walk:
         element_tokens = ""
         if has_attributes:
             attributes = _attributes(element)
-            element_tokens = _tokens(attributes)
-            if _is_hidden(attributes):
+            classes, ident = attributes.get("class"), attributes.get("id")
+            # segment._tokens and segment._is_hidden, inline.
+            element_tokens = f"{classes} {ident}" if classes and ident else classes or ident or ""
+            if _hidden(attributes):
                 self.hidden.append(position)
                 self.pruned.append(position)
             elif flags & PRUNED_TAG:
                 self.pruned.append(position)
         elif flags & PRUNED_TAG:
             self.pruned.append(position)
-        if element_tokens and not flags & PAGE_TAG:
-            names_boilerplate = self.boilerplate_names.get(element_tokens)
-            if names_boilerplate is None:
-                names_boilerplate = self.boilerplate_names[element_tokens] = PRUNED_NAMES.search(element_tokens) is not None
-            if names_boilerplate:
-                self.named.append(position)
+        if element_tokens and not flags & PAGE_TAG and _names_boilerplate(element_tokens):
+            self.named.append(position)
         if has_attributes and (role := attributes.get("role")):
             self.roles.append((position, role))
         if flags & SECTION:
@@ -332,6 +350,7 @@ cdef class _Walk:
         self.links += (flags & LINK) != 0
         self.tags.append(self.tag)
         self.serials.append(self.serial)
+        self.contexts.append(None)
         return True
 
     cdef int _push_node(self, lxb_dom_node_t *node, Py_ssize_t depth) except -1:
@@ -365,6 +384,7 @@ cdef class _Walk:
             self.blocks.pop()
         self.tags.pop()
         self.tokens.pop()
+        self.contexts.pop()
         closed = self.serials.pop()
         position = len(self.tags)
         if closed in self.text_mass:  # only an element with text inside can be the main one
@@ -392,10 +412,7 @@ cdef class _Walk:
         line_hidden = self.hidden_chars > 0 and self.hidden_chars * 2 > sum([len(part.strip()) for part in parts])
         line_pruned = line_hidden or bool(self.pruned)
         named_box = self.serials[self.named[-1]] if self.named else 0
-        for row in _line_rows(
-            "".join(parts), self.tags, self.tokens, self.roles, self.sections, self.serials, self.blocks,
-            self.link_chars, line_hidden, line_pruned, named_box, self.line_names,
-        ):
+        for row in self._line_rows("".join(parts), line_hidden, line_pruned, named_box):
             self.rows.append(row)
             box, mass = row[BOX1], mass + len(row[TEXT]) - row[LINK_CHARS]
             if len(self.rows) >= ROWS_PER_PART:
@@ -406,6 +423,105 @@ cdef class _Walk:
         parts.clear()
         self.link_chars = self.hidden_chars = 0
         return 0
+
+    cdef tuple _line_rows(self, str raw, bint hidden, bint pruned, named_box):
+        """`segment._line_rows` of the open line, made here but for a `<pre>`'s, which it makes."""
+        cdef list tags = self.tags, serials = self.serials
+        cdef Py_ssize_t at = self.blocks[-1] if self.blocks else 0
+        cdef Py_ssize_t chars
+        cdef str block = tags[at] if tags else "body"
+        if block == "pre":
+            return tuple(_line_rows(
+                raw, tags, self.tokens, self.roles, self.sections, serials, self.blocks,
+                self.link_chars, hidden, pruned, named_box, self.line_names,
+            ))
+        text = " ".join(raw.split()) if len(raw) <= LONG_TEXT_CHARS else _collapse_spaces(raw)
+        if not text:
+            return ()
+        path, attrs, line_roles, line_sections = self._names()
+        chars = len(text)
+        return ((
+            text, block, path, attrs, line_roles, line_sections, min(self.link_chars, chars), len(tags), hidden, pruned, False,
+            serials[at - 1] if at >= 1 else 0, serials[at - 2] if at >= 2 else 0, serials[at - 3] if at >= 3 else 0,
+            named_box, "",
+        ),)
+
+    cdef tuple _names(self):
+        """`self.line_names.of(...)` for the open elements: the same names, and the same budget spent."""
+        line_names = self.line_names
+        element = self.serials[-1] if self.serials else 0
+        if element == line_names.element:
+            return line_names.names
+        path, attrs, line_roles, line_sections, chars = self._context_names()
+        line_names.element = element
+        if line_names.chars_left < 0:
+            line_names.names = ("", "", "", line_sections)
+        else:
+            line_names.chars_left -= chars
+            line_names.names = (path, attrs, line_roles, line_sections)
+        return line_names.names
+
+    cdef tuple _context_names(self):
+        """The names `_LineNames._made` makes for the open elements, made once per ancestry."""
+        cdef Py_ssize_t depth = len(self.tags), position = depth
+        cdef Py_ssize_t context = -1 if depth == 0 else self._context(depth - 1)
+        if context < 0:
+            return ("", "", "", "", 0)
+        names = self.context_names[context]
+        if names is None:
+            line_sections = sys.intern(" ".join([self.tags[position] for position in self.sections]))
+            path = " ".join(self.tags[-PATH_ANCESTORS:])
+            attrs = " ".join(filter(None, self.tokens[-ATTR_ANCESTORS:])).lower()
+            line_roles = " ".join([role for _, role in self.roles]).lower()
+            chars = len(path) + len(attrs) + len(line_roles)
+            names = self.context_names[context] = (sys.intern(path), sys.intern(attrs), sys.intern(line_roles), line_sections, chars)
+        return names
+
+    cdef Py_ssize_t _context(self, Py_ssize_t position) except -2:
+        """The number of the ancestry of the open element at `position` (outermost first),
+        numbering those of its ancestors not numbered yet: a loop, as pages nest deep."""
+        cdef Py_ssize_t start = position
+        cdef list contexts = self.contexts
+        while start >= 0 and contexts[start] is None:
+            start -= 1
+        outer = contexts[start] if start >= 0 else -1
+        for at in range(start + 1, position + 1):
+            key = (outer, self.tags[at], self.tokens[at], self._role_at(at))
+            outer = self.context_ids.get(key)
+            if outer is None:
+                outer = self.context_ids[key] = len(self.context_names)
+                self.context_names.append(None)
+            contexts[at] = outer
+        return outer
+
+    cdef object _role_at(self, Py_ssize_t position):
+        for at, role in self.roles:
+            if at == position:
+                return role
+        return None
+
+
+cdef inline bint _hidden(dict attributes) except -1:
+    """`segment._is_hidden(attributes)`."""
+    if "hidden" in attributes or attributes.get("aria-hidden") == "true":
+        return True
+    style = attributes.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+# Whether PRUNED_NAMES names each class and id string, kept across pages (pages of a site share
+# them), up to this many strings; then forgotten all at once.
+cdef dict _BOILERPLATE_NAMES = {}
+DEF MAX_KNOWN_NAMES = 65536
+
+
+cdef inline bint _names_boilerplate(str tokens) except -1:
+    known = _BOILERPLATE_NAMES.get(tokens)
+    if known is None:
+        if len(_BOILERPLATE_NAMES) >= MAX_KNOWN_NAMES:
+            _BOILERPLATE_NAMES.clear()
+        known = _BOILERPLATE_NAMES[tokens] = PRUNED_NAMES.search(tokens) is not None
+    return known
 
 
 cdef int _tag_flags(str tag) except -1:
