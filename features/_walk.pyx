@@ -19,21 +19,7 @@ from libc.string cimport memcmp
 from selectolax.lexbor import SelectolaxError
 
 from . import settings, segment
-from .segment import (
-    ATTR_ANCESTORS,
-    ELEMENTS_PER_CHECK,
-    LONG_TEXT_CHARS,
-    PATH_ANCESTORS,
-    PRUNED_NAMES,
-    ROW_FIELDS,
-    ROWS_PER_PART,
-    _HIDDEN_STYLE,
-    _collapse_spaces,
-    _line_rows,
-    _move_rows,
-)
-
-cdef Py_ssize_t TEXT = segment._TEXT, LINK_CHARS = segment._LINK_CHARS, BOX1 = segment._BOX1
+from .segment import _BOX1 as BOX1, _HIDDEN_STYLE, _LINK_CHARS as LINK_CHARS, _TEXT as TEXT, PRUNED_NAMES, ROW_FIELDS
 
 
 cdef extern from "lexbor/dom/dom.h" nogil:
@@ -221,6 +207,9 @@ cdef class _Walk:
     cdef dict context_ids  # (the ancestry outside, tag, class and id tokens, ARIA role): its number
     cdef list context_names  # by ancestry number: (path, attrs, roles, sections, the characters _LineNames counts)
     cdef long link_chars, hidden_chars, links, serial, max_depth
+    # segment's sizes and helpers, read at each walk as segment's own walk reads them (tests change them)
+    cdef Py_ssize_t rows_per_part, elements_per_check, long_text_chars, path_ancestors, attr_ancestors
+    cdef object pre_rows, move_rows, collapse_spaces
     cdef lxb_dom_node_t **nodes
     cdef Py_ssize_t nodes_size
     cdef int known_flags[KNOWN_TAGS]
@@ -237,6 +226,9 @@ cdef class _Walk:
         self.contexts, self.context_ids, self.context_names = [], {}, []
         self.link_chars = self.hidden_chars = self.links = self.serial = 0
         self.max_depth = settings.limit("MAX_DEPTH")
+        self.rows_per_part, self.elements_per_check = segment.ROWS_PER_PART, segment.ELEMENTS_PER_CHECK
+        self.long_text_chars, self.path_ancestors, self.attr_ancestors = segment.LONG_TEXT_CHARS, segment.PATH_ANCESTORS, segment.ATTR_ANCESTORS
+        self.pre_rows, self.move_rows, self.collapse_spaces = segment._line_rows, segment._move_rows, segment._collapse_spaces
         self.nodes, self.nodes_size = NULL, 0
         self.known_names = [None] * KNOWN_TAGS
         for i in range(KNOWN_TAGS):
@@ -285,7 +277,7 @@ cdef class _Walk:
             node = following
         if self.parts:
             self._flush()
-        _move_rows(self.rows, self.columns, self.names)
+        self.move_rows(self.rows, self.columns, self.names)
         return self.columns, self.names, self.text_mass, self.last_inside
 
     cdef int _flags(self, lxb_dom_element_t *element) except -1:
@@ -320,7 +312,7 @@ cdef class _Walk:
         if is_block and self.parts:
             self._flush()
         self.serial += 1
-        if not self.serial % ELEMENTS_PER_CHECK:
+        if not self.serial % self.elements_per_check:
             self.deadline.check(_CHECKED_STAGE)
         if node.first_child == NULL:  # a childless element can only end a line
             return False
@@ -415,8 +407,8 @@ cdef class _Walk:
         for row in self._line_rows("".join(parts), line_hidden, line_pruned, named_box):
             self.rows.append(row)
             box, mass = row[BOX1], mass + len(row[TEXT]) - row[LINK_CHARS]
-            if len(self.rows) >= ROWS_PER_PART:
-                _move_rows(self.rows, self.columns, self.names)
+            if len(self.rows) >= self.rows_per_part:
+                self.move_rows(self.rows, self.columns, self.names)
                 self.deadline.check(_CHECKED_STAGE)
         if box:  # 0: no line, or no element around the block
             self.text_mass[box] = self.text_mass.get(box, 0) + mass
@@ -424,18 +416,19 @@ cdef class _Walk:
         self.link_chars = self.hidden_chars = 0
         return 0
 
-    cdef tuple _line_rows(self, str raw, bint hidden, bint pruned, named_box):
-        """`segment._line_rows` of the open line, made here but for a `<pre>`'s, which it makes."""
+    cdef object _line_rows(self, str raw, bint hidden, bint pruned, named_box):
+        """`segment._line_rows` of the open line, made here but for a `<pre>`'s, which it makes
+        one at a time, as there."""
         cdef list tags = self.tags, serials = self.serials
         cdef Py_ssize_t at = self.blocks[-1] if self.blocks else 0
         cdef Py_ssize_t chars
         cdef str block = tags[at] if tags else "body"
         if block == "pre":
-            return tuple(_line_rows(
+            return self.pre_rows(
                 raw, tags, self.tokens, self.roles, self.sections, serials, self.blocks,
                 self.link_chars, hidden, pruned, named_box, self.line_names,
-            ))
-        text = " ".join(raw.split()) if len(raw) <= LONG_TEXT_CHARS else _collapse_spaces(raw)
+            )
+        text = " ".join(raw.split()) if len(raw) <= self.long_text_chars else self.collapse_spaces(raw)
         if not text:
             return ()
         path, attrs, line_roles, line_sections = self._names()
@@ -470,8 +463,8 @@ cdef class _Walk:
         names = self.context_names[context]
         if names is None:
             line_sections = sys.intern(" ".join([self.tags[position] for position in self.sections]))
-            path = " ".join(self.tags[-PATH_ANCESTORS:])
-            attrs = " ".join(filter(None, self.tokens[-ATTR_ANCESTORS:])).lower()
+            path = " ".join(self.tags[-self.path_ancestors:])
+            attrs = " ".join(filter(None, self.tokens[-self.attr_ancestors:])).lower()
             line_roles = " ".join([role for _, role in self.roles]).lower()
             chars = len(path) + len(attrs) + len(line_roles)
             names = self.context_names[context] = (sys.intern(path), sys.intern(attrs), sys.intern(line_roles), line_sections, chars)
