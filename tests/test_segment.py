@@ -13,7 +13,6 @@ import pytest
 
 import boilerline.segment
 from boilerline import settings
-from data import settings as data_settings
 from boilerline.decode import PageError, decode_page
 from boilerline.segment import (
     AS_WRITTEN,
@@ -26,6 +25,7 @@ from boilerline.segment import (
     segment_text,
     text_columns,
 )
+from data import settings as data_settings
 
 # "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
 QUICK_SECONDS = 15
