@@ -26,7 +26,7 @@ from .decode import PageError, decode_page, has_markup
 from .inputs import KIND_RULE, PROG, CliError, Reading, Source, expand_inputs, page_kind, printable, read_page, special_file
 from .labelling import DEFAULT_PORT, port_number, run_label
 from .model import BoilerplateModel, ScoredLine, content_text, load_model, with_title
-from .segment import text_columns
+from .segment import text_columns, walk_in_use
 from .settings import SettingError
 from .title import html_title
 
@@ -168,9 +168,24 @@ def report_page_error(source: Source, error: PageError) -> None:
 # --- Command line ---------------------------------------------------------------------------------
 
 
+class _Version(argparse.Action):
+    """--version: the version and the walk in use ("compiled" or "python"), read when asked, as
+    BOILERLINE_PURE_PYTHON may change it."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            walk = walk_in_use()
+        except SettingError as error:
+            parser.error(str(error))
+        parser.exit(message=f"{parser.prog} {__version__} (walk: {walk})\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="The content lines of scraped pages, HTML or plain text.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and which HTML walk is in use, then exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     clean = commands.add_parser(
@@ -325,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name in settings.DEFAULTS:  # a bad BOILERLINE_* limit is said once, before any page
             settings.limit(name)
+        for name in settings.SWITCHES:
+            settings.switch(name)
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

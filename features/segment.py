@@ -8,6 +8,7 @@ scores of one or more pages; `segment_html` and `segment_text` give a pandas fra
 
 import contextlib
 import ctypes
+import functools
 import re
 import sys
 import time
@@ -350,8 +351,27 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
         _check_lines(sum(1 for _ in islice(_TEXT_LINE[breaks].finditer(text), limit + 1)))
 
 
+def walk_in_use() -> str:
+    """Which walk cuts HTML into lines: "compiled" (`_walk.pyx`, where it is built) or "python"
+    (`_walk`; also where BOILERLINE_PURE_PYTHON=1). Both give the same lines."""
+    return "python" if settings.switch("PURE_PYTHON") or _compiled_walk() is None else "compiled"
+
+
+@functools.cache
+def _compiled_walk():
+    """The compiled walk's module, or None where it was not built (the install had no compiler)."""
+    try:
+        from . import _walk
+    except ImportError:
+        return None
+    return _walk
+
+
 def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, int], dict[int, int]]:
     """What `_walk` returns; the parser's tree is freed on return, before the lines become a frame."""
+    line_names = _LineNames(NAME_CHARS_PER_PAGE_CHAR * len(html) + NAME_CHARS_PER_PAGE)
+    if walk_in_use() == "compiled":
+        return _compiled_walk().visible_rows(html, line_names, deadline)
     tree = LexborHTMLParser(html)
     deadline.check("parsing")
     if len(html) > LARGE_PAGE_CHARS:
@@ -359,7 +379,7 @@ def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, 
         # the tree while it is walked.
         with contextlib.suppress(AttributeError):
             tree.raw_html = None
-    return _walk(tree.body or tree.root, _LineNames(NAME_CHARS_PER_PAGE_CHAR * len(html) + NAME_CHARS_PER_PAGE), deadline)
+    return _walk(tree.body or tree.root, line_names, deadline)
 
 
 def _return_freed_memory() -> None:

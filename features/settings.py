@@ -32,6 +32,11 @@ DEFAULTS: dict[str, int | float] = {
 }
 
 
+#: Switches, off by default: PURE_PYTHON=1 makes the HTML walk the pure-Python one even where the
+#: compiled one is built (the same lines, slower), to compare the two or to rule the extension out.
+SWITCHES = ("PURE_PYTHON",)
+
+
 class SettingError(ValueError):
     """A BOILERLINE_* variable whose value is not a number of the kind its limit takes."""
 
@@ -51,3 +56,13 @@ def limit(name: str) -> int | float:
     if not number > 0:
         raise SettingError(f"setting {PREFIX}{name}={value!r} is not above 0 (default {default})")
     return number
+
+
+def switch(name: str) -> bool:
+    """Whether the switch `name` (one of SWITCHES) is on: BOILERLINE_<name> is "1"; off when
+    unset, empty or "0"."""
+    assert name in SWITCHES, name
+    value = os.environ.get(PREFIX + name, "").strip()
+    if value not in ("", "0", "1"):
+        raise SettingError(f"setting {PREFIX}{name}={value!r} is not 0 or 1 (default 0)")
+    return value == "1"

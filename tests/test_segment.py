@@ -25,6 +25,7 @@ from boilerline.segment import (
     segment_text,
     text_columns,
 )
+from data import settings as data_settings
 
 # "Quickly" for a 10 MB page: 0.4-4 s here; the margin is for a loaded two-core CI machine.
 QUICK_SECONDS = 15
@@ -825,3 +826,153 @@ def test_the_story_s_own_last_text_and_a_closing_paragraph_beside_it_are_the_sto
     ).set_index("text")
     assert not lines.loc[["Final sentence of the story, in its element's own text.", closing], "past_article_end"].any()
     assert lines.loc[f"{CARD} 0", "past_article_end"]
+
+
+# --- The compiled walk (features/_walk.pyx) against the pure-Python one ---------------------------
+
+COMPILED = pytest.mark.skipif(
+    boilerline.segment._compiled_walk() is None,
+    reason="the compiled walk is not built (no compiler at install, or BOILERLINE's build fell back): only the pure-Python walk runs",
+)
+FIXTURE_PAGES = sorted(path for path in (Path(__file__).parent / "fixtures").rglob("*") if path.suffix in (".html", ".htm"))
+DEEP = "<div>" * 300 + "<p>deep <b>bold</b></p><pre>a\n b</pre>" + "</div>" * 300
+# Pages that take each branch of the walk: flattening past MAX_DEPTH, <pre> blocks, hidden and
+# named elements, links, what is not an element, odd names, whitespace that only Python calls so.
+EDGE_PAGES = {
+    "deep nesting": DEEP,
+    "pre blocks": "<pre>  def f():\n\treturn 1  \n\n<a href=x>link</a> end\n</pre><p>after</p><pre></pre><pre>\n\n</pre>",
+    "hidden": '<div hidden><p>one</p></div><p aria-hidden="true">two</p><p aria-hidden=false>three</p>'
+    '<p style="display : NONE">four</p><span hidden>x</span> visible <span style="visibility:hidden">y</span>',
+    "named and sectioned": '<main><article class="post"><p class="x" id="y">a</p></article><aside class="related-posts">'
+    '<p>b</p></aside><nav role="Navigation"><ul><li role="menuitem">c</li></ul></nav><footer>d</footer></main>'
+    '<body class="has-sidebar"><div class="comment-list" id="c"><p>e</p></div></body>',
+    "links": '<p><a href="/a">linked</a> and not <a>more <b>bold link</b></a></p><a><div>block in link</div></a>',
+    "processing instructions and comments": "<p>a<?php echo 1; ?>b<!-- c -->d</p><![CDATA[e]]><!DOCTYPE x><p>f</p>",
+    "custom and odd tags": "<My-Widget class=A>x</My-Widget><DIV CLASS='Up'>y</DIV><x:y>z</x:y><p2>w</p2><svg><text>no</text></svg>"
+    "<math><mi>m</mi></math><table><tr><td>t</td></tr></table><select><option>o</option></select><noscript>n</noscript>",
+    "attributes written oddly": '<div class id=""><p class="a" class="b" ID=c>x</p></div><div role><p>y</p></div><div data-x=1><p>z</p></div>',
+    "unicode whitespace": "<p>a\xa0b\u2003c\x1cd\x1fe\u3000\u2028f</p><p>\xa0</p><p>\u2003 \x1c</p><pre>g\xa0\u2003h\x1ci\n\x85j</pre>",
+    "long lines": "<p>" + "word " * 30_000 + "</p><pre>" + "x" * 120_000 + "</pre>",
+    "empty body": "<html><head><title>t</title></head><body></body></html>",
+    "no body": '<html><frameset><frame src="a"></frameset></html>',
+    "entities": "<p>&amp; &lt;b&gt; &nbsp;&copy; &#x1F600; &bogus; &#0; &#xD800;</p>",
+    "broken encoding": "<p>caf\ufffd \ud800 lone surrogate \x00 nul</p>".encode("utf-8", "surrogatepass"),
+    "a table of many cells": "<table>" + "<tr><td class=c>1</td><td><a href=#>2</a></td></tr>" * 500 + "</table>",
+}
+
+
+def columns_both_ways(page, monkeypatch) -> tuple:
+    """`html_columns(page)` by the compiled walk and by the pure-Python one (a PageError's message for one)."""
+    made = []
+    for pure in ("0", "1"):
+        monkeypatch.setenv("BOILERLINE_PURE_PYTHON", pure)
+        assert boilerline.segment.walk_in_use() == ("python" if pure == "1" else "compiled")
+        try:
+            made.append(html_columns(page))
+        except PageError as error:
+            made.append(str(error))
+    return tuple(made)
+
+
+def assert_same_columns(compiled, python) -> None:
+    if isinstance(python, str) or isinstance(compiled, str):
+        assert compiled == python
+        return
+    assert compiled.keys() == python.keys()
+    for name, values in python.items():
+        if isinstance(values, np.ndarray):
+            assert np.asarray(compiled[name]).dtype == values.dtype, name
+            assert np.array_equal(compiled[name], values), name
+        else:
+            assert list(compiled[name]) == list(values), name
+
+
+@COMPILED
+@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=lambda path: path.name)
+def test_the_compiled_walk_gives_the_same_columns_on_every_fixture_page(path, monkeypatch):
+    assert_same_columns(*columns_both_ways(path.read_bytes(), monkeypatch))
+
+
+@COMPILED
+@pytest.mark.parametrize("name", EDGE_PAGES)
+def test_the_compiled_walk_gives_the_same_columns_on_hand_made_edge_cases(name, monkeypatch):
+    compiled, python = columns_both_ways(EDGE_PAGES[name], monkeypatch)
+    assert_same_columns(compiled, python)
+
+
+@COMPILED
+@pytest.mark.parametrize(
+    "setting, value",
+    [("BOILERLINE_MAX_DEPTH", "3"), ("BOILERLINE_MAX_DEPTH", "1"), ("BOILERLINE_MAX_PAGE_LINES", "40"), ("BOILERLINE_MAX_LINE_CHARS", "5")],
+)
+def test_the_compiled_walk_keeps_the_limits_of_settings(setting, value, monkeypatch):
+    monkeypatch.setenv(setting, value)
+    page = EDGE_PAGES["a table of many cells"] + DEEP
+    assert_same_columns(*columns_both_ways(page, monkeypatch))
+
+
+@COMPILED
+def test_the_compiled_walk_spends_the_same_name_budget_and_moves_rows_in_the_same_parts(monkeypatch):
+    monkeypatch.setattr(boilerline.segment, "NAME_CHARS_PER_PAGE", 300)
+    monkeypatch.setattr(boilerline.segment, "NAME_CHARS_PER_PAGE_CHAR", 0)
+    monkeypatch.setattr(boilerline.segment, "ROWS_PER_PART", 7)
+    monkeypatch.setattr(boilerline.segment, "LONG_TEXT_CHARS", 10)
+    for page in (EDGE_PAGES["a table of many cells"], EDGE_PAGES["named and sectioned"] * 20, EDGE_PAGES["pre blocks"] * 10):
+        assert_same_columns(*columns_both_ways(page, monkeypatch))
+
+
+@COMPILED
+def test_the_compiled_walk_looks_at_the_deadline_every_so_many_elements(monkeypatch):
+    monkeypatch.setattr(boilerline.segment, "ELEMENTS_PER_CHECK", 10)
+    checked = []
+
+    class Counting(boilerline.segment.Deadline):
+        def check(self, stage):
+            checked.append(stage)
+            super().check(stage)
+
+    walked = {}
+    for pure in ("0", "1"):
+        monkeypatch.setenv("BOILERLINE_PURE_PYTHON", pure)
+        checked.clear()
+        boilerline.segment._columns_of_html(EDGE_PAGES["a table of many cells"], Counting())
+        walked[pure] = list(checked)
+    assert walked["0"] == walked["1"] and walked["0"].count("cutting into lines") > 100
+    expired = boilerline.segment.Deadline(1e-9)
+    time.sleep(0.01)
+    monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "0")
+    with pytest.raises(PageError, match="parsing"):
+        boilerline.segment._columns_of_html("<p>x</p>", expired)
+
+
+@COMPILED
+def test_a_large_page_walks_the_same_and_its_rows_come_in_parts(monkeypatch):
+    monkeypatch.setattr(boilerline.segment, "LARGE_PAGE_CHARS", 0)
+    monkeypatch.setattr(boilerline.segment, "ROWS_PER_PART", 3)
+    assert_same_columns(*columns_both_ways(EDGE_PAGES["a table of many cells"], monkeypatch))
+
+
+def test_the_pure_python_walk_is_used_when_asked_for_or_when_the_extension_is_missing(monkeypatch):
+    monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "1")
+    assert boilerline.segment.walk_in_use() == "python"
+    monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "yes")
+    with pytest.raises(settings.SettingError, match="BOILERLINE_PURE_PYTHON"):
+        boilerline.segment.walk_in_use()
+    monkeypatch.delenv("BOILERLINE_PURE_PYTHON")
+    monkeypatch.setattr(boilerline.segment, "_compiled_walk", lambda: None)
+    assert boilerline.segment.walk_in_use() == "python"
+    assert texts("<p>still cut into lines</p>") == ["still cut into lines"]
+
+
+MIRROR = data_settings.REPO / data_settings.DATA_MIRROR if data_settings.DATA_MIRROR else None  # as test_quality_gate reads it
+
+
+@COMPILED
+@pytest.mark.slow
+@pytest.mark.skipif(MIRROR is None or not (MIRROR / "wcxb-dev").is_dir(), reason="no dataset mirror (DATA_MIRROR) with wcxb-dev/")
+def test_the_compiled_walk_gives_the_same_columns_on_every_benchmark_page(monkeypatch):
+    paths = sorted((MIRROR / "wcxb-dev" / "html").glob("*.html.gz")) + sorted((MIRROR / "scrapinghub").rglob("*.html*"))
+    assert len(paths) > 1000
+    for path in paths:
+        page = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        assert_same_columns(*columns_both_ways(page, monkeypatch))
