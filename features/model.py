@@ -48,7 +48,17 @@ from .lines import (
     word_count_entries,
     word_counts,
 )
-from .segment import AS_WRITTEN, NO_DEADLINE, Deadline, Lines, cut_for_scoring, html_or_text_columns, join_lines, text_columns
+from .segment import (
+    AS_WRITTEN,
+    NO_DEADLINE,
+    Deadline,
+    Lines,
+    cut_for_scoring,
+    html_or_text_columns,
+    join_lines,
+    text_columns,
+    walk_in_use,
+)
 from .title import html_title
 
 if TYPE_CHECKING:
@@ -134,8 +144,9 @@ def runtime_part(kind: str, part: dict, arrays: dict[str, np.ndarray]) -> dict:
         import lightgbm  # here, not at import: it takes most of a second, and `import boilerline` need not
 
         booster = lightgbm.Booster(model_str=artifact.as_text(arrays[f"{kind}.booster"]))
+    forest = flat_forest(booster) if booster is not None and _compiled_trees() is not None else None
     parameters = {key: part[key] for key in ("n_stats", "threshold", "rule")}
-    return parameters | {"intercept": arrays[f"{kind}.intercept"][0], "blocks": blocks, "booster": booster}
+    return parameters | {"intercept": arrays[f"{kind}.intercept"][0], "blocks": blocks, "booster": booster, "forest": forest}
 
 
 def runtime_block(kind: str, block: dict, arrays: dict[str, np.ndarray]) -> "StatsBlock | TfidfBlock":
@@ -210,10 +221,101 @@ def probabilities(classifier, booster, features, lines: Lines, n_stats: int) -> 
     return booster_probabilities(booster.booster_, booster_input(hand_crafted(features, n_stats), neighbour_scores(linear, lines)))
 
 
-def booster_probabilities(booster: "lightgbm.Booster", X: np.ndarray) -> np.ndarray:
+def booster_probabilities(booster: "lightgbm.Booster", X: np.ndarray, forest: tuple | None = None) -> np.ndarray:
     """P(content) by the booster, what its classifier's predict_proba gives for the content
-    class. One thread: a page is a few hundred rows, and threads for them cost more than they save."""
+    class: by the compiled trees where `forest` (`flat_forest`) is given and the compiled code
+    is in use (`compiled_in_use`), the same numbers; else by LightGBM, on one thread (a page is a
+    few hundred rows, and threads for them cost more than they save)."""
+    if forest is not None and compiled_in_use():
+        return _compiled_trees().probabilities(np.ascontiguousarray(X, dtype=np.float64), *forest)
     return booster.predict(X, num_threads=1)
+
+
+def compiled_in_use() -> bool:
+    """Whether the compiled code (the walk, the trees) is built and not switched off by
+    BOILERLINE_PURE_PYTHON=1 (`segment.walk_in_use`)."""
+    return walk_in_use() == "compiled" and _compiled_trees() is not None
+
+
+@functools.cache
+def _compiled_trees():
+    """The compiled trees' module, or None where it was not built."""
+    try:
+        from . import _trees
+    except ImportError:
+        return None
+    return _trees
+
+
+_MISSING_TYPES = {"None": 0, "Zero": 1, "NaN": 2}  # LightGBM's MissingType, as `_trees` reads it
+
+
+def flat_forest(booster: "lightgbm.Booster") -> tuple | None:
+    """The trees of a binary booster of numerical splits (LightGBM's `dump_model`), as the
+    arrays `_trees.probabilities` reads: (sigmoid, each tree's root, then per split its feature,
+    threshold, missing type, default side, left and right child (a child below 0 is the leaf
+    ~child), then each leaf's value). None for any other booster, which LightGBM scores."""
+    model = booster.dump_model()
+    objective = model.get("objective", "").split()
+    sigmoids = [float(word.split(":", 1)[1]) for word in objective[1:] if word.startswith("sigmoid:")]
+    if objective[:1] != ["binary"] or len(sigmoids) != 1 or model.get("num_tree_per_iteration") != 1 or model.get("average_output"):
+        return None
+    splits = {name: [] for name in ("feature", "threshold", "missing", "default_left", "left", "right")}
+    leaves, roots = [], []
+    for tree in model["tree_info"]:
+        root = _flatten_tree(tree["tree_structure"], splits, leaves)
+        if root is None:
+            return None
+        roots.append(root)
+    int32 = functools.partial(np.asarray, dtype=np.int32)
+    int8 = functools.partial(np.asarray, dtype=np.int8)
+    return (
+        sigmoids[0],
+        int32(roots),
+        int32(splits["feature"]),
+        np.asarray(splits["threshold"], dtype=np.float64),
+        int8(splits["missing"]),
+        int8(splits["default_left"]),
+        int32(splits["left"]),
+        int32(splits["right"]),
+        np.asarray(leaves, dtype=np.float64),
+    )
+
+
+def _flatten_tree(root: dict, splits: dict[str, list], leaves: list[float]) -> int | None:
+    """Appends a tree's splits and leaves to `splits` and `leaves`; its root's number (a leaf:
+    below 0), or None for a split or leaf `_trees` does not read (categorical, linear). A stack,
+    not recursion: a tree may be deeper than Python's recursion limit."""
+
+    def number_of(node: dict) -> int | None:
+        if "split_index" not in node:
+            if "leaf_value" not in node or "leaf_coeff" in node:
+                return None
+            leaves.append(float(node["leaf_value"]))
+            return ~(len(leaves) - 1)
+        if node.get("decision_type") != "<=" or node.get("missing_type") not in _MISSING_TYPES:
+            return None
+        splits["feature"].append(int(node["split_feature"]))
+        splits["threshold"].append(float(node["threshold"]))
+        splits["missing"].append(_MISSING_TYPES[node["missing_type"]])
+        splits["default_left"].append(bool(node["default_left"]))
+        splits["left"].append(0)
+        splits["right"].append(0)
+        return len(splits["feature"]) - 1
+
+    top = number_of(root)
+    pending = [(root, top)] if top is not None and top >= 0 else []
+    while pending:
+        node, number = pending.pop()
+        for side in ("left", "right"):
+            child = node[f"{side}_child"]
+            child_number = number_of(child)
+            if child_number is None:
+                return None
+            splits[side][number] = child_number
+            if child_number >= 0:
+                pending.append((child, child_number))
+    return top
 
 
 # Rows per call of the row-wise steps (the TF-IDF blocks, the booster): scores of a row never
@@ -342,7 +444,7 @@ def predict_lines(part: dict, lines: Lines, deadline: Deadline = NO_DEADLINE) ->
     # Into one array as they come: the chunks' own outputs, joined, would be held twice.
     p = np.empty(len(lines))
     for rows, neighbours in zip(chunks, neighbour_score_chunks(linear, lines, chunks)):
-        p[rows] = booster_probabilities(booster, booster_input(stats(rows), neighbours))
+        p[rows] = booster_probabilities(booster, booster_input(stats(rows), neighbours), part["forest"])
         deadline.check("scoring")
     return p
 

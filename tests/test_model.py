@@ -783,3 +783,83 @@ def test_a_declared_article_keeps_nothing_after_its_story_whatever_the_threshold
     assert all(line.is_content for line in next(model.score_pages([ARTICLE_WITH_MORE_STORIES], threshold=0.0, article_end=False)))
     cleaned = next(model.clean_pages([ARTICLE_WITH_MORE_STORIES], threshold=0.0, article_end=False))
     assert cleaned == model.clean_html(ARTICLE_WITH_MORE_STORIES, threshold=0.0, article_end=False) and "Story 2" in cleaned
+
+
+# --- The compiled trees (features/_trees.pyx) against LightGBM --------------------------------
+needs_compiled_trees = pytest.mark.skipif(
+    boilerline.model._compiled_trees() is None,
+    reason="the compiled trees are not built (no compiler at install): LightGBM scores every page",
+)
+
+
+def booster_inputs(model, kind: str, texts: list) -> np.ndarray:
+    """The booster's input rows of the lines of `texts` (pages of `kind`), as scoring makes them."""
+    part = model.artifact[kind]
+    columns = [boilerline.segment.html_columns(text) if kind == "html" else boilerline.segment.text_columns(text) for text in texts]
+    sizes = [len(page["text"]) for page in columns]
+    lines = boilerline.segment.join_lines(columns)
+    lines["page"] = np.repeat(np.arange(len(sizes)), sizes)
+    stats, linear = boilerline.model.hand_crafted_and_linear(part, lines)
+    return boilerline.model.booster_input(stats(slice(0, len(lines))), boilerline.model.neighbour_scores(linear, lines))
+
+
+@needs_compiled_trees
+@pytest.mark.parametrize("kind", ["html", "text"])
+def test_the_compiled_trees_give_lightgbms_probabilities_bit_for_bit(model, kind):
+    paths = sorted(PAGES.glob("*.htm*" if kind == "html" else "*.txt"))
+    X = booster_inputs(model, kind, [path.read_bytes() for path in paths])
+    part = model.artifact[kind]
+    assert len(X) > 30 and part["forest"] is not None
+    compiled = boilerline.model._compiled_trees().probabilities(np.ascontiguousarray(X), *part["forest"])
+    assert np.array_equal(compiled, part["booster"].predict(X, num_threads=1))
+    # Rows no page makes: zeros, NaN, extremes.
+    odd = np.vstack([np.zeros(X.shape[1]), np.full(X.shape[1], np.nan), np.full(X.shape[1], 1e300), -X[:50]])
+    assert np.array_equal(
+        boilerline.model._compiled_trees().probabilities(odd, *part["forest"]), part["booster"].predict(odd, num_threads=1)
+    )
+
+
+@needs_compiled_trees
+@pytest.mark.parametrize("missing", ["zero_as_missing", "nan_as_missing", "no_missing"])
+def test_the_compiled_trees_read_missing_values_as_lightgbm_does(missing):
+    import lightgbm
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    X[rng.random(X.shape) < 0.2] = 0.0
+    X[rng.random(X.shape) < 0.2] = np.nan
+    y = (np.nan_to_num(X[:, 0], nan=1.0) + (X[:, 1] == 0) > 0.3).astype(int)
+    parameters = {"objective": "binary", "num_leaves": 7, "min_data_in_leaf": 5, "verbose": -1, "sigmoid": 0.7}
+    parameters |= {"zero_as_missing": missing == "zero_as_missing", "use_missing": missing != "no_missing"}
+    booster = lightgbm.train(parameters, lightgbm.Dataset(X, y), num_boost_round=20)
+    forest = boilerline.model.flat_forest(booster)
+    assert forest is not None and forest[0] == 0.7
+    assert np.array_equal(boilerline.model._compiled_trees().probabilities(X, *forest), booster.predict(X))
+
+
+def test_a_booster_the_compiled_trees_do_not_read_is_left_to_lightgbm(model, monkeypatch):
+    import lightgbm
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 2)), rng.integers(0, 3, 300)
+    multiclass = lightgbm.train({"objective": "multiclass", "num_class": 3, "verbose": -1}, lightgbm.Dataset(X, y), num_boost_round=3)
+    assert boilerline.model.flat_forest(multiclass) is None
+    X[:, 1] = rng.integers(0, 5, 300)
+    categorical = lightgbm.train(
+        {"objective": "binary", "verbose": -1, "min_data_per_group": 5, "cat_smooth": 1},
+        lightgbm.Dataset(X, y > 0, categorical_feature=[1]),
+        num_boost_round=5,
+    )
+    assert boilerline.model.flat_forest(categorical) is None
+    html = page("article.html")
+    scored = [line.p_content for line in model.score_html(html)]
+    monkeypatch.setitem(model.artifact["html"], "forest", None)  # as for a booster flat_forest refused
+    assert [line.p_content for line in model.score_html(html)] == scored
+
+
+def test_pure_python_scores_every_line_as_the_compiled_code_does(model, monkeypatch):
+    pages = [path.read_bytes() for path in sorted(PAGES.glob("*.htm*"))]
+    compiled = [[(line.text, line.p_content, line.is_content) for line in lines] for lines in model.score_pages(pages)]
+    monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "1")
+    assert not boilerline.model.compiled_in_use()
+    assert [[(line.text, line.p_content, line.is_content) for line in lines] for lines in model.score_pages(pages)] == compiled

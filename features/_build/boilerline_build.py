@@ -1,9 +1,10 @@
 """The build backend of boilerline: setuptools', with the compiled walk (`features/_walk.pyx`)
-built against lexbor's C sources as selectolax's pinned sdist ships them.
+built against lexbor's C sources as selectolax's pinned sdist ships them, and the compiled
+trees (`features/_trees.pyx`).
 
 setuptools does the building; this module only adds the `build_ext` command that fetches and
 checks lexbor's sources first. Any failure (no compiler, no network, no Cython) leaves the
-package without the extension, and `boilerline` then uses its pure-Python walk.
+package without that extension, and `boilerline` then uses its pure-Python code.
 """
 
 import hashlib
@@ -11,7 +12,9 @@ import io
 import os
 import shutil
 import tarfile
-import urllib.request
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from setuptools.build_meta import *  # noqa: F403 (the PEP 517 hooks, as setuptools gives them)
@@ -19,41 +22,43 @@ from setuptools.command.build_ext import build_ext
 
 WALK = "boilerline._walk"
 # selectolax's sdist of the version models/constraints.txt pins, which bundles lexbor 3.1.0:
-# the same parser, so the compiled walk reads the same tree as the pure-Python one.
+# the same parser, so the compiled walk reads the same tree as the pure-Python one. pip fetches
+# it by name from the package index it is set up with, and its sha256 is checked here.
+SELECTOLAX = "selectolax==1.0.2"
 SELECTOLAX_SDIST = "selectolax-1.0.2"
-SELECTOLAX_URL = (
-    "selectolax-1.0.2.tar.gz"
-)
 SELECTOLAX_SHA256 = "f0508ad927aa426425d4aa7a2bb2f8b21c01412534465bd227e241d4d0a6a418"
 # A local copy of that sdist, for a build without network (it is checked against the same sha256).
 SDIST_SETTING = "BOILERLINE_SELECTOLAX_SDIST"
 # lexbor's modules the HTML parser needs (its #includes reach no others): the rest is not compiled.
 LEXBOR_MODULES = ("core", "dom", "html", "ns", "tag", "ports/posix")
 LEXBOR_NOTICES = ("LICENSE", "NOTICE")
-DOWNLOAD_TIMEOUT = 60  # seconds
+# The variables a PEP 517 frontend sets for this build's hooks.
+BUILD_VARIABLES = ("PYTHONPATH", "PYTHONNOUSERSITE", "_PYPROJECT_HOOKS_", "PEP517_")
+DOWNLOAD_TIMEOUT = 300  # seconds: pip prepares the sdist's metadata too
 # Every symbol of lexbor stays inside the extension: nothing clashes with selectolax's own copy.
 COMPILE_ARGS = ["-DLEXBOR_STATIC", "-fvisibility=hidden", "-O2", "-Wno-unused-function", "-Wno-unused-variable"]
 
 
-class BuildWalk(build_ext):
-    """setuptools' build_ext, which builds the compiled walk when it can and skips it when not."""
+class BuildCompiled(build_ext):
+    """setuptools' build_ext, which builds each compiled module (the walk, with lexbor; the
+    trees) when it can and skips it when not."""
 
     def build_extension(self, ext):
-        if ext.name != WALK:
-            return super().build_extension(ext)
-        try:
-            self._add_lexbor(ext)
-            super().build_extension(ext)
-        except Exception as error:  # whatever fails, the pure-Python walk remains
-            print(f"boilerline: the compiled walk was not built ({type(error).__name__}: {error}); the pure-Python walk will be used")
-
-    def _add_lexbor(self, ext) -> None:
-        """Turns the extension's .pyx into C and adds lexbor's sources and flags to it."""
         from Cython.Build import cythonize
 
+        try:
+            (compiled,) = cythonize([ext], build_dir=self.build_temp, quiet=True, language_level=3)
+            ext.sources = compiled.sources
+            if ext.name == WALK:
+                self._add_lexbor(ext)
+            super().build_extension(ext)
+        except Exception as error:  # whatever fails, the pure-Python code remains
+            print(f"boilerline: {ext.name} was not built ({type(error).__name__}: {error}); its pure-Python code will be used")
+
+    def _add_lexbor(self, ext) -> None:
+        """Adds lexbor's sources and flags to the walk's extension."""
         source = unpacked_lexbor(Path(self.build_temp))
-        (compiled,) = cythonize([ext], build_dir=self.build_temp, quiet=True, language_level=3)
-        ext.sources = compiled.sources + sorted(str(path) for module in LEXBOR_MODULES for path in (source / "lexbor" / module).rglob("*.c"))
+        ext.sources = ext.sources + sorted(str(path) for module in LEXBOR_MODULES for path in (source / "lexbor" / module).rglob("*.c"))
         ext.include_dirs = [*ext.include_dirs, str(source)]
         ext.extra_compile_args = [*ext.extra_compile_args, *COMPILE_ARGS]
 
@@ -71,16 +76,23 @@ def unpacked_lexbor(build_temp: Path) -> Path:
 
 
 def selectolax_sdist() -> bytes:
-    """The pinned sdist's bytes, from SDIST_SETTING's file or PyPI, checked against its sha256."""
+    """The pinned sdist's bytes, from SDIST_SETTING's file or fetched by pip, checked against its sha256."""
     local = os.environ.get(SDIST_SETTING, "").strip()
-    if local:
-        data = Path(local).read_bytes()
-    else:
-        with urllib.request.urlopen(SELECTOLAX_URL, timeout=DOWNLOAD_TIMEOUT) as response:
-            data = response.read()
+    data = Path(local).read_bytes() if local else _downloaded_sdist()
     if hashlib.sha256(data).hexdigest() != SELECTOLAX_SHA256:
-        raise ValueError(f"{local or SELECTOLAX_URL} is not {SELECTOLAX_SDIST}.tar.gz (sha256 differs)")
+        raise ValueError(f"{local or SELECTOLAX} is not {SELECTOLAX_SDIST}.tar.gz (sha256 differs)")
     return data
+
+
+def _downloaded_sdist() -> bytes:
+    """The sdist of SELECTOLAX, as `pip download` gets it: the pip of the Python that runs the
+    build, outside this build's isolated environment, whose paths and hook settings would
+    otherwise reach the build environment that pip makes to read the sdist's metadata."""
+    outside = {name: value for name, value in os.environ.items() if not name.startswith(BUILD_VARIABLES)}
+    with tempfile.TemporaryDirectory() as folder:
+        command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:", SELECTOLAX, "-d", folder]
+        subprocess.run(command, check=True, timeout=DOWNLOAD_TIMEOUT, env=outside)
+        return (Path(folder) / f"{SELECTOLAX_SDIST}.tar.gz").read_bytes()
 
 
 def _unpack_lexbor(sdist: bytes, folder: Path) -> None:
