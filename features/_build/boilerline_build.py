@@ -11,14 +11,19 @@ import hashlib
 import io
 import os
 import shutil
-import tarfile
 import subprocess
 import sys
+import tarfile
 import tempfile
+import warnings
 from pathlib import Path
 
 from setuptools.build_meta import *  # noqa: F403 (the PEP 517 hooks, as setuptools gives them)
 from setuptools.command.build_ext import build_ext
+
+# setuptools marks [tool.setuptools] ext-modules experimental: the project declares its modules
+# there rather than add a setup.py to its fixed top-level layout, so the warning says nothing new.
+warnings.filterwarnings("ignore", message=r".*ext-modules.*experimental")
 
 WALK = "boilerline._walk"
 # selectolax's sdist of the version models/constraints.txt pins, which bundles lexbor 3.1.0:
