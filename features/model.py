@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
-from . import artifact
+from . import artifact, settings
 from .artifact import KINDS
 from .decode import PageError
 from .lines import (
@@ -57,7 +57,6 @@ from .segment import (
     html_or_text_columns,
     join_lines,
     text_columns,
-    walk_in_use,
 )
 from .title import html_title
 
@@ -223,18 +222,18 @@ def probabilities(classifier, booster, features, lines: Lines, n_stats: int) -> 
 
 def booster_probabilities(booster: "lightgbm.Booster", X: np.ndarray, forest: tuple | None = None) -> np.ndarray:
     """P(content) by the booster, what its classifier's predict_proba gives for the content
-    class: by the compiled trees where `forest` (`flat_forest`) is given and the compiled code
-    is in use (`compiled_in_use`), the same numbers; else by LightGBM, on one thread (a page is a
-    few hundred rows, and threads for them cost more than they save)."""
-    if forest is not None and compiled_in_use():
+    class: by the compiled trees where `forest` (`flat_forest`) is given and they are in use
+    (`trees_in_use`), the same numbers; else by LightGBM, on one thread (a page is a few hundred
+    rows, and threads for them cost more than they save)."""
+    if forest is not None and trees_in_use() == "compiled":
         return _compiled_trees().probabilities(np.ascontiguousarray(X, dtype=np.float64), *forest)
     return booster.predict(X, num_threads=1)
 
 
-def compiled_in_use() -> bool:
-    """Whether the compiled code (the walk, the trees) is built and not switched off by
-    BOILERLINE_PURE_PYTHON=1 (`segment.walk_in_use`)."""
-    return walk_in_use() == "compiled" and _compiled_trees() is not None
+def trees_in_use() -> str:
+    """Which code walks the booster's trees: "compiled" (`_trees.pyx`, where it is built) or
+    "lightgbm" (also where BOILERLINE_PURE_PYTHON=1). Both give the same probabilities."""
+    return "lightgbm" if settings.switch("PURE_PYTHON") or _compiled_trees() is None else "compiled"
 
 
 @functools.cache

@@ -32,8 +32,9 @@ DEFAULTS: dict[str, int | float] = {
 }
 
 
-#: Switches, off by default: PURE_PYTHON=1 makes the HTML walk the pure-Python one even where the
-#: compiled one is built (the same lines, slower), to compare the two or to rule the extension out.
+#: Switches, off by default: PURE_PYTHON=1 has the HTML walked in Python and the booster's trees by
+#: LightGBM even where the compiled ones are built (the same lines and scores, slower), to compare
+#: the two or to rule the extensions out.
 SWITCHES = ("PURE_PYTHON",)
 
 

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -13,10 +14,10 @@ from pathlib import Path
 import pytest
 from test_model import ARTICLE_WITH_MORE_STORIES
 
-from boilerline import cli, load_model, settings
+from boilerline import cli, load_model, segment, settings
 from boilerline.cli import main
 from boilerline.inputs import page_kind, sniff_kind
-from boilerline.model import default_model_path
+from boilerline.model import default_model_path, trees_in_use
 from boilerline.segment import segment_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -549,3 +550,16 @@ def test_clean_of_a_binary_file_or_an_image_is_an_error_not_an_empty_page(tmp_pa
     assert code == 1 and out == "" and "binary.bin: page is not text" in one_error_line(err)
     code, out, err = run_main(capsys, "clean", tmp_path / "photo.html")
     assert code == 1 and out == "" and "photo.html: page is a JPEG image, not text or HTML" in one_error_line(err)
+
+
+def test_version_says_which_code_walks_the_html_and_the_trees(capsys, monkeypatch):
+    monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "1")
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert re.fullmatch(r"boilerline \S+ \(walk: python, trees: lightgbm\)\n", capsys.readouterr().out)
+    monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "0")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    walk, trees = segment.walk_in_use(), trees_in_use()
+    assert capsys.readouterr().out.endswith(f"(walk: {walk}, trees: {trees})\n")
