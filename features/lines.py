@@ -9,6 +9,7 @@ that training fits around these are in `boilerline.estimators`.
 
 import re
 import sys
+from array import array
 from collections.abc import Iterator
 from functools import lru_cache, wraps
 from itertools import chain, islice
@@ -664,29 +665,45 @@ def structure_tokens_of(keys: list[tuple[str, str, str]], ancestors: int) -> lis
     return [f"{_tag_tokens(tag, path, ancestors)} {_attr_tokens(attrs)}" for tag, path, attrs in keys]
 
 
-def structure_columns(keys: list[tuple[str, str, str]], ancestors: int, vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+# Class and id tokens whose vocabulary columns `structure_columns` keeps from page to page, per
+# vocabulary, for tokens of at most this many characters: sites repeat their names on every
+# page ("menu-item", "entry-content"), and looking a token's words up took half its time.
+STRUCTURE_TOKENS_KEPT = 32_768  # about 5 MB at most
+LONGEST_KEPT_TOKEN = 64
+
+
+def structure_columns(
+    keys: list[tuple[str, str, str]], ancestors: int, vocabulary: dict[str, int], kept: dict[str, bytes] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """`token_columns` of `structure_tokens_of(keys)`, without making their strings: the
-    columns of each (tag, path) and of each class/id token are looked up once, as the keys
-    of a page share most of their ancestors' tags and classes."""
-
-    def known(tokens: list[str]) -> list[int]:
-        return [column for token in tokens if (column := vocabulary.get(token)) is not None]
-
-    of_tags, of_attr_token = {}, {}
-    columns_of_keys = []
+    columns of each (tag, path) and of each class/id token are looked up once, as the keys of
+    a page share most of their ancestors' tags and classes, and kept packed (int32 bytes) to be
+    joined per key. `kept`: the tokens' columns from earlier calls with this vocabulary, kept
+    for the tokens of at most LONGEST_KEPT_TOKEN characters, STRUCTURE_TOKENS_KEPT at most."""
+    kept = {} if kept is None else kept
+    if len(kept) > STRUCTURE_TOKENS_KEPT:
+        kept.clear()
+    of_tags, of_long_token = {}, {}
+    packed_keys = []
     for tag, path, attrs in keys:
-        columns = of_tags.get((tag, path))
-        if columns is None:
-            columns = of_tags[tag, path] = known(_tag_tokens(tag, path, ancestors).split())
-        columns = list(columns)
+        tag_columns = of_tags.get((tag, path))
+        if tag_columns is None:
+            tag_columns = of_tags[tag, path] = _packed_columns(_tag_tokens(tag, path, ancestors).split(), vocabulary)
+        pieces = [tag_columns]
         for token in dict.fromkeys(attrs.split()):
-            attr_columns = of_attr_token.get(token)
-            if attr_columns is None:
-                attr_columns = of_attr_token[token] = known(_attr_token_words(token).split())
-            columns += attr_columns
-        columns_of_keys.append(columns)
-    sizes = np.fromiter(map(len, columns_of_keys), np.int64, len(columns_of_keys))
-    return np.repeat(np.arange(len(keys)), sizes), np.fromiter(chain.from_iterable(columns_of_keys), np.int64, int(sizes.sum()))
+            found = kept if len(token) <= LONGEST_KEPT_TOKEN else of_long_token
+            token_columns = found.get(token)
+            if token_columns is None:
+                token_columns = found[token] = _packed_columns(_attr_token_words(token).split(), vocabulary)
+            pieces.append(token_columns)
+        packed_keys.append(b"".join(pieces))
+    sizes = np.fromiter(map(len, packed_keys), np.int64, len(packed_keys)) // array("i").itemsize
+    return np.repeat(np.arange(len(keys)), sizes), np.frombuffer(b"".join(packed_keys), np.intc).astype(np.int64)
+
+
+def _packed_columns(tokens: list[str], vocabulary: dict[str, int]) -> bytes:
+    """The vocabulary columns of `tokens` that it holds, as int32 bytes."""
+    return array("i", [column for token in tokens if (column := vocabulary.get(token)) is not None]).tobytes()
 
 
 def cached_when_short(maxsize: int, longest: int, strings: int = 1):

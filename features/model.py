@@ -19,7 +19,7 @@ page that declares itself an article, the lines after its story are dropped
 import functools
 import importlib.resources
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,6 +100,8 @@ class TfidfBlock:
     idf: np.ndarray
     sublinear_tf: bool
     norm: str | None
+    # The structure block's class/id tokens' columns, kept from page to page (`structure_columns`).
+    kept_tokens: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 def content_text(lines: list[ScoredLine]) -> str:
@@ -388,7 +390,7 @@ def block_scores(block: TfidfBlock, X, weights: np.ndarray) -> np.ndarray:
     (a row's score never depends on the other rows)."""
     if block.structure_ancestors is not None:  # tokens made and scored once per distinct ancestry
         inverse, keys = structure_keys(X)
-        rows, columns = structure_columns(keys, block.structure_ancestors, block.vocabulary)
+        rows, columns = structure_columns(keys, block.structure_ancestors, block.vocabulary, block.kept_tokens)
         return tfidf_scores(count_entries(rows, columns, len(keys), len(block.vocabulary)), block, weights)[inverse]
     if block.unique_rows:
         inverse, distinct = factorize(X)  # the lines of one menu or article share their tokens

@@ -382,3 +382,22 @@ def test_copied_share_is_the_share_of_a_lines_word_pairs_held_higher_on_its_page
     ]
     assert copied_share(np.array([0, 0, 0, 0]), texts).round(3).tolist() == [0.0, 0.0, round(8 / 9, 3), 0.0]
     assert copied_share(np.array([0, 0, 1, 1]), texts).tolist() == [0.0, 0.0, 0.0, 0.0]  # another page's lines are not copied
+
+
+def structure_entries(keys, vocabulary, kept=None):
+    rows, columns = boilerline.lines.structure_columns(keys, 4, vocabulary, kept)
+    return [array.tolist() for array in boilerline.lines.count_entries(rows, columns, len(keys), len(vocabulary))]
+
+
+def test_structure_columns_kept_from_call_to_call_are_those_made_anew(monkeypatch):
+    long_token = "x" * (boilerline.lines.LONGEST_KEPT_TOKEN + 1)
+    keys = [("p", "html body div", f"entry-content post {long_token}"), ("li", "html body ul", "menu-item menu post"), ("a", "html body", "")]
+    tokens = ["tag_p", "a1_div", "entry-content", "entry", "content", "post", "menu-item", "menu", "item", long_token, "tag_li"]
+    vocabulary = {token: column for column, token in enumerate(tokens)}
+    fresh = structure_entries(keys, vocabulary)
+    assert sum(fresh[2]) == 13  # tag_p a1_div entry-content entry content post, long; tag_li menu-item menu item menu post
+    kept = {}
+    assert structure_entries(keys, vocabulary, kept) == fresh == structure_entries(keys, vocabulary, kept)  # filling it, then from it
+    assert set(kept) == {"entry-content", "post", "menu-item", "menu"}  # not the long token
+    monkeypatch.setattr(boilerline.lines, "STRUCTURE_TOKENS_KEPT", 3)
+    assert structure_entries(keys, vocabulary, kept) == fresh and len(kept) <= 4  # cleared once over the limit, then filled again
