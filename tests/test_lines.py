@@ -391,7 +391,11 @@ def structure_entries(keys, vocabulary, kept=None):
 
 def test_structure_columns_kept_from_call_to_call_are_those_made_anew(monkeypatch):
     long_token = "x" * (boilerline.lines.LONGEST_KEPT_TOKEN + 1)
-    keys = [("p", "html body div", f"entry-content post {long_token}"), ("li", "html body ul", "menu-item menu post"), ("a", "html body", "")]
+    keys = [
+        ("p", "html body div", f"entry-content post {long_token}"),
+        ("li", "html body ul", "menu-item menu post"),
+        ("a", "html body", ""),
+    ]
     tokens = ["tag_p", "a1_div", "entry-content", "entry", "content", "post", "menu-item", "menu", "item", long_token, "tag_li"]
     vocabulary = {token: column for column, token in enumerate(tokens)}
     fresh = structure_entries(keys, vocabulary)
