@@ -49,16 +49,26 @@ class BuildCompiled(build_ext):
     trees) when it can and skips it when not."""
 
     def build_extension(self, ext):
-        from Cython.Build import cythonize
-
         try:
+            from Cython.Build import cythonize
+
             (compiled,) = cythonize([ext], build_dir=self.build_temp, quiet=True, language_level=3)
             ext.sources = compiled.sources
             if ext.name == WALK:
                 self._add_lexbor(ext)
             super().build_extension(ext)
+            if ext.name == WALK:
+                self._add_lexbor_notices(ext)
         except Exception as error:  # whatever fails, the pure-Python code remains
             print(f"boilerline: {ext.name} was not built ({type(error).__name__}: {error}); its pure-Python code will be used")
+
+    def _add_lexbor_notices(self, ext) -> None:
+        """lexbor's LICENSE and NOTICE beside the built walk (in a wheel: `boilerline/lexbor-*`),
+        as its Apache-2.0 licence asks of a work that ships it compiled."""
+        source = unpacked_lexbor(Path(self.build_temp)).parent
+        folder = Path(self.get_ext_fullpath(ext.name)).parent
+        for name in LEXBOR_NOTICES:
+            shutil.copyfile(source / name, folder / f"lexbor-{name}")
 
     def _add_lexbor(self, ext) -> None:
         """Adds lexbor's sources and flags to the walk's extension."""
