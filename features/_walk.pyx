@@ -11,6 +11,7 @@ a line's first text is left undecoded. A line's row and names are made as `segme
 into columns by `segment._move_rows`.
 """
 
+import re
 import sys
 
 from cpython.unicode cimport PyUnicode_DecodeUTF8
@@ -635,8 +636,20 @@ cdef inline bint _names_boilerplate(str tokens) except -1:
     if known is None:
         if len(_BOILERPLATE_NAMES) >= MAX_KNOWN_NAMES:
             _BOILERPLATE_NAMES.clear()
-        known = _BOILERPLATE_NAMES[tokens] = PRUNED_NAMES.search(tokens) is not None
+        known = _BOILERPLATE_NAMES[tokens] = _search_names(tokens) is not None
     return known
+
+
+# PRUNED_NAMES without IGNORECASE, for lowercased ASCII: the same matches there, in half the time.
+_PRUNED_NAMES_LOWER = re.compile(PRUNED_NAMES.pattern)
+
+
+cdef object _search_names(str tokens):
+    """`PRUNED_NAMES.search(tokens)`, by the faster pattern where `tokens` is ASCII (where no
+    character but a letter's other case matches a letter when case is ignored)."""
+    if tokens.isascii():
+        return _PRUNED_NAMES_LOWER.search(tokens.lower())
+    return PRUNED_NAMES.search(tokens)
 
 
 cdef int _tag_flags(str tag) except -1:

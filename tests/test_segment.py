@@ -846,6 +846,8 @@ EDGE_PAGES = {
     "named and sectioned": '<main><article class="post"><p class="x" id="y">a</p></article><aside class="related-posts">'
     '<p>b</p></aside><nav role="Navigation"><ul><li role="menuitem">c</li></ul></nav><footer>d</footer></main>'
     '<body class="has-sidebar"><div class="comment-list" id="c"><p>e</p></div></body>',
+    "names in any case": '<div class="Related-Posts"><p>a</p></div><div class="\u017fhare"><p>b</p></div><div id="x\xa0comments">'
+    '<p>c</p></div><div class="coo\u212aies"><p>d</p></div><div class="NAVBAR_top"><p>e</p></div><div class="commentary"><p>f</p></div>',
     "links": '<p><a href="/a">linked</a> and not <a>more <b>bold link</b></a></p><a><div>block in link</div></a>',
     "processing instructions and comments": "<p>a<?php echo 1; ?>b<!-- c -->d</p><![CDATA[e]]><!DOCTYPE x><p>f</p>",
     "custom and odd tags": "<My-Widget class=A>x</My-Widget><DIV CLASS='Up'>y</DIV><x:y>z</x:y><p2>w</p2><svg><text>no</text></svg>"
