@@ -846,6 +846,8 @@ EDGE_PAGES = {
     "named and sectioned": '<main><article class="post"><p class="x" id="y">a</p></article><aside class="related-posts">'
     '<p>b</p></aside><nav role="Navigation"><ul><li role="menuitem">c</li></ul></nav><footer>d</footer></main>'
     '<body class="has-sidebar"><div class="comment-list" id="c"><p>e</p></div></body>',
+    "names in any case": '<div class="Related-Posts"><p>a</p></div><div class="\u017fhare"><p>b</p></div><div id="x\xa0comments">'
+    '<p>c</p></div><div class="coo\u212aies"><p>d</p></div><div class="NAVBAR_top"><p>e</p></div><div class="commentary"><p>f</p></div>',
     "links": '<p><a href="/a">linked</a> and not <a>more <b>bold link</b></a></p><a><div>block in link</div></a>',
     "processing instructions and comments": "<p>a<?php echo 1; ?>b<!-- c -->d</p><![CDATA[e]]><!DOCTYPE x><p>f</p>",
     "custom and odd tags": "<My-Widget class=A>x</My-Widget><DIV CLASS='Up'>y</DIV><x:y>z</x:y><p2>w</p2><svg><text>no</text></svg>"
@@ -898,6 +900,29 @@ def test_the_compiled_walk_gives_the_same_columns_on_every_fixture_page(path, mo
 def test_the_compiled_walk_gives_the_same_columns_on_hand_made_edge_cases(name, monkeypatch):
     compiled, python = columns_both_ways(EDGE_PAGES[name], monkeypatch)
     assert_same_columns(compiled, python)
+
+
+def walked_both_ways(html: str, monkeypatch) -> tuple:
+    """`_visible_rows(html)` by the compiled walk and by the pure-Python one."""
+    made = []
+    for pure in ("0", "1"):
+        monkeypatch.setenv("BOILERLINE_PURE_PYTHON", pure)
+        made.append(boilerline.segment._visible_rows(html, boilerline.segment.NO_DEADLINE))
+    return tuple(made)
+
+
+@COMPILED
+@pytest.mark.parametrize("page", [*EDGE_PAGES.values(), *FIXTURE_PAGES], ids=[*EDGE_PAGES, *(path.name for path in FIXTURE_PAGES)])
+def test_the_compiled_walk_gives_the_same_text_masses_and_names_in_the_same_order(page, monkeypatch):
+    page = page.read_bytes() if isinstance(page, Path) else page
+    compiled, python = walked_both_ways(page.decode("utf-8", "replace") if isinstance(page, bytes) else page, monkeypatch)
+    for made, expected in zip(compiled[1:], python[1:]):  # names, text_mass, last_inside: dicts, whose order is kept too
+        assert list(made.items()) == list(expected.items())
+    assert compiled[0].keys() == python[0].keys()
+    for name, parts in python[0].items():
+        assert len(compiled[0][name]) == len(parts), name
+        for made, expected in zip(compiled[0][name], parts):
+            assert np.array_equal(made, expected) if isinstance(expected, np.ndarray) else made == expected, name
 
 
 @COMPILED
