@@ -4,11 +4,12 @@ A model file (`models/boilerplate.npz`) is plain data (`artifact`: numpy arrays 
 read without pickle). Loading turns each kind of input's part ("html", "text") into:
 
     {"blocks": [(StatsBlock | TfidfBlock, its linear weights)], "intercept": a numpy scalar,
-     "booster": lightgbm.Booster | None, "n_stats": int, "threshold": float,
-     "rule": "global" | "per_page"}
+     "booster": lightgbm.Booster | None, "forest": its trees as arrays (`flat_forest`) | None,
+     "n_stats": int, "threshold": float, "rule": "global" | "per_page"}
 
 The blocks and weights give each line a linear score; the booster, when present, rescores
-each line from its hand-crafted signals and the linear scores of its neighbours. `rule` says
+each line from its hand-crafted signals and the linear scores of its neighbours (its trees
+walked by the compiled `_trees` where it is built, else by LightGBM: the same numbers). `rule` says
 how a line is kept: above the one tuned `threshold`, or above its own page's expected-F1
 threshold (`per_page_thresholds`); training chose it on out-of-fold scores of its pages.
 The lines of a <pre> block are then kept or dropped as one (`whole_code_blocks`), and on a
@@ -48,16 +49,7 @@ from .lines import (
     word_count_entries,
     word_counts,
 )
-from .segment import (
-    AS_WRITTEN,
-    NO_DEADLINE,
-    Deadline,
-    Lines,
-    cut_for_scoring,
-    html_or_text_columns,
-    join_lines,
-    text_columns,
-)
+from .segment import AS_WRITTEN, NO_DEADLINE, Deadline, Lines, cut_for_scoring, html_or_text_columns, join_lines, text_columns
 from .title import html_title
 
 if TYPE_CHECKING:
