@@ -186,26 +186,59 @@ def _columns_of_html(html: str, deadline: Deadline = NO_DEADLINE) -> dict:
 def _check_elements(html: str) -> None:
     """A PageError for a page of more elements than MAX_PAGE_ELEMENTS (its own, and with the
     copies its parser would make of formatting elements: `_check_formatting`), or nested deeper
-    than MAX_PAGE_NESTING, before its tree is built. Start tags are counted as "<" less "</"
-    (comments and a "<" in text count too: an upper bound)."""
+    than MAX_PAGE_NESTING, or whose end tags would walk too many open elements
+    (`_check_end_tag_walks`), before its tree is built: by the compiled checks (`_checks.pyx`)
+    where the compiled walk runs, else by `_python_check_elements`. Both decide alike."""
+    if walk_in_use() == "compiled" and (checks := _compiled_checks()) is not None:
+        checks.check_elements(html)
+    else:
+        _python_check_elements(html)
+
+
+def _python_check_elements(html: str) -> None:
+    """`_check_elements` in Python. Start tags are counted as "<" less "</" (comments and a "<"
+    in text count too: an upper bound)."""
     tags = html.count("<")
     elements = tags - html.count("</")
     if elements > (most := settings.limit("MAX_PAGE_ELEMENTS")):
-        raise PageError(f"page has about {elements:,} elements, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)")
+        raise _too_many_elements(elements, most)
     if elements > (deepest := settings.limit("MAX_PAGE_NESTING")) and (depth := _nesting(html)) > deepest:
-        raise PageError(f"page nests elements {depth:,} deep, over the {deepest:,} limit (BOILERLINE_MAX_PAGE_NESTING)")
+        raise _too_deep(depth, deepest)
     _check_formatting(html, elements, tags, most)
     _check_end_tag_walks(html, tags - elements, elements)
+
+
+# The PageErrors of `_check_elements`, worded once for the Python and the compiled checks.
+def _too_many_elements(elements: int, most: int) -> PageError:
+    return PageError(f"page has about {elements:,} elements, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)")
+
+
+def _too_deep(depth: int, deepest: int) -> PageError:
+    return PageError(f"page nests elements {depth:,} deep, over the {deepest:,} limit (BOILERLINE_MAX_PAGE_NESTING)")
+
+
+def _too_many_copies(elements: int, most: int) -> PageError:
+    return PageError(
+        f"page has about {elements:,} elements with the copies its parser makes of the formatting elements "
+        f"(b, i, font...) it leaves open, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)"
+    )
+
+
+def _too_long_walk(steps: int, most: int) -> PageError:
+    return PageError(
+        f"page's end tags would make its parser walk over {steps:,} open elements (end tags that close nothing among "
+        f"deeply nested inline elements), over the {most:,} limit (BOILERLINE_MAX_PAGE_END_TAG_WALK)"
+    )
 
 
 # The elements whose start tag makes the parser look down its stack of open elements for a <p>
 # to close (HTML's "has a p element in button scope"): nested in each other, each costs the
 # depth, so deeply nested ones take the parser time that grows with the square of their depth.
-_SCOPE_CHECKING_TAG = re.compile(
-    r"<(/?)(?:address|article|aside|blockquote|center|details|dialog|dir|div|dl|fieldset|figcaption|figure|footer|"
-    r"header|hgroup|main|menu|nav|ol|search|section|summary|ul)(?=[\s/>])",
-    re.IGNORECASE,
+_SCOPE_CHECKING_NAMES = (
+    "address article aside blockquote center details dialog dir div dl fieldset figcaption figure footer "
+    "header hgroup main menu nav ol search section summary ul".split()
 )
+_SCOPE_CHECKING_TAG = re.compile(rf"<(/?)(?:{'|'.join(_SCOPE_CHECKING_NAMES)})(?=[\s/>])", re.IGNORECASE)
 
 
 def _nesting(html: str) -> int:
@@ -222,8 +255,9 @@ def _nesting(html: str) -> int:
 # with those on the list at each tag, and so does its time, where the page's own start tags may
 # stay far below the limit. The list holds at most 3 of one start tag (its "Noah's Ark" clause);
 # a new <a> or <nobr> closes the one open.
-_FORMATTING_TAG = re.compile(r"<(/?)(a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?=[\s/>])([^>]*)", re.IGNORECASE)
-_FORMATTING_START = re.compile(r"<(a|b|big|code|em|font|i|nobr|s|small|strike|strong|tt|u)(?=[\s/>])", re.IGNORECASE)
+_FORMATTING_NAMES = "a b big code em font i nobr s small strike strong tt u".split()
+_FORMATTING_TAG = re.compile(rf"<(/?)({'|'.join(_FORMATTING_NAMES)})(?=[\s/>])([^>]*)", re.IGNORECASE)
+_FORMATTING_START = re.compile(rf"<({'|'.join(_FORMATTING_NAMES)})(?=[\s/>])", re.IGNORECASE)
 _SINGLE_FORMATTING = frozenset(("a", "nobr"))
 _SAME_FORMATTING_KEPT = 3
 
@@ -261,10 +295,7 @@ def _check_formatting(html: str, elements: int, tags: int, most: int) -> None:
             on_list += 1
     copies += on_list * html.count("<", counted_to)
     if elements + copies > most:
-        raise PageError(
-            f"page has about {elements + copies:,} elements with the copies its parser makes of the formatting elements "
-            f"(b, i, font...) it leaves open, over the {most:,} limit (BOILERLINE_MAX_PAGE_ELEMENTS)"
-        )
+        raise _too_many_copies(elements + copies, most)
 
 
 # An end tag makes the parser look down its stack of open elements for one of its name, and
@@ -289,10 +320,7 @@ def _check_end_tag_walks(html: str, end_tags: int, elements: int) -> None:
     tags times its elements could reach that."""
     most = settings.limit("MAX_PAGE_END_TAG_WALK")
     if end_tags * elements > most and (steps := _end_tag_walk(html, most)) > most:
-        raise PageError(
-            f"page's end tags would make its parser walk over {steps:,} open elements (end tags that close nothing among "
-            f"deeply nested inline elements), over the {most:,} limit (BOILERLINE_MAX_PAGE_END_TAG_WALK)"
-        )
+        raise _too_long_walk(steps, most)
 
 
 def _end_tag_walk(html: str, most: int) -> int:
@@ -365,6 +393,16 @@ def _compiled_walk():
     except ImportError:
         return None
     return _walk
+
+
+@functools.cache
+def _compiled_checks():
+    """The compiled checks' module (`_checks.pyx`), or None where it was not built."""
+    try:
+        from . import _checks
+    except ImportError:
+        return None
+    return _checks
 
 
 def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, int], dict[int, int]]:

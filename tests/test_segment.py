@@ -5,6 +5,7 @@ import gzip
 import random
 import time
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 import boilerline.segment
+import fuzz
 from boilerline import settings
 from boilerline.decode import PageError, decode_page
 from boilerline.segment import (
@@ -1001,3 +1003,127 @@ def test_the_compiled_walk_gives_the_same_columns_on_every_benchmark_page(monkey
     for path in paths:
         page = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
         assert_same_columns(*columns_both_ways(page, monkeypatch))
+
+
+# --- The compiled pre-parse checks against the Python ones ------------------------------------
+
+CHECKS_COMPILED = pytest.mark.skipif(boilerline.segment._compiled_checks() is None, reason="the compiled checks are not built")
+# Small limits, so that pages are both let through and refused by each check.
+CHECK_LIMITS = {
+    "BOILERLINE_MAX_PAGE_ELEMENTS": ["", "3", "10", "40", "2000"],
+    "BOILERLINE_MAX_PAGE_NESTING": ["", "1", "2", "5", "50"],
+    "BOILERLINE_MAX_PAGE_END_TAG_WALK": ["", "1", "3", "20", "1000"],
+}
+# Pieces of random pages: tag names that the checks look for (in odd cases, with the characters
+# an IGNORECASE regex matches to an ASCII letter: long s, the Kelvin sign, dotted and dotless I),
+# whitespace of several kinds, and what ends or fills a tag.
+CHECK_PIECES = [
+    *["<", "</", "<", "</", ">", "/", "/>", " ", "\xa0", "\u2003", "\x1c", "\n", "x=1", '"', "text", "\U0001f600"],
+    *["a", "B", "big", "nobr", "strong", "strike", "font", "s", "i", "tt", "ſ", "K", "İ", "ı", "S", "ſtrong", "strıke", "strİKe"],
+    *["div", "DIV", "section", "ſection", "blocKquote", "span", "svg", "math", "p", "br", "template", "b", "em"],
+    *["<div>", "</div>", "<section ", "<b>", "<i class=x>", "</b>", "<p>", "<span>", "</i>", "<a href=y>", "<svg>", "<svg/>"],
+]
+
+
+def checked_both_ways(html: str) -> tuple:
+    """`_check_elements(html)` by the compiled checks and by the Python ones: None, or the PageError's message."""
+    made = []
+    for check in (boilerline.segment._compiled_checks().check_elements, boilerline.segment._python_check_elements):
+        try:
+            made.append(check(html))
+        except PageError as error:
+            made.append(str(error))
+    return tuple(made)
+
+
+def python_counts(html: str) -> tuple:
+    """What `_checks.counts(html)` gives, as the Python checks count it."""
+    starts = Counter(map(str.lower, boilerline.segment._FORMATTING_START.findall(html)))
+    open_at_most = sum(min(count, 1) if name in boilerline.segment._SINGLE_FORMATTING else count for name, count in starts.items())
+    return html.count("<"), html.count("</"), open_at_most, boilerline.segment._nesting(html)
+
+
+def assert_checked_alike(html: str, monkeypatch, limits=None) -> str | None:
+    """Asserts that both checks count and decide alike on `html`; what they decided."""
+    assert boilerline.segment._compiled_checks().counts(html) == python_counts(html)
+    for name, value in (limits or {}).items():
+        monkeypatch.setenv(name, value)
+    compiled, python = checked_both_ways(html)
+    assert compiled == python, (html[:200], limits)
+    return python
+
+
+@CHECKS_COMPILED
+def test_the_compiled_checks_decide_as_the_python_ones_on_random_pages(monkeypatch):
+    rnd = random.Random(36)
+    refused = Counter()
+    for _ in range(5_000):
+        html = "".join(rnd.choice(CHECK_PIECES) for _ in range(rnd.randrange(0, 120)))
+        limits = {name: rnd.choice(values) for name, values in CHECK_LIMITS.items()}
+        decided = assert_checked_alike(html, monkeypatch, limits)
+        refused[decided and ("copies" in decided, decided.split("(")[-1])] += 1
+    assert len(refused) == 5, refused  # let through, and refused by each check
+
+
+@CHECKS_COMPILED
+@pytest.mark.parametrize("path", FIXTURE_PAGES, ids=lambda path: path.name)
+def test_the_compiled_checks_decide_as_the_python_ones_on_every_fixture_page(path, monkeypatch):
+    html = decode_page(path.read_bytes())
+    for elements, nesting, walk in [("", "", ""), ("2000", "5", "1000"), ("40", "1", "1")]:
+        limits = dict(zip(CHECK_LIMITS, (elements, nesting, walk)))
+        assert_checked_alike(html, monkeypatch, limits)
+
+
+def pathological_pages() -> list[str]:
+    """Pages that make each check count tag by tag: the fuzzer's formatting soups and deep
+    nestings, the pages of the checks' own tests, and names a regex and str.lower see apart."""
+    rnd = random.Random(36)
+    pages = [fuzz.formatting_soup(rnd, 1)[1] for _ in range(60)] + [fuzz.deep_nesting(rnd, 0.2)[1] for _ in range(60)]
+    pages += [
+        "<span>" * 2_000 + "deep" + "</i>" * 2,
+        "<span>" * 2_000 + "<div>deep" + "</i>" * 2_000,
+        "<div>" + "<x-tag>" * 500 + "</p>" * 500,
+        "<p>" + FORMATTING * 3 + "<p>x" * 2_000,
+        "<p>" + "".join(f"<b id={number}>" for number in range(200)) + "<p>x" * 400,
+        "<p><b class=x>left open" * 500,
+        "<p><ſ class=x>long s" * 300 + "<p><s class=x>s" * 300,
+        "<p><İ>dotted<p><ı>dotless<p><i>i" * 200 + "</İ></ı>" * 50,
+        "<svg>" + "<linK/>" * 300 + "<span>" * 300 + "</i>" * 300,
+        "<ſpan>" * 300 + "</ſpan>" + "</i>" * 300,
+        "<svg><g/>" * 200 + "</svg>" * 200 + "<math><p/>" * 100 + "</x>" * 300,
+        "<b x='<i >'>" * 300 + "<p>y" * 300,
+        "<a<b>" * 300 + "</a<b>" * 300,
+        "<b\u2003 >" * 300 + "<p \xa0>" * 300 + "<b\x1c>" * 300,
+    ]
+    return pages
+
+
+@CHECKS_COMPILED
+def test_the_compiled_checks_decide_as_the_python_ones_on_pathological_pages(monkeypatch):
+    for html in pathological_pages():
+        for elements, nesting, walk in [("", "", ""), ("2000", "50", "1000"), ("300", "5", "100"), ("40", "1", "1")]:
+            assert_checked_alike(html, monkeypatch, dict(zip(CHECK_LIMITS, (elements, nesting, walk))))
+
+
+@CHECKS_COMPILED
+def test_the_compiled_checks_run_where_the_compiled_walk_does(monkeypatch):
+    called = []
+    monkeypatch.setattr(boilerline.segment, "_python_check_elements", called.append)
+    monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "0")
+    boilerline.segment._check_elements("<p>x")
+    assert called == []
+    monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "1")
+    boilerline.segment._check_elements("<p>x")
+    assert called == ["<p>x"]
+
+
+@CHECKS_COMPILED
+@pytest.mark.slow
+@pytest.mark.skipif(MIRROR is None or not (MIRROR / "wcxb-dev").is_dir(), reason="no dataset mirror (DATA_MIRROR) with wcxb-dev/")
+def test_the_compiled_checks_decide_as_the_python_ones_on_every_benchmark_page(monkeypatch):
+    paths = sorted((MIRROR / "wcxb-dev" / "html").glob("*.html.gz")) + sorted((MIRROR / "scrapinghub").rglob("*.html*"))
+    assert len(paths) > 1000
+    for path in paths:
+        html = decode_page(gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes())
+        for elements, nesting, walk in [("", "", ""), ("2000", "50", "100000")]:
+            assert_checked_alike(html, monkeypatch, dict(zip(CHECK_LIMITS, (elements, nesting, walk))))
