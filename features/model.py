@@ -49,7 +49,17 @@ from .lines import (
     word_count_entries,
     word_counts,
 )
-from .segment import AS_WRITTEN, NO_DEADLINE, Deadline, Lines, cut_for_scoring, html_or_text_columns, join_lines, text_columns
+from .segment import (
+    AS_WRITTEN,
+    NO_DEADLINE,
+    Deadline,
+    Lines,
+    compiled_module,
+    cut_for_scoring,
+    html_or_text_columns,
+    join_lines,
+    text_columns,
+)
 from .title import html_title
 
 if TYPE_CHECKING:
@@ -230,14 +240,8 @@ def trees_in_use() -> str:
     return "lightgbm" if settings.switch("PURE_PYTHON") or _compiled_trees() is None else "compiled"
 
 
-@functools.cache
 def _compiled_trees():
-    """The compiled trees' module, or None where it was not built."""
-    try:
-        from . import _trees
-    except ImportError:
-        return None
-    return _trees
+    return compiled_module("_trees")
 
 
 _MISSING_TYPES = {"None": 0, "Zero": 1, "NaN": 2}  # LightGBM's MissingType, as `_trees` reads it

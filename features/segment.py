@@ -9,6 +9,7 @@ scores of one or more pages; `segment_html` and `segment_text` give a pandas fra
 import contextlib
 import ctypes
 import functools
+import importlib
 import re
 import sys
 import time
@@ -386,23 +387,21 @@ def walk_in_use() -> str:
 
 
 @functools.cache
+def compiled_module(name: str):
+    """This package's compiled module `name` ("_walk", "_checks", "_trees"), or None where the
+    install could not build it (no compiler): its pure-Python code then runs."""
+    try:
+        return importlib.import_module(f"{__package__}.{name}")
+    except ImportError:
+        return None
+
+
 def _compiled_walk():
-    """The compiled walk's module, or None where it was not built (the install had no compiler)."""
-    try:
-        from . import _walk
-    except ImportError:
-        return None
-    return _walk
+    return compiled_module("_walk")
 
 
-@functools.cache
 def _compiled_checks():
-    """The compiled checks' module (`_checks.pyx`), or None where it was not built."""
-    try:
-        from . import _checks
-    except ImportError:
-        return None
-    return _checks
+    return compiled_module("_checks")
 
 
 def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, int], dict[int, int]]:
