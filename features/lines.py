@@ -11,6 +11,7 @@ import re
 import sys
 from array import array
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache, wraps
 from itertools import chain, islice
 
@@ -238,7 +239,8 @@ class LineSignals:
         chars = np.fromiter(map(len, texts), float, n)
         yield "_chars", chars
         yield "log_chars", np.log1p(chars)
-        counts = character_counts(texts, self.stopwords)
+        kept = {}  # the lines' lowercased words, made once for character_counts and copied_share
+        counts = character_counts(texts, self.stopwords, kept)
         n_words = counts["words"].astype(float)
         yield "_words", n_words
         yield "log_words", np.log1p(n_words)
@@ -261,7 +263,7 @@ class LineSignals:
             yield "in_article", np.asarray(X["in_article"], bool)
             yield "after_article", np.asarray(X["after_article"], bool)
             yield "log_alike_boxes", np.log1p(alike_boxes(X))
-            yield "copied_share", copied_share(pages, texts)
+            yield "copied_share", copied_share(pages, texts, kept)
             tag_of_line, tags = factorize(X["tag"])
             kind_of_line = np.array([_kind_number(tag) for tag in tags], dtype=np.int8)[tag_of_line]
             del tag_of_line  # 8 bytes a line, while the flags are made
@@ -291,13 +293,14 @@ def alike_boxes(X) -> np.ndarray:
     return np.bincount(shape[first_of_each], minlength=shape.max(initial=-1) + 1)[shape].astype(float)
 
 
-def copied_share(pages: np.ndarray, texts: list[str]) -> np.ndarray:
+def copied_share(pages: np.ndarray, texts: list[str], kept: dict | None = None) -> np.ndarray:
     """For each line, the share of its word pairs that an earlier line of its page already
     holds: a hidden second copy of an article, a teaser repeating the standfirst. Pages of
-    more than CHARACTER_CHUNK characters are compared a chunk of lines at a time."""
+    more than CHARACTER_CHUNK characters are compared a chunk of lines at a time. `kept`: as
+    for `character_counts`."""
     share = np.zeros(len(texts))
     for rows in _page_character_chunks(pages, texts):
-        share[rows] = _chunk_copied_share(pages[rows], texts[rows])
+        share[rows] = _chunk_copied_share(pages[rows], _kept_lowered_words(texts, rows, kept))
     return share
 
 
@@ -323,18 +326,13 @@ def _page_character_chunks(pages: np.ndarray, texts: list[str]) -> Iterator[slic
         yield slice(start, len(texts))
 
 
-def _chunk_copied_share(pages: np.ndarray, texts: list[str]) -> np.ndarray:
-    n = len(texts)
-    lowered = _joined(texts)[0].lower()
-    codes = _code_points(lowered)
-    newline = codes == 10
-    line_of = np.cumsum(newline, dtype=np.int32) - newline
-    starts, ends = _word_spans(_bits_of(codes))
-    if len(starts) < 2:
+def _chunk_copied_share(pages: np.ndarray, words: "LoweredWords") -> np.ndarray:
+    n = len(pages)
+    if len(words.starts) < 2:
         return np.zeros(n)
-    hashes, line_of_word = word_hashes(codes, starts, ends), line_of[starts]
+    line_of_word = words.line_of[words.starts]
     in_line = line_of_word[1:] == line_of_word[:-1]  # pairs of words of one line
-    pairs = hashes[:-1][in_line] * _HASH_BASE + hashes[1:][in_line]  # wraps around mod 2**64, as the hashes do
+    pairs = words.hashes[:-1][in_line] * _HASH_BASE + words.hashes[1:][in_line]  # wraps around mod 2**64, as the hashes do
     line_of_pair = line_of_word[1:][in_line]
     seen = duplicated(pairs ^ pages[line_of_pair].astype(np.uint64) * np.uint64(0x632BE59BD9B4E019))
     return np.bincount(line_of_pair, weights=seen, minlength=n) / np.maximum(np.bincount(line_of_pair, minlength=n), 1)
@@ -468,18 +466,54 @@ def _bits_of(codes: np.ndarray) -> np.ndarray:
     return bits
 
 
-def character_counts(texts: list[str], stopwords: frozenset = frozenset()) -> np.ndarray:
+def character_counts(texts: list[str], stopwords: frozenset = frozenset(), kept: dict | None = None) -> np.ndarray:
     """Per line: words, characters in words and stopwords (of the lowercased line, words as
     `COUNTED_WORD` finds them), punctuation (neither word nor space), digits, upper-case letters
     and pipes ("|");
     whether it ends like a sentence, starts upper-case, starts like a bullet ("• ").
 
     Counted over the page's characters at once by array look-ups, not by regular
-    expressions line by line: faster, with the same counts."""
+    expressions line by line: faster, with the same counts. `kept`: a dict to keep the
+    lowercased words of all the lines in (`_kept_lowered_words`), for `copied_share`."""
     counts = np.zeros(len(texts), dtype=_COUNTS)
     for rows in _character_chunks(texts):
-        counts[rows] = _chunk_counts(texts[rows], stopwords)
+        counts[rows] = _chunk_counts(texts[rows], _kept_lowered_words(texts, rows, kept), stopwords)
     return counts
+
+
+@dataclass(frozen=True, slots=True)
+class LoweredWords:
+    """A run of lines, lowercased and joined with a "\\n" after each: its code points, the line
+    of each character (lowercasing may change a line's length; its "\\n"s stay), each
+    character's bits, and its words (`_word_spans`) with their `word_hashes`."""
+
+    codes: np.ndarray
+    line_of: np.ndarray
+    bits: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    hashes: np.ndarray
+
+
+def lowered_words(texts: list[str]) -> LoweredWords:
+    codes = _code_points(_joined(texts)[0].lower())
+    newline = codes == 10
+    bits = _bits_of(codes)
+    starts, ends = _word_spans(bits)
+    return LoweredWords(codes, np.cumsum(newline, dtype=np.int32) - newline, bits, starts, ends, word_hashes(codes, starts, ends))
+
+
+def _kept_lowered_words(texts: list[str], rows: slice, kept: dict | None) -> LoweredWords:
+    """`lowered_words(texts[rows])`, made once for `character_counts` and `copied_share` where
+    `rows` are all the lines (a run of pages of at most CHARACTER_CHUNK characters, as a batch
+    is); a larger page's runs are made anew, so that it never holds all their words."""
+    whole = (rows.start, rows.stop) == (0, len(texts))
+    if kept is not None and whole and "all" in kept:
+        return kept["all"]
+    words = lowered_words(texts[rows])
+    if kept is not None and whole:
+        kept["all"] = words
+    return words
 
 
 def notice_counts(texts: list[str]) -> np.ndarray:
@@ -543,8 +577,19 @@ def _word_starts(bits: np.ndarray, split_unspaced: bool = True) -> np.ndarray:
     return starts
 
 
-def _chunk_counts(texts: list[str], stopwords: frozenset) -> np.ndarray:
-    """`character_counts` of one run of lines."""
+def _flag_counts(line_of: np.ndarray, flags: list[np.ndarray], n: int) -> list[np.ndarray]:
+    """For each of `flags` (one bool a character), how many characters of each of the `n` lines
+    have it: the characters counted once by their line and combination of flags, not once a flag."""
+    combination = np.zeros(len(line_of), np.int64)
+    for bit, flag in enumerate(flags):
+        combination |= flag.astype(np.int64) << bit
+    combinations = 1 << len(flags)
+    table = np.bincount(line_of.astype(np.int64) * combinations + combination, minlength=n * combinations).reshape(n, combinations)
+    return [table[:, (np.arange(combinations) >> bit & 1).astype(bool)].sum(axis=1) for bit in range(len(flags))]
+
+
+def _chunk_counts(texts: list[str], words: LoweredWords, stopwords: frozenset) -> np.ndarray:
+    """`character_counts` of one run of lines, whose lowercased words are `words`."""
     page, lengths, line_of = _joined(texts)
     n = len(texts)
     counts = np.zeros(n, dtype=_COUNTS)
@@ -552,28 +597,20 @@ def _chunk_counts(texts: list[str], stopwords: frozenset) -> np.ndarray:
         return counts
     codes = _code_points(page)
     bits = _bits_of(codes)
-    counts["pipes"] = np.bincount(line_of, weights=codes == 124, minlength=n)  # "|", which menus and breadcrumbs split by
-    counts["punct"] = np.bincount(line_of, weights=(bits & (_WORD_CHAR | _SPACE)) == 0, minlength=n)
-    counts["digits"] = np.bincount(line_of, weights=(bits & _DIGIT) > 0, minlength=n)
-    counts["upper"] = np.bincount(line_of, weights=(bits & _UPPER) > 0, minlength=n)
+    pipes = codes == 124  # "|", which menus and breadcrumbs split by
+    flags = [pipes, (bits & (_WORD_CHAR | _SPACE)) == 0, (bits & _DIGIT) > 0, (bits & _UPPER) > 0]
+    counts["pipes"], counts["punct"], counts["digits"], counts["upper"] = _flag_counts(line_of, flags, n)
     starts = np.cumsum(lengths + 1) - (lengths + 1)
     first, last = bits[starts], bits[starts + np.maximum(lengths - 1, 0)]
     second = bits[np.minimum(starts + 1, len(bits) - 1)]
     counts["ends_sentence"] = (lengths > 0) & ((last & _SENTENCE_END) > 0)
     counts["starts_upper"] = (lengths > 0) & ((first & _IS_UPPER) > 0)
     counts["bullet"] = (lengths > 1) & ((first & _BULLET) > 0) & ((second & _SPACE) > 0)
-    # Words are counted in the lowercased lines; lowercasing may change a line's length, so
-    # its lines are found again by their "\n"s, which it never makes or removes.
-    lowered = page.lower()
-    lowered_codes = _code_points(lowered)
-    newline = lowered_codes == 10
-    lowered_line_of = np.cumsum(newline, dtype=np.int32) - newline
-    lowered_bits = _bits_of(lowered_codes)
-    starts, ends = _word_spans(lowered_bits)
-    line_of_word = lowered_line_of[starts]
-    counts["word_chars"] = np.bincount(lowered_line_of, weights=(lowered_bits & _WORD_CHAR) > 0, minlength=n)
+    # Words are counted in the lowercased lines.
+    line_of_word = words.line_of[words.starts]
+    counts["word_chars"] = np.bincount(words.line_of, weights=(words.bits & _WORD_CHAR) > 0, minlength=n)
     counts["words"] = np.bincount(line_of_word, minlength=n)
-    counts["stopwords"] = np.bincount(line_of_word, weights=_are_stopwords(lowered_codes, starts, ends, stopwords), minlength=n)
+    counts["stopwords"] = np.bincount(line_of_word, weights=_looked_up(_stopword_hashes(stopwords), words.hashes)[1], minlength=n)
     return counts
 
 
@@ -629,11 +666,6 @@ def _word_spans(bits: np.ndarray, split_unspaced: bool = True) -> tuple[np.ndarr
 def _stopword_hashes(stopwords: frozenset) -> np.ndarray:
     """The stopwords' hashes, sorted."""
     return np.unique(_hashes_of_strings([word for word in stopwords if word]))
-
-
-def _are_stopwords(codes: np.ndarray, starts: np.ndarray, ends: np.ndarray, stopwords: frozenset) -> np.ndarray:
-    """Whether each word (of the lowercased characters `codes`) is one of the stopwords."""
-    return _looked_up(_stopword_hashes(stopwords), word_hashes(codes, starts, ends))[1]
 
 
 def _looked_up(known: np.ndarray, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -405,3 +405,15 @@ def test_structure_columns_kept_from_call_to_call_are_those_made_anew(monkeypatc
     assert set(kept) == {"entry-content", "post", "menu-item", "menu"}  # not the long token
     monkeypatch.setattr(boilerline.lines, "STRUCTURE_TOKENS_KEPT", 3)
     assert structure_entries(keys, vocabulary, kept) == fresh and len(kept) <= 4  # cleared once over the limit, then filled again
+
+
+@pytest.mark.parametrize("chunk", [500_000, 40])
+def test_words_lowercased_once_for_counts_and_copies_give_what_each_makes_alone(chunk, monkeypatch):
+    monkeypatch.setattr(boilerline.lines, "CHARACTER_CHUNK", chunk)
+    texts = ["The Big Story of the day", "ΟΔΟΣ and the big story", "Read more | Share", "the big story of the day", "İstanbul"]
+    pages = np.array([0, 0, 0, 1, 1])
+    kept = {}
+    assert np.array_equal(character_counts(texts, frozenset({"the", "of"}), kept), character_counts(texts, frozenset({"the", "of"})))
+    assert np.array_equal(boilerline.lines.copied_share(pages, texts, kept), boilerline.lines.copied_share(pages, texts))
+    assert list(kept) == (["all"] if chunk > 100 else [])  # a run of all the lines only: a large page's runs are not held
+    assert boilerline.lines.copied_share(pages, texts)[1] == pytest.approx(2 / 4)  # "the big", "big story" seen above, of 4 pairs
