@@ -18,6 +18,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from test_segment import NEEDS_MIRROR, benchmark_pages
 
 import boilerline.lines
 import boilerline.model
@@ -865,16 +866,12 @@ def test_pure_python_scores_every_line_as_the_compiled_code_does(model, monkeypa
     assert [[(line.text, line.p_content, line.is_content) for line in lines] for lines in model.score_pages(pages)] == compiled
 
 
-MIRROR = data_settings.REPO / data_settings.DATA_MIRROR if data_settings.DATA_MIRROR else None  # as test_quality_gate reads it
-
-
 @needs_compiled_trees
 @pytest.mark.slow
-@pytest.mark.skipif(MIRROR is None or not (MIRROR / "wcxb-dev").is_dir(), reason="no dataset mirror (DATA_MIRROR) with wcxb-dev/")
+@NEEDS_MIRROR
 def test_pure_python_scores_every_benchmark_page_as_the_compiled_code_does(model, monkeypatch):
-    paths = sorted((MIRROR / "wcxb-dev" / "html").glob("*.html.gz")) + sorted((MIRROR / "scrapinghub").rglob("*.html*"))
-    pages = [gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes() for path in paths]
-    assert len(pages) > 1000 and boilerline.segment.walk_in_use() == "compiled"
+    pages = benchmark_pages()
+    assert boilerline.segment.walk_in_use() == "compiled"
     compiled = [[(line.text, line.p_content, line.is_content) for line in lines] for lines in model.score_pages(pages)]
     monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "1")
     assert [[(line.text, line.p_content, line.is_content) for line in lines] for lines in model.score_pages(pages)] == compiled

@@ -992,16 +992,23 @@ def test_the_pure_python_walk_is_used_when_asked_for_or_when_the_extension_is_mi
 
 
 MIRROR = data_settings.REPO / data_settings.DATA_MIRROR if data_settings.DATA_MIRROR else None  # as test_quality_gate reads it
+NEEDS_MIRROR = pytest.mark.skipif(
+    MIRROR is None or not (MIRROR / "wcxb-dev").is_dir(), reason="no dataset mirror (DATA_MIRROR) with wcxb-dev/"
+)
+
+
+def benchmark_pages() -> list[bytes]:
+    """Every page of WCXB dev and ScrapingHub in the mirror, as served."""
+    paths = sorted((MIRROR / "wcxb-dev" / "html").glob("*.html.gz")) + sorted((MIRROR / "scrapinghub").rglob("*.html*"))
+    assert len(paths) > 1000
+    return [gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes() for path in paths]
 
 
 @COMPILED
 @pytest.mark.slow
-@pytest.mark.skipif(MIRROR is None or not (MIRROR / "wcxb-dev").is_dir(), reason="no dataset mirror (DATA_MIRROR) with wcxb-dev/")
+@NEEDS_MIRROR
 def test_the_compiled_walk_gives_the_same_columns_on_every_benchmark_page(monkeypatch):
-    paths = sorted((MIRROR / "wcxb-dev" / "html").glob("*.html.gz")) + sorted((MIRROR / "scrapinghub").rglob("*.html*"))
-    assert len(paths) > 1000
-    for path in paths:
-        page = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    for page in benchmark_pages():
         assert_same_columns(*columns_both_ways(page, monkeypatch))
 
 
@@ -1119,11 +1126,9 @@ def test_the_compiled_checks_run_where_the_compiled_walk_does(monkeypatch):
 
 @CHECKS_COMPILED
 @pytest.mark.slow
-@pytest.mark.skipif(MIRROR is None or not (MIRROR / "wcxb-dev").is_dir(), reason="no dataset mirror (DATA_MIRROR) with wcxb-dev/")
+@NEEDS_MIRROR
 def test_the_compiled_checks_decide_as_the_python_ones_on_every_benchmark_page(monkeypatch):
-    paths = sorted((MIRROR / "wcxb-dev" / "html").glob("*.html.gz")) + sorted((MIRROR / "scrapinghub").rglob("*.html*"))
-    assert len(paths) > 1000
-    for path in paths:
-        html = decode_page(gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes())
+    for page in benchmark_pages():
+        html = decode_page(page)
         for elements, nesting, walk in [("", "", ""), ("2000", "50", "100000")]:
             assert_checked_alike(html, monkeypatch, dict(zip(CHECK_LIMITS, (elements, nesting, walk))))
