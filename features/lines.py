@@ -78,11 +78,11 @@ def _kind_number(tag: str) -> int:
     return BLOCK_KINDS.index(kind) if kind in BLOCK_KINDS else -1
 
 
-def moved_lines(pages: np.ndarray, offset: int, rows: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """For each line of `rows` (a slice of the lines, default all), the line `offset` lines
+def moved_lines(pages: np.ndarray, offset: int, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+    """For each line of `rows` (a slice of the lines), the line `offset` lines
     before it (after it, for a negative offset), clipped to the lines, and whether that line
     is of its page: what `shift_within_pages` moves, found once for all the columns moved."""
-    start, stop = (0, len(pages)) if rows is None else (rows.start, min(rows.stop, len(pages)))
+    start, stop = rows.start, min(rows.stop, len(pages))
     if start >= stop:
         return np.zeros(0, np.int64), np.zeros(0, bool)
     at = np.arange(start - offset, stop - offset)
@@ -483,15 +483,13 @@ def character_counts(texts: list[str], stopwords: frozenset = frozenset(), kept:
 
 @dataclass(frozen=True, slots=True)
 class LoweredWords:
-    """A run of lines, lowercased and joined with a "\\n" after each: its code points, the line
-    of each character (lowercasing may change a line's length; its "\\n"s stay), each
-    character's bits, and its words (`_word_spans`) with their `word_hashes`."""
+    """A run of lines, lowercased and joined with a "\\n" after each: the line of each character
+    (lowercasing may change a line's length; its "\\n"s stay), each character's bits, and where
+    its words (`_word_spans`) start, with their `word_hashes`."""
 
-    codes: np.ndarray
     line_of: np.ndarray
     bits: np.ndarray
     starts: np.ndarray
-    ends: np.ndarray
     hashes: np.ndarray
 
 
@@ -500,7 +498,7 @@ def lowered_words(texts: list[str]) -> LoweredWords:
     newline = codes == 10
     bits = _bits_of(codes)
     starts, ends = _word_spans(bits)
-    return LoweredWords(codes, np.cumsum(newline, dtype=np.int32) - newline, bits, starts, ends, word_hashes(codes, starts, ends))
+    return LoweredWords(np.cumsum(newline, dtype=np.int32) - newline, bits, starts, word_hashes(codes, starts, ends))
 
 
 def _kept_lowered_words(texts: list[str], rows: slice, kept: dict | None) -> LoweredWords:

@@ -189,8 +189,9 @@ def _check_elements(html: str) -> None:
     copies its parser would make of formatting elements: `_check_formatting`), or nested deeper
     than MAX_PAGE_NESTING, or whose end tags would walk too many open elements
     (`_check_end_tag_walks`), before its tree is built: by the compiled checks (`_checks.pyx`)
-    where the compiled walk runs, else by `_python_check_elements`. Both decide alike."""
-    if walk_in_use() == "compiled" and (checks := _compiled_checks()) is not None:
+    where they are built and BOILERLINE_PURE_PYTHON is not 1, else by `_python_check_elements`.
+    Both decide alike."""
+    if not settings.switch("PURE_PYTHON") and (checks := _compiled_checks()) is not None:
         checks.check_elements(html)
     else:
         _python_check_elements(html)
@@ -622,8 +623,8 @@ def _walk(root, line_names: "_LineNames", deadline: Deadline) -> tuple[dict, dic
     names of its lines, and each element's text outside links and the last id inside it
     (`main_element`).
 
-    A loop rather than recursion, as pages nest 50,000 deep. It runs for every node of every
-    page, so it keeps its state in local variables and calls out only for elements with
+    A loop rather than recursion, as pages nest 50,000 deep. Where it runs (no compiled walk,
+    or BOILERLINE_PURE_PYTHON=1), it runs for every node of every page, so it keeps its state in local variables and calls out only for elements with
     attributes and for complete lines.
     """
     rows = []  # the rows of the lines since they were last moved into `columns`

@@ -1,5 +1,5 @@
-"""The library's runtime limits, each read from its `BOILERLINE_*` environment variable when it
-is used, never at import: a scraper's environment cannot break `import boilerline`, and a bad
+"""The library's runtime limits and switches, each read from its `BOILERLINE_*` environment
+variable when it is used, never at import: a scraper's environment cannot break `import boilerline`, and a bad
 value is reported (SettingError) by the call that needs it.
 
 Data, training and evaluation settings live with the code that uses them (`data/settings.py`,
@@ -32,14 +32,15 @@ DEFAULTS: dict[str, int | float] = {
 }
 
 
-#: Switches, off by default: PURE_PYTHON=1 has the HTML walked in Python and the booster's trees by
-#: LightGBM even where the compiled ones are built (the same lines and scores, slower), to compare
-#: the two or to rule the extensions out.
+#: Switches, off by default: PURE_PYTHON=1 has the HTML checked and walked in Python and the
+#: booster's trees walked by LightGBM even where the compiled ones are built (the same lines and
+#: scores, slower), to compare the two or to rule the extensions out.
 SWITCHES = ("PURE_PYTHON",)
 
 
 class SettingError(ValueError):
-    """A BOILERLINE_* variable whose value is not a number of the kind its limit takes."""
+    """A BOILERLINE_* variable whose value is not a number of the kind its limit takes, or not 0
+    or 1 for a switch."""
 
 
 def limit(name: str) -> int | float:

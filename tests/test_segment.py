@@ -1113,7 +1113,7 @@ def test_the_compiled_checks_decide_as_the_python_ones_on_pathological_pages(mon
 
 
 @CHECKS_COMPILED
-def test_the_compiled_checks_run_where_the_compiled_walk_does(monkeypatch):
+def test_the_compiled_checks_run_unless_pure_python_is_asked_for(monkeypatch):
     called = []
     monkeypatch.setattr(boilerline.segment, "_python_check_elements", called.append)
     monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "0")

@@ -1,6 +1,6 @@
 """The build backend of boilerline: setuptools', with the compiled walk (`features/_walk.pyx`)
 built against lexbor's C sources as selectolax's pinned sdist ships them, and the compiled
-trees (`features/_trees.pyx`).
+pre-parse checks (`features/_checks.pyx`) and trees (`features/_trees.pyx`).
 
 setuptools does the building; this module only adds the `build_ext` command that fetches and
 checks lexbor's sources first. Any failure (no compiler, no network, no Cython) leaves the
@@ -46,7 +46,7 @@ COMPILE_ARGS = ["-DLEXBOR_STATIC", "-fvisibility=hidden", "-O2", "-Wno-unused-fu
 
 class BuildCompiled(build_ext):
     """setuptools' build_ext, which builds each compiled module (the walk, with lexbor; the
-    trees) when it can and skips it when not."""
+    checks; the trees) when it can and skips it when not."""
 
     def build_extension(self, ext):
         try:
