@@ -18,7 +18,7 @@ export DATA_MIRROR DATA_DIR TRAIN_EXTRA TRAIN_EXTRA_WEIGHT EVAL_EXTRA COMPOSITE_
 
 all: train
 
-$(VENV)/.installed: pyproject.toml models/constraints.txt features/_walk.pyx features/_trees.pyx features/_checks.pyx features/_build/boilerline_build.py
+$(VENV)/.installed: pyproject.toml models/constraints.txt features/_walk.pyx features/_trees.pyx features/_checks.pyx features/_counts.pyx features/_build/boilerline_build.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]' -c models/constraints.txt

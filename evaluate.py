@@ -45,6 +45,7 @@ from tqdm import tqdm
 
 from boilerline import clean_records, decode_page, load_model
 from boilerline.crawl import warc_records
+from boilerline.lines import counts_in_use
 from boilerline.model import content_text, trees_in_use
 from boilerline.segment import segment_html, segment_text, walk_in_use
 from data import settings
@@ -1173,7 +1174,10 @@ def bench(args) -> None:
     the model on 10 MB pages of hard shapes (LARGE_PAGE_SHAPES), scored or refused."""
     pages = speed_sample(held_out_wcxb().pages, args.speed_pages)
     model = load_model(args.model)
-    print(f"code in use: walk {walk_in_use()}, trees {trees_in_use()} (BOILERLINE_PURE_PYTHON=1: the pure-Python walk and LightGBM)")
+    print(
+        f"code in use: walk {walk_in_use()}, counts {counts_in_use()}, trees {trees_in_use()}"
+        " (BOILERLINE_PURE_PYTHON=1: the pure-Python walk, numpy's counts and LightGBM)"
+    )
     htmls = [page.html for page in pages]
     texts = [run_safely(RENDERINGS["lines"], html).text for html in tqdm(htmls, desc="render lines", unit="page")]
     candidates = {

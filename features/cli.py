@@ -25,6 +25,7 @@ from .crawl import CrawlError
 from .decode import PageError, decode_page, has_markup
 from .inputs import KIND_RULE, PROG, CliError, Reading, Source, expand_inputs, page_kind, printable, read_page, special_file
 from .labelling import DEFAULT_PORT, port_number, run_label
+from .lines import counts_in_use
 from .model import BoilerplateModel, ScoredLine, content_text, load_model, trees_in_use, with_title
 from .segment import text_columns, walk_in_use
 from .settings import SettingError
@@ -169,24 +170,28 @@ def report_page_error(source: Source, error: PageError) -> None:
 
 
 class _Version(argparse.Action):
-    """--version: the version and the code in use for the walk ("compiled" or "python") and the
-    trees ("compiled" or "lightgbm"), read when asked, as BOILERLINE_PURE_PYTHON may change it."""
+    """--version: the version and the code in use for the walk ("compiled" or "python"), the
+    counts ("compiled" or "numpy") and the trees ("compiled" or "lightgbm"), read when asked, as
+    BOILERLINE_PURE_PYTHON may change it."""
 
     def __init__(self, option_strings, dest, **kwargs):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
 
     def __call__(self, parser, namespace, values, option_string=None):
         try:
-            walk, trees = walk_in_use(), trees_in_use()
+            walk, counts, trees = walk_in_use(), counts_in_use(), trees_in_use()
         except SettingError as error:
             parser.error(str(error))
-        print(f"{parser.prog} {__version__} (walk: {walk}, trees: {trees})")  # on stdout, as argparse's own version action
+        # On stdout, as argparse's own version action.
+        print(f"{parser.prog} {__version__} (walk: {walk}, counts: {counts}, trees: {trees})")
         parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="The content lines of scraped pages, HTML or plain text.")
-    parser.add_argument("--version", action=_Version, help="show the version and which code walks the HTML and the trees, then exit")
+    parser.add_argument(
+        "--version", action=_Version, help="show the version and which code walks the HTML, counts words and walks trees, then exit"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     clean = commands.add_parser(

@@ -18,7 +18,8 @@ from itertools import chain, islice
 import numpy as np
 import scipy.sparse as sp
 
-from .segment import SECTION_TAGS
+from . import settings
+from .segment import SECTION_TAGS, compiled_module
 
 # Scripts written without spaces between words (Chinese, Japanese): each character of them
 # is counted as a word by the hand-crafted signals and the per-page threshold, so that a
@@ -328,9 +329,9 @@ def _page_character_chunks(pages: np.ndarray, texts: list[str]) -> Iterator[slic
 
 def _chunk_copied_share(pages: np.ndarray, words: "LoweredWords") -> np.ndarray:
     n = len(pages)
-    if len(words.starts) < 2:
+    if len(words.hashes) < 2:
         return np.zeros(n)
-    line_of_word = words.line_of[words.starts]
+    line_of_word = words.line_of_word
     in_line = line_of_word[1:] == line_of_word[:-1]  # pairs of words of one line
     pairs = words.hashes[:-1][in_line] * _HASH_BASE + words.hashes[1:][in_line]  # wraps around mod 2**64, as the hashes do
     line_of_pair = line_of_word[1:][in_line]
@@ -466,6 +467,24 @@ def _bits_of(codes: np.ndarray) -> np.ndarray:
     return bits
 
 
+def _bits_of_code(code: int) -> int:
+    """The bits of one code point not seen before, kept for the next (for the compiled counts)."""
+    _CHARACTER_BITS[code] = bits = _character_bits(chr(code))
+    return bits
+
+
+def _compiled_counts():
+    """The compiled character and word counts (`_counts`), or None where they are not built or
+    BOILERLINE_PURE_PYTHON is set: the numpy code below gives the same numbers."""
+    return None if settings.switch("PURE_PYTHON") else compiled_module("_counts")
+
+
+def counts_in_use() -> str:
+    """Which code counts the lines' characters and words: "compiled" (`_counts.pyx`, where it
+    is built) or "numpy" (also where BOILERLINE_PURE_PYTHON=1). Both give the same counts."""
+    return "numpy" if _compiled_counts() is None else "compiled"
+
+
 def character_counts(texts: list[str], stopwords: frozenset = frozenset(), kept: dict | None = None) -> np.ndarray:
     """Per line: words, characters in words and stopwords (of the lowercased line, words as
     `COUNTED_WORD` finds them), punctuation (neither word nor space), digits, upper-case letters
@@ -483,22 +502,24 @@ def character_counts(texts: list[str], stopwords: frozenset = frozenset(), kept:
 
 @dataclass(frozen=True, slots=True)
 class LoweredWords:
-    """A run of lines, lowercased and joined with a "\\n" after each: the line of each character
-    (lowercasing may change a line's length; its "\\n"s stay), each character's bits, and where
-    its words (`_word_spans`) start, with their `word_hashes`."""
+    """The words (`_word_spans`) of a run of lines, lowercased and joined with a "\\n" after
+    each: each word's line (lowercasing may change a line's length; its "\\n"s stay), its
+    `word_hashes` and its length."""
 
-    line_of: np.ndarray
-    bits: np.ndarray
-    starts: np.ndarray
+    line_of_word: np.ndarray
     hashes: np.ndarray
+    lengths: np.ndarray
 
 
 def lowered_words(texts: list[str]) -> LoweredWords:
-    codes = _code_points(_joined(texts)[0].lower())
+    lowered = _joined(texts)[0].lower()
+    if (compiled := _compiled_counts()) is not None:
+        return LoweredWords(*compiled.lowered_words(lowered))
+    codes = _code_points(lowered)
     newline = codes == 10
-    bits = _bits_of(codes)
-    starts, ends = _word_spans(bits)
-    return LoweredWords(np.cumsum(newline, dtype=np.int32) - newline, bits, starts, word_hashes(codes, starts, ends))
+    starts, ends = _word_spans(_bits_of(codes))
+    line_of = np.cumsum(newline, dtype=np.int32) - newline
+    return LoweredWords(line_of[starts], word_hashes(codes, starts, ends), ends - starts)
 
 
 def _kept_lowered_words(texts: list[str], rows: slice, kept: dict | None) -> LoweredWords:
@@ -537,6 +558,8 @@ def _places(text: str, phrase: str) -> Iterator[int]:
 
 def word_counts(texts: list[str]) -> np.ndarray:
     """How many words `COUNTED_WORD` finds in each line (of the line as it is, not lowercased)."""
+    if (compiled := _compiled_counts()) is not None:
+        return compiled.word_counts(texts)
     counts = np.zeros(len(texts))
     for rows in _character_chunks(texts):
         page, lengths, line_of = _joined(texts[rows])
@@ -588,11 +611,27 @@ def _flag_counts(line_of: np.ndarray, flags: list[np.ndarray], n: int) -> list[n
 
 def _chunk_counts(texts: list[str], words: LoweredWords, stopwords: frozenset) -> np.ndarray:
     """`character_counts` of one run of lines, whose lowercased words are `words`."""
-    page, lengths, line_of = _joined(texts)
     n = len(texts)
     counts = np.zeros(n, dtype=_COUNTS)
     if not n:
         return counts
+    if (compiled := _compiled_counts()) is not None:
+        for name, column in zip(compiled.FLAG_COUNTS, compiled.character_flags(texts).T):
+            counts[name] = column
+    else:
+        _flag_columns(texts, counts)
+    # Words are counted in the lowercased lines.
+    counts["word_chars"] = np.bincount(words.line_of_word, weights=words.lengths, minlength=n)
+    counts["words"] = np.bincount(words.line_of_word, minlength=n)
+    counts["stopwords"] = np.bincount(words.line_of_word, weights=_looked_up(_stopword_hashes(stopwords), words.hashes)[1], minlength=n)
+    return counts
+
+
+def _flag_columns(texts: list[str], counts: np.ndarray) -> None:
+    """Fills `counts`' columns of each line's own characters (pipes, punctuation, digits, upper
+    case; how it ends and starts)."""
+    page, lengths, line_of = _joined(texts)
+    n = len(texts)
     codes = _code_points(page)
     bits = _bits_of(codes)
     pipes = codes == 124  # "|", which menus and breadcrumbs split by
@@ -604,12 +643,6 @@ def _chunk_counts(texts: list[str], words: LoweredWords, stopwords: frozenset) -
     counts["ends_sentence"] = (lengths > 0) & ((last & _SENTENCE_END) > 0)
     counts["starts_upper"] = (lengths > 0) & ((first & _IS_UPPER) > 0)
     counts["bullet"] = (lengths > 1) & ((first & _BULLET) > 0) & ((second & _SPACE) > 0)
-    # Words are counted in the lowercased lines.
-    line_of_word = words.line_of[words.starts]
-    counts["word_chars"] = np.bincount(words.line_of, weights=(words.bits & _WORD_CHAR) > 0, minlength=n)
-    counts["words"] = np.bincount(line_of_word, minlength=n)
-    counts["stopwords"] = np.bincount(line_of_word, weights=_looked_up(_stopword_hashes(stopwords), words.hashes)[1], minlength=n)
-    return counts
 
 
 # Words are looked up (in the stopwords, in the word TF-IDF's vocabulary) by a 64-bit hash of
@@ -806,6 +839,8 @@ def counts_of_words(texts: list[str], hashes: np.ndarray, columns: np.ndarray, n
 
 def word_count_entries(texts: list[str], hashes: np.ndarray, columns: np.ndarray, n_columns: int) -> tuple[np.ndarray, ...]:
     """`counts_of_words` as `count_entries`."""
+    if (compiled := _compiled_counts()) is not None:
+        return compiled.word_entries(texts, hashes, columns, n_columns)
     found_rows, found_columns = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for rows in _character_chunks(texts):
         # Each text lowercased alone: lowercasing may change its length, and texts may hold "\n".

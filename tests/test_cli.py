@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_model import ARTICLE_WITH_MORE_STORIES
 
-from boilerline import cli, load_model, segment, settings
+from boilerline import cli, lines, load_model, segment, settings
 from boilerline.cli import main
 from boilerline.inputs import page_kind, sniff_kind
 from boilerline.model import default_model_path, trees_in_use
@@ -552,14 +552,14 @@ def test_clean_of_a_binary_file_or_an_image_is_an_error_not_an_empty_page(tmp_pa
     assert code == 1 and out == "" and "photo.html: page is a JPEG image, not text or HTML" in one_error_line(err)
 
 
-def test_version_says_which_code_walks_the_html_and_the_trees(capsys, monkeypatch):
+def test_version_says_which_code_walks_the_html_counts_and_walks_the_trees(capsys, monkeypatch):
     monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "1")
     with pytest.raises(SystemExit) as exited:
         main(["--version"])
     assert exited.value.code == 0
-    assert re.fullmatch(r"boilerline \S+ \(walk: python, trees: lightgbm\)\n", capsys.readouterr().out)
+    assert re.fullmatch(r"boilerline \S+ \(walk: python, counts: numpy, trees: lightgbm\)\n", capsys.readouterr().out)
     monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "0")
     with pytest.raises(SystemExit):
         main(["--version"])
-    walk, trees = segment.walk_in_use(), trees_in_use()
-    assert capsys.readouterr().out.endswith(f"(walk: {walk}, trees: {trees})\n")
+    walk, counts, trees = segment.walk_in_use(), lines.counts_in_use(), trees_in_use()
+    assert capsys.readouterr().out.endswith(f"(walk: {walk}, counts: {counts}, trees: {trees})\n")

@@ -5,6 +5,7 @@ what the regular expressions they stand for find."""
 import pickle
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,20 @@ from boilerline.lines import (
     word_counts,
 )
 from boilerline.model import block_scores, hand_crafted_rows, term_counts, tfidf_scores
+
+COUNTS_COMPILED = boilerline.lines.compiled_module("_counts") is not None
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def counts_code(request, monkeypatch):
+    """Runs a test with the compiled character and word counts, then with numpy's."""
+    if request.param == "numpy":
+        monkeypatch.setattr(boilerline.lines, "_compiled_counts", lambda: None)
+    elif not COUNTS_COMPILED:
+        pytest.skip("the compiled counts are not built")
+    assert boilerline.lines.counts_in_use() == request.param
+    return request.param
+
 
 LINES = [
     "The river was covered in 1962 and opened again in 2021.",
@@ -91,7 +106,7 @@ def test_the_most_frequent_terms_kept_do_not_depend_on_how_ties_are_sorted():
     assert fast.transform(pd.Series(["term03 common term29"])).toarray().tolist() == [[1, 0, 0, 0, 1] + [0] * 6]
 
 
-def test_word_counts_by_hash_equal_countvectorizer_on_random_unicode():
+def test_word_counts_by_hash_equal_countvectorizer_on_random_unicode(counts_code):
     # The default token pattern is counted from hashes of the words' characters (counts_of_words):
     # lines whose lowercase is longer (İ), with line breaks inside, in scripts without spaces.
     rng = random.Random(5)
@@ -286,7 +301,7 @@ def counts_by_regular_expressions(text: str, stopwords: frozenset) -> tuple:
     )
 
 
-def test_character_counts_equal_the_regular_expressions_they_stand_for():
+def test_character_counts_equal_the_regular_expressions_they_stand_for(counts_code):
     rng = random.Random(3)
     # Cases, digits and spaces beyond ASCII; combining marks; letters whose lowercase is longer (İ)
     # or depends on the next letter (Σ); characters outside the BMP; replacement characters.
@@ -303,7 +318,7 @@ def test_character_counts_equal_the_regular_expressions_they_stand_for():
     assert word_counts(lines).tolist() == [len(COUNTED_WORD.findall(line)) for line in lines]
 
 
-def test_each_chinese_or_japanese_character_is_a_word_and_their_full_stop_ends_a_sentence():
+def test_each_chinese_or_japanese_character_is_a_word_and_their_full_stop_ends_a_sentence(counts_code):
     # Written without spaces, a sentence would otherwise be one word of 40 letters: a line
     # no prose in the training pages looks like.
     lines = ["科学家在南极冰层下发现了新的微生物。", "今日は高尾山へ行きました！", "2024年3月 Hello世界", "中文 English 한국어"]
@@ -347,7 +362,7 @@ def test_only_the_text_model_reads_notice_phrases():
     assert "notice_phrases" not in html_stats.get_feature_names_out()
 
 
-def test_character_counts_in_chunks_equal_those_of_the_whole_page(monkeypatch):
+def test_character_counts_in_chunks_equal_those_of_the_whole_page(counts_code, monkeypatch):
     lines = [line for line in LINES if "\n" not in line] * 50
     whole = character_counts(lines, frozenset({"the", "river"}))
     monkeypatch.setattr("boilerline.lines.CHARACTER_CHUNK", 37)  # a few lines a chunk, one if it is longer
@@ -371,7 +386,7 @@ def test_alike_boxes_counts_the_cards_of_a_teaser_grid_not_an_articles_paragraph
     assert alike_boxes(two_pages).tolist() == alike_boxes(lines).tolist() * 2
 
 
-def test_copied_share_is_the_share_of_a_lines_word_pairs_held_higher_on_its_page():
+def test_copied_share_is_the_share_of_a_lines_word_pairs_held_higher_on_its_page(counts_code):
     from boilerline.lines import copied_share
 
     texts = [
@@ -408,7 +423,7 @@ def test_structure_columns_kept_from_call_to_call_are_those_made_anew(monkeypatc
 
 
 @pytest.mark.parametrize("chunk", [500_000, 40])
-def test_words_lowercased_once_for_counts_and_copies_give_what_each_makes_alone(chunk, monkeypatch):
+def test_words_lowercased_once_for_counts_and_copies_give_what_each_makes_alone(chunk, counts_code, monkeypatch):
     monkeypatch.setattr(boilerline.lines, "CHARACTER_CHUNK", chunk)
     texts = ["The Big Story of the day", "ΟΔΟΣ and the big story", "Read more | Share", "the big story of the day", "İstanbul"]
     pages = np.array([0, 0, 0, 1, 1])
@@ -417,3 +432,37 @@ def test_words_lowercased_once_for_counts_and_copies_give_what_each_makes_alone(
     assert np.array_equal(boilerline.lines.copied_share(pages, texts, kept), boilerline.lines.copied_share(pages, texts))
     assert list(kept) == (["all"] if chunk > 100 else [])  # a run of all the lines only: a large page's runs are not held
     assert boilerline.lines.copied_share(pages, texts)[1] == pytest.approx(2 / 4)  # "the big", "big story" seen above, of 4 pairs
+
+
+def counts_of_every_kind(texts: list[str], pages: np.ndarray, vocabulary: list[str]) -> list[np.ndarray]:
+    """Every count the compiled module stands for, of `texts`, as arrays."""
+    hashes = boilerline.lines._hashes_of_strings(vocabulary)
+    order = np.argsort(hashes)
+    return [
+        character_counts(texts, frozenset(vocabulary[::3])),
+        word_counts(texts),
+        boilerline.lines.copied_share(pages, texts),
+        *boilerline.lines.word_count_entries(texts, hashes[order], order.astype(np.int64), len(vocabulary)),
+    ]
+
+
+@pytest.mark.skipif(not COUNTS_COMPILED, reason="the compiled counts are not built")
+def test_the_compiled_counts_equal_numpys_on_fixture_pages_and_random_unicode(monkeypatch):
+    from boilerline.segment import segment_html
+
+    pages = sorted(path for path in (Path(__file__).parent / "fixtures").rglob("*") if path.suffix in (".html", ".htm"))
+    lines = pd.concat([segment_html(path.read_bytes()).assign(page=page) for page, path in enumerate(pages)], ignore_index=True)
+    rng = random.Random(11)
+    alphabet = list("aZ9_ .,|•- İΣσς中文のテ🎉𝔘\u0301\u00a0\ud800") + [chr(rng.randrange(0x20, 0x110000)) for _ in range(300)]
+    odd = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(3_000)]
+    texts = lines["text"].tolist() + odd
+    page_of = np.concatenate([lines["page"].to_numpy(), np.full(len(odd), len(pages))])
+    vocabulary = sorted({word for text in texts for word in re.findall(r"\w+", text.lower())})[::2]
+    # Code points never met before, which the compiled counts have `lines` fill in.
+    boilerline.lines._CHARACTER_BITS[[ord(character) for character in "中Σ🎉"]] = boilerline.lines._NOT_SEEN
+    compiled = counts_of_every_kind(texts, page_of, vocabulary)
+    monkeypatch.setattr(boilerline.lines, "_compiled_counts", lambda: None)
+    numpy = counts_of_every_kind(texts, page_of, vocabulary)
+    for made, expected in zip(compiled, numpy):
+        assert made.dtype == expected.dtype and np.array_equal(made, expected)
+    assert len(compiled[4]) > 1_000  # words of the vocabulary found

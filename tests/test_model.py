@@ -863,6 +863,7 @@ def test_pure_python_scores_every_line_as_the_compiled_code_does(model, monkeypa
     compiled = [[(line.text, line.p_content, line.is_content) for line in lines] for lines in model.score_pages(pages)]
     monkeypatch.setenv("BOILERLINE_PURE_PYTHON", "1")
     assert boilerline.model.trees_in_use() == "lightgbm" and boilerline.segment.walk_in_use() == "python"
+    assert boilerline.lines.counts_in_use() == "numpy"
     assert [[(line.text, line.p_content, line.is_content) for line in lines] for lines in model.score_pages(pages)] == compiled
 
 

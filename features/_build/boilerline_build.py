@@ -1,6 +1,7 @@
 """The build backend of boilerline: setuptools', with the compiled walk (`features/_walk.pyx`)
 built against lexbor's C sources as selectolax's pinned sdist ships them, and the compiled
-pre-parse checks (`features/_checks.pyx`) and trees (`features/_trees.pyx`).
+pre-parse checks (`features/_checks.pyx`), character and word counts (`features/_counts.pyx`)
+and trees (`features/_trees.pyx`).
 
 setuptools does the building; this module only adds the `build_ext` command that fetches and
 checks lexbor's sources first. Any failure (no compiler, no network, no Cython) leaves the
@@ -46,7 +47,7 @@ COMPILE_ARGS = ["-DLEXBOR_STATIC", "-fvisibility=hidden", "-O2", "-Wno-unused-fu
 
 class BuildCompiled(build_ext):
     """setuptools' build_ext, which builds each compiled module (the walk, with lexbor; the
-    checks; the trees) when it can and skips it when not."""
+    checks; the counts; the trees) when it can and skips it when not."""
 
     def build_extension(self, ext):
         try:
