@@ -4,12 +4,14 @@
 numpy counts a run of lines in a dozen passes over arrays of its characters (code points,
 their bits, word starts, hashes, then sorts); this reads each line's characters once from the
 str's buffer, with the same character bits (`lines._CHARACTER_BITS`, filled by `lines` for a
-code point first met here), the same word hashes and the same look-ups in sorted hashes.
+code point first met here), the same word hashes and the same look-ups in sorted hashes. The
+term counts (`entries`) and repeats (`duplicated`) of those words and of the structure tokens
+are made without numpy's sorts of all of them.
 """
 
 import numpy as np
 
-from libc.stdint cimport int32_t, int64_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.stdlib cimport free, qsort, realloc
 
 from . import lines
@@ -218,3 +220,63 @@ cdef object _array(Int64s *array):
     if not array.size:
         return np.zeros(0, np.int64)
     return np.array(<int64_t[:array.size]>array.values)
+
+
+def entries(const int64_t[::1] rows, const int64_t[::1] columns, int64_t n_rows, int64_t n_columns):
+    """`lines.count_entries`: the counts of the (row, column) pairs as a CSR matrix's (indptr,
+    columns, counts), a row's columns in order; the pairs bucketed by row, then each row's
+    columns sorted, rather than all the pairs sorted."""
+    cdef Py_ssize_t n = rows.shape[0], i, row, first, size = 0
+    for i in range(n):
+        if not (0 <= rows[i] < n_rows and 0 <= columns[i] < n_columns):
+            raise ValueError(f"pair {i}: ({rows[i]}, {columns[i]}) is outside {n_rows} rows of {n_columns} columns")
+    starts = np.zeros(n_rows + 1, np.int64)
+    cdef int64_t[::1] start = starts
+    for i in range(n):
+        start[rows[i] + 1] += 1
+    for row in range(n_rows):
+        start[row + 1] += start[row]
+    bucketed = np.empty(n, np.int64)
+    cdef int64_t[::1] by_row = bucketed, filled = starts[:-1].copy()
+    for i in range(n):
+        by_row[filled[rows[i]]] = columns[i]
+        filled[rows[i]] += 1
+    indptr, indices, counts = np.zeros(n_rows + 1, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    cdef int64_t[::1] pointers = indptr, out_columns = indices, out_counts = counts
+    for row in range(n_rows):
+        if start[row + 1] > start[row]:
+            qsort(&by_row[start[row]], start[row + 1] - start[row], sizeof(int64_t), compare_int64)
+        first = start[row]
+        for i in range(start[row] + 1, start[row + 1] + 1):
+            if i == start[row + 1] or by_row[i] != by_row[first]:
+                out_columns[size], out_counts[size] = by_row[first], i - first
+                size += 1
+                first = i
+        pointers[row + 1] = size
+    return indptr, indices[:size].copy(), counts[:size].copy()
+
+
+def duplicated(const uint64_t[::1] values):
+    """`lines.duplicated`: whether each value is one seen at an earlier row, by a hash set
+    (open addressing) rather than a sort."""
+    cdef Py_ssize_t n = values.shape[0], i, slot
+    cdef Py_ssize_t slots = 16
+    while slots < 2 * n:
+        slots *= 2
+    table = np.zeros(slots, np.uint64)
+    used = np.zeros(slots, np.uint8)
+    seen = np.zeros(n, bool)
+    cdef uint64_t[::1] keys = table
+    cdef uint8_t[::1] taken = used
+    cdef uint8_t[::1] out = seen.view(np.uint8)
+    cdef uint64_t value
+    for i in range(n):
+        value = values[i]
+        slot = <Py_ssize_t>((value * <uint64_t>0x9E3779B97F4A7C15) >> 32) & (slots - 1)
+        while taken[slot] and keys[slot] != value:
+            slot = (slot + 1) & (slots - 1)
+        if taken[slot]:
+            out[i] = 1
+        else:
+            taken[slot], keys[slot] = 1, value
+    return seen

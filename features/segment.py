@@ -816,12 +816,13 @@ def main_element(text_mass: dict[int, int], last_inside: dict[int, int]) -> tupl
 # A page that says it is an article (`past_article_end`): a schema.org type of article or blog
 # post in JSON-LD or microdata, or Open Graph's og:type "article" (read from the <meta> tag
 # around "og:type").
-# Each starts with a literal, which the regular expression engine looks for first: a pattern
-# starting at a quote was tried at every quote of the page, 3 ms a page.
+# Each starts with a literal, and is tried only where `str.find` finds that: a pattern starting
+# at a quote was tried at every quote of the page, 3 ms a page; the regular expression engine's
+# own search for the literal took three times as long as `find`.
 _SCHEMA_ARTICLES = (
     # One run of whitespace on each side of the "[": two in a row took the square of its length.
-    re.compile(r"""@type["']\s*:\s*(?:\[\s*)?["']\w{0,40}(?:Article|BlogPosting)["']"""),
-    re.compile(r"""schema\.org/\w{0,40}(?:Article|BlogPosting)\b"""),
+    ("@type", re.compile(r"""@type["']\s*:\s*(?:\[\s*)?["']\w{0,40}(?:Article|BlogPosting)["']""")),
+    ("schema.org/", re.compile(r"""schema\.org/\w{0,40}(?:Article|BlogPosting)\b""")),
 )
 _OG_ARTICLE = re.compile(r"""content=["']?article(?:$|[\s"'/>])""", re.IGNORECASE)
 MAX_TAG_CHARS = 500  # a <meta> tag longer than this is not read
@@ -830,7 +831,7 @@ MAX_OG_TYPES = 16  # nor an og:type after this many: a page has one
 
 def declares_article(html: str) -> bool:
     """Whether the page declares itself an article (og:type, or a schema.org type)."""
-    if any(pattern.search(html) for pattern in _SCHEMA_ARTICLES):
+    if any(_matches_at(html, literal, pattern) for literal, pattern in _SCHEMA_ARTICLES):
         return True
     at = html.find("og:type")
     for _ in range(MAX_OG_TYPES):
@@ -841,6 +842,16 @@ def declares_article(html: str) -> bool:
         if opened >= 0 and closed >= 0 and _OG_ARTICLE.search(html, opened, closed + 1):
             return True
         at = html.find("og:type", at + 1)
+    return False
+
+
+def _matches_at(html: str, literal: str, pattern: re.Pattern) -> bool:
+    """`pattern.search(html)`, for a pattern whose every match starts with `literal`."""
+    at = html.find(literal)
+    while at >= 0:
+        if pattern.match(html, at):
+            return True
+        at = html.find(literal, at + 1)
     return False
 
 

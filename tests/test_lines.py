@@ -466,3 +466,24 @@ def test_the_compiled_counts_equal_numpys_on_fixture_pages_and_random_unicode(mo
     for made, expected in zip(compiled, numpy):
         assert made.dtype == expected.dtype and np.array_equal(made, expected)
     assert len(compiled[4]) > 1_000  # words of the vocabulary found
+
+
+@pytest.mark.skipif(not COUNTS_COMPILED, reason="the compiled counts are not built")
+def test_the_compiled_term_counts_and_repeats_equal_numpys(monkeypatch):
+    rng = np.random.default_rng(3)
+    cases = []
+    for trial in range(300):
+        n_rows, n_columns = int(rng.integers(0, 50)), int(rng.integers(1, 40))
+        rows = rng.integers(0, max(n_rows, 1), int(rng.integers(0, 400)) if n_rows else 0)
+        values = rng.integers(-5, 5, int(rng.integers(0, 300))) * (2**40 if trial % 3 else 1)  # repeats, negatives, wide
+        cases.append((np.sort(rows) if trial % 2 else rows, rng.integers(0, n_columns, len(rows)), n_rows, n_columns, values))
+
+    def made(rows, columns, n_rows, n_columns, values):
+        return [*boilerline.lines.count_entries(rows, columns, n_rows, n_columns), boilerline.lines.duplicated(values)]
+
+    compiled = [made(*case) for case in cases]
+    monkeypatch.setattr(boilerline.lines, "_compiled_counts", lambda: None)
+    for case, by_compiled in zip(cases, compiled):
+        for array, expected in zip(by_compiled, made(*case)):
+            assert array.dtype == expected.dtype and np.array_equal(array, expected)
+    assert sum(case[-1].any() for case in compiled) > 100  # repeats were found

@@ -803,6 +803,18 @@ def test_a_page_whose_prose_is_hidden_until_a_script_shows_it_is_not_cut():
     assert not lines["past_article_end"].any()
 
 
+def test_schema_types_are_found_where_the_regular_expressions_search_finds_them():
+    # Each expression is tried only where its literal starts: overlapping and repeated literals,
+    # a declaration after many that are not.
+    pieces = ["@type", '@type": "', "@type' : [ '", "@typ", "schema.org/", '"', "'", ":", " ", "[", "News", "Article", "BlogPosting", "é"]
+    rng = random.Random(8)
+    pages = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    pages.append('"@type": "WebPage", ' * 500 + '"@type": "NewsArticle"')
+    for literal, pattern in boilerline.segment._SCHEMA_ARTICLES:
+        found = [boilerline.segment._matches_at(page, literal, pattern) for page in pages]
+        assert found == [pattern.search(page) is not None for page in pages] and 10 < sum(found) < len(pages) / 2
+
+
 def test_a_long_run_of_whitespace_after_a_schema_type_is_read_in_one_pass():
     # Two runs of whitespace in a row in the pattern took the square of this one's length: hours.
     started = time.process_time()
