@@ -23,6 +23,9 @@ RUSSIAN_URL = "http://example.ru/article"
 FAILING_URL = "http://example.com/nested"
 BROKEN_URL = "http://example.com/broken"
 SLOW_URL = "http://example.com/slow"
+# Seconds of work in every stage, where a page takes milliseconds: a budget looked at between
+# stages (in a thread, a Ray actor) is passed before the last one (400,000 lines, under the limits).
+SLOW_PAGE = "<div>" + "<p>a few words here</p>" * 400_000 + "</div>"
 
 
 @pytest.fixture(scope="module")
@@ -140,10 +143,9 @@ def test_a_batch_that_fails_as_a_whole_is_scored_again_page_by_page(model, monke
 
 
 def test_a_page_over_the_time_budget_is_an_error_result_and_the_pages_after_it_are_cleaned(model):
-    slow = "<div>" + "<p>a few words here</p>" * 200_000 + "</div>"  # seconds of work, where a page takes milliseconds
     article = (PAGES / "article.html").read_bytes()
     started = time.monotonic()
-    results = list(clean_records([Record("before", article), Record("slow", slow), Record("after", article)], model, time_budget=0.5))
+    results = list(clean_records([Record("before", article), Record("slow", SLOW_PAGE), Record("after", article)], model, time_budget=0.5))
     assert time.monotonic() - started < 5
     assert [result["error"] for result in results] == [None, "timed out after 0.5 s (time_budget)", None]
     assert results[2]["text"] == model.clean_html(article)
@@ -154,9 +156,8 @@ def test_outside_the_main_thread_the_time_budget_is_looked_at_between_stages(mod
     """No alarm can be set in a thread (Ray's actors run batches in one): the scorer's own budget stops the page."""
     from concurrent.futures import ThreadPoolExecutor
 
-    slow = "<div>" + "<p>a few words here</p>" * 200_000 + "</div>"
     article = (PAGES / "article.html").read_bytes()
-    records = [Record("before", article), Record("slow", slow), Record("after", article)]
+    records = [Record("before", article), Record("slow", SLOW_PAGE), Record("after", article)]
     with ThreadPoolExecutor(1) as pool:
         results = pool.submit(lambda: list(clean_records(records, model, time_budget=0.5))).result(timeout=60)
     assert [result["id"] for result in results] == ["before", "slow", "after"]
@@ -232,8 +233,7 @@ def batch_rows(out: Path) -> list[dict]:
 
 def test_a_warc_page_past_its_batch_timeout_is_an_error_record_with_its_url(tmp_path, capsys):
     pytest.importorskip("fastwarc")
-    slow = "<div>" + "<p>a few words here</p>" * 200_000 + "</div>"  # seconds of work, where a page takes milliseconds
-    write_warc(tmp_path / "slow.warc.gz", [response_record(SLOW_URL, slow.encode())])
+    write_warc(tmp_path / "slow.warc.gz", [response_record(SLOW_URL, SLOW_PAGE.encode())])
     assert main(["batch", str(tmp_path / "slow.warc.gz"), "--out", str(tmp_path / "out.jsonl"), "--timeout", "1"]) == 1
     (row,) = batch_rows(tmp_path / "out.jsonl")
     assert row["url"] == SLOW_URL and row["error"].startswith("timed out after 1 s")
@@ -355,8 +355,7 @@ def test_the_ray_step_in_local_mode_gives_every_record_once_with_the_texts_of_cl
 
     from boilerline.ray_step import RESULT_COLUMNS, clean_warcs
 
-    slow = "<div>" + "<p>a few words here</p>" * 200_000 + "</div>"  # seconds of work, where a page takes milliseconds
-    write_warc(crawl / "part-2.warc.gz", [response_record(SLOW_URL, slow.encode())])
+    write_warc(crawl / "part-2.warc.gz", [response_record(SLOW_URL, SLOW_PAGE.encode())])
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         clean_warcs(
