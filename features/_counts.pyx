@@ -40,6 +40,15 @@ cdef inline int bits_of(uint32_t code) except -1:
     return bits
 
 
+cdef inline str line_text(list texts, Py_ssize_t row):
+    """texts[row], checked: the buffer of anything but a str is not a str's (numpy's code raises
+    TypeError there too)."""
+    text = texts[row]
+    if not isinstance(text, str):
+        raise TypeError(f"line {row} is a {type(text).__name__}, not a str")
+    return text
+
+
 cdef inline bint starts_word(int bits, int before) noexcept nogil:
     """Whether a character of `bits` after one of `before` starts a word (`lines._word_starts`
     with split_unspaced): a run of word characters starts one, and so does a character of a
@@ -94,7 +103,7 @@ def character_flags(list texts):
     counts = np.zeros((n, len(FLAG_COUNTS)), np.int32)
     cdef int32_t[:, ::1] out = counts
     for row in range(n):
-        text = <str>texts[row]
+        text = line_text(texts, row)
         kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
         first = second = bits = 0
         for i in range(length):
@@ -115,7 +124,7 @@ def character_flags(list texts):
     return counts
 
 
-def lowered_words(str lowered):
+def lowered_words(str lowered not None):
     """The words of lowercased lines joined with a "\\n" after each (`lines.lowered_words`):
     each word's line (the "\\n"s before it), `word_hashes` and length, as three arrays."""
     cdef Py_ssize_t length = PyUnicode_GET_LENGTH(lowered), i, start = -1
@@ -155,7 +164,7 @@ def word_counts(list texts):
     counts = np.zeros(n)
     cdef double[::1] out = counts
     for row in range(n):
-        text = <str>texts[row]
+        text = line_text(texts, row)
         kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
         before = 0
         for i in range(length):
@@ -180,7 +189,7 @@ def word_entries(list texts, const uint64_t[::1] known, const int64_t[::1] colum
     cdef int64_t[::1] rows = indptr
     try:
         for row in range(n):
-            text = (<str>texts[row]).lower()
+            text = line_text(texts, row).lower()
             kind, data, length = PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)
             found.size = 0
             in_word = False

@@ -487,3 +487,16 @@ def test_the_compiled_term_counts_and_repeats_equal_numpys(monkeypatch):
         for array, expected in zip(by_compiled, made(*case)):
             assert array.dtype == expected.dtype and np.array_equal(array, expected)
     assert sum(case[-1].any() for case in compiled) > 100  # repeats were found
+
+
+@pytest.mark.parametrize("line", [None, b"bytes", 3.5])
+def test_a_line_that_is_not_a_str_is_a_type_error_not_a_crash(line, counts_code):
+    hashes = boilerline.lines._hashes_of_strings(["word"])
+    counts = [
+        lambda texts: character_counts(texts),
+        word_counts,
+        lambda texts: boilerline.lines.word_count_entries(texts, hashes, np.zeros(1, np.int64), 1),
+    ]
+    for count in counts:
+        with pytest.raises(TypeError):
+            count(["a word", line])
