@@ -20,6 +20,7 @@ cdef extern from "Python.h":
     int PyUnicode_KIND(object text)
     void *PyUnicode_DATA(object text)
     Py_ssize_t PyUnicode_GET_LENGTH(object text)
+    int PyUnicode_READY(object text) except -1
     uint32_t PyUnicode_READ(int kind, void *data, Py_ssize_t index) nogil
 
 
@@ -43,9 +44,12 @@ cdef inline int bits_of(uint32_t code) except -1:
 cdef inline str line_text(list texts, Py_ssize_t row):
     """texts[row], checked: the buffer of anything but a str is not a str's (numpy's code raises
     TypeError there too)."""
+    if row >= len(texts):  # read without bounds checks; another thread may have shortened it
+        raise IndexError(f"line {row} of {len(texts)}")
     text = texts[row]
     if not isinstance(text, str):
         raise TypeError(f"line {row} is a {type(text).__name__}, not a str")
+    PyUnicode_READY(text)  # a str made by the legacy C API may not have its buffer yet
     return text
 
 
@@ -76,12 +80,13 @@ cdef struct Int64s:
 
 cdef int push(Int64s *array, int64_t value) except -1:
     cdef int64_t *grown
+    cdef Py_ssize_t capacity
     if array.size == array.capacity:
-        array.capacity = max(2 * array.capacity, 64)
-        grown = <int64_t *>realloc(array.values, array.capacity * sizeof(int64_t))
+        capacity = max(2 * array.capacity, 64)
+        grown = <int64_t *>realloc(array.values, capacity * sizeof(int64_t))
         if grown == NULL:
             raise MemoryError()
-        array.values = grown
+        array.values, array.capacity = grown, capacity
     array.values[array.size] = value
     array.size += 1
     return 0
@@ -120,7 +125,7 @@ def character_flags(list texts):
         if length:
             out[row, 4] = (bits & SENTENCE_END) != 0
             out[row, 5] = (first & IS_UPPER) != 0
-            out[row, 6] = length > 1 and (first & BULLET) and (second & SPACE)
+            out[row, 6] = length > 1 and (first & BULLET) != 0 and (second & SPACE) != 0
     return counts
 
 
@@ -185,6 +190,8 @@ def word_entries(list texts, const uint64_t[::1] known, const int64_t[::1] colum
     cdef bint in_word
     cdef uint64_t hash = 0, power = 1
     cdef Int64s found = Int64s(NULL, 0, 0), indices = Int64s(NULL, 0, 0), counts = Int64s(NULL, 0, 0)
+    if columns.shape[0] != known.shape[0]:
+        raise ValueError(f"{known.shape[0]} words' hashes but {columns.shape[0]} columns")
     indptr = np.zeros(n + 1, np.int64)
     cdef int64_t[::1] rows = indptr
     try:
@@ -236,6 +243,8 @@ def entries(const int64_t[::1] rows, const int64_t[::1] columns, int64_t n_rows,
     columns, counts), a row's columns in order; the pairs bucketed by row, then each row's
     columns sorted, rather than all the pairs sorted."""
     cdef Py_ssize_t n = rows.shape[0], i, row, first, size = 0
+    if columns.shape[0] != n:
+        raise ValueError(f"{n} rows but {columns.shape[0]} columns")
     for i in range(n):
         if not (0 <= rows[i] < n_rows and 0 <= columns[i] < n_columns):
             raise ValueError(f"pair {i}: ({rows[i]}, {columns[i]}) is outside {n_rows} rows of {n_columns} columns")
@@ -265,6 +274,14 @@ def entries(const int64_t[::1] rows, const int64_t[::1] columns, int64_t n_rows,
     return indptr, indices[:size].copy(), counts[:size].copy()
 
 
+cdef inline uint64_t mixed(uint64_t value) noexcept nogil:
+    """splitmix64's finalizer: every bit of `value` moves the low bits that pick a slot (keys
+    apart only in their high bits would otherwise share one, and the set turn quadratic)."""
+    value = (value ^ (value >> 30)) * <uint64_t>0xBF58476D1CE4E5B9
+    value = (value ^ (value >> 27)) * <uint64_t>0x94D049BB133111EB
+    return value ^ (value >> 31)
+
+
 def duplicated(const uint64_t[::1] values):
     """`lines.duplicated`: whether each value is one seen at an earlier row, by a hash set
     (open addressing) rather than a sort."""
@@ -281,7 +298,7 @@ def duplicated(const uint64_t[::1] values):
     cdef uint64_t value
     for i in range(n):
         value = values[i]
-        slot = <Py_ssize_t>((value * <uint64_t>0x9E3779B97F4A7C15) >> 32) & (slots - 1)
+        slot = <Py_ssize_t>(mixed(value) & <uint64_t>(slots - 1))
         while taken[slot] and keys[slot] != value:
             slot = (slot + 1) & (slots - 1)
         if taken[slot]:

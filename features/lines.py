@@ -359,7 +359,7 @@ def factorize(values) -> tuple[np.ndarray, list]:
 
 def duplicated(values: np.ndarray) -> np.ndarray:
     """Whether each value is one seen at an earlier row."""
-    if (compiled := _compiled_counts()) is not None:
+    if values.dtype.kind in "iu" and (compiled := _compiled_counts()) is not None:  # integers: the same as their uint64s
         return compiled.duplicated(np.ascontiguousarray(values).astype(np.uint64, copy=False))
     seen = np.ones(len(values), dtype=bool)
     seen[np.unique(values, return_index=True)[1]] = False
@@ -842,7 +842,7 @@ def counts_of_words(texts: list[str], hashes: np.ndarray, columns: np.ndarray, n
 def word_count_entries(texts: list[str], hashes: np.ndarray, columns: np.ndarray, n_columns: int) -> tuple[np.ndarray, ...]:
     """`counts_of_words` as `count_entries`."""
     if (compiled := _compiled_counts()) is not None:
-        return compiled.word_entries(texts, hashes, columns, n_columns)
+        return compiled.word_entries(texts, np.ascontiguousarray(hashes, np.uint64), np.ascontiguousarray(columns, np.int64), n_columns)
     found_rows, found_columns = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for rows in _character_chunks(texts):
         # Each text lowercased alone: lowercasing may change its length, and texts may hold "\n".

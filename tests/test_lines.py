@@ -477,6 +477,8 @@ def test_the_compiled_term_counts_and_repeats_equal_numpys(monkeypatch):
         rows = rng.integers(0, max(n_rows, 1), int(rng.integers(0, 400)) if n_rows else 0)
         values = rng.integers(-5, 5, int(rng.integers(0, 300))) * (2**40 if trial % 3 else 1)  # repeats, negatives, wide
         cases.append((np.sort(rows) if trial % 2 else rows, rng.integers(0, n_columns, len(rows)), n_rows, n_columns, values))
+    high_bits = np.arange(3_000, dtype=np.uint64) << np.uint64(48)  # keys apart only in their high bits
+    cases.append((np.zeros(0, np.int64), np.zeros(0, np.int64), 0, 1, np.concatenate([high_bits, high_bits[::7]])))
 
     def made(rows, columns, n_rows, n_columns, values):
         return [*boilerline.lines.count_entries(rows, columns, n_rows, n_columns), boilerline.lines.duplicated(values)]
@@ -500,3 +502,13 @@ def test_a_line_that_is_not_a_str_is_a_type_error_not_a_crash(line, counts_code)
     for count in counts:
         with pytest.raises(TypeError):
             count(["a word", line])
+
+
+@pytest.mark.skipif(not COUNTS_COMPILED, reason="the compiled counts are not built")
+def test_the_compiled_counts_refuse_arrays_of_different_lengths_rather_than_read_past_one():
+    compiled = boilerline.lines.compiled_module("_counts")
+    with pytest.raises(ValueError, match="4 rows but 1 columns"):
+        compiled.entries(np.array([0, 1, 2, 2]), np.array([1]), 3, 4)
+    hashes = np.sort(boilerline.lines._hashes_of_strings(["one", "two", "three"]))
+    with pytest.raises(ValueError, match="3 words' hashes but 1 columns"):
+        compiled.word_entries(["one two"], hashes, np.zeros(1, np.int64), 3)
