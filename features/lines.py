@@ -18,8 +18,7 @@ from itertools import chain, islice
 import numpy as np
 import scipy.sparse as sp
 
-from . import settings
-from .segment import SECTION_TAGS, compiled_module
+from .segment import SECTION_TAGS, compiled_in_use
 
 # Scripts written without spaces between words (Chinese, Japanese): each character of them
 # is counted as a word by the hand-crafted signals and the per-page threshold, so that a
@@ -478,7 +477,7 @@ def _bits_of_code(code: int) -> int:
 def _compiled_counts():
     """The compiled character and word counts (`_counts`), or None where they are not built or
     BOILERLINE_PURE_PYTHON is set: the numpy code below gives the same numbers."""
-    return None if settings.switch("PURE_PYTHON") else compiled_module("_counts")
+    return compiled_in_use("_counts")
 
 
 def counts_in_use() -> str:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import expit
 
-from . import artifact, settings
+from . import artifact
 from .artifact import KINDS
 from .decode import PageError
 from .lines import (
@@ -54,6 +54,7 @@ from .segment import (
     NO_DEADLINE,
     Deadline,
     Lines,
+    compiled_in_use,
     compiled_module,
     cut_for_scoring,
     html_or_text_columns,
@@ -147,7 +148,7 @@ def runtime_part(kind: str, part: dict, arrays: dict[str, np.ndarray]) -> dict:
         import lightgbm  # here, not at import: it takes most of a second, and `import boilerline` need not
 
         booster = lightgbm.Booster(model_str=artifact.as_text(arrays[f"{kind}.booster"]))
-    forest = flat_forest(booster) if booster is not None and _compiled_trees() is not None else None
+    forest = flat_forest(booster) if booster is not None and compiled_module("_trees") is not None else None
     parameters = {key: part[key] for key in ("n_stats", "threshold", "rule")}
     return parameters | {"intercept": arrays[f"{kind}.intercept"][0], "blocks": blocks, "booster": booster, "forest": forest}
 
@@ -229,19 +230,19 @@ def booster_probabilities(booster: "lightgbm.Booster", X: np.ndarray, forest: tu
     class: by the compiled trees where `forest` (`flat_forest`) is given and they are in use
     (`trees_in_use`), the same numbers; else by LightGBM, on one thread (a page is a few hundred
     rows, and threads for them cost more than they save)."""
-    if forest is not None and trees_in_use() == "compiled":
-        return _compiled_trees().probabilities(np.ascontiguousarray(X, dtype=np.float64), *forest)
+    if forest is not None and (trees := _compiled_trees()) is not None:
+        return trees.probabilities(np.ascontiguousarray(X, dtype=np.float64), *forest)
     return booster.predict(X, num_threads=1)
 
 
 def trees_in_use() -> str:
     """Which code walks the booster's trees: "compiled" (`_trees.pyx`, where it is built) or
     "lightgbm" (also where BOILERLINE_PURE_PYTHON=1). Both give the same probabilities."""
-    return "lightgbm" if settings.switch("PURE_PYTHON") or _compiled_trees() is None else "compiled"
+    return "lightgbm" if _compiled_trees() is None else "compiled"
 
 
 def _compiled_trees():
-    return compiled_module("_trees")
+    return compiled_in_use("_trees")
 
 
 _MISSING_TYPES = {"None": 0, "Zero": 1, "NaN": 2}  # LightGBM's MissingType, as `_trees` reads it

@@ -191,7 +191,7 @@ def _check_elements(html: str) -> None:
     (`_check_end_tag_walks`), before its tree is built: by the compiled checks (`_checks.pyx`)
     where they are built and BOILERLINE_PURE_PYTHON is not 1, else by `_python_check_elements`.
     Both decide alike."""
-    if not settings.switch("PURE_PYTHON") and (checks := _compiled_checks()) is not None:
+    if (checks := _compiled_checks()) is not None:
         checks.check_elements(html)
     else:
         _python_check_elements(html)
@@ -384,32 +384,37 @@ def _check_text_lines(text: str, breaks: str = _LINE_BREAKS) -> None:
 def walk_in_use() -> str:
     """Which walk cuts HTML into lines: "compiled" (`_walk.pyx`, where it is built) or "python"
     (`_walk`; also where BOILERLINE_PURE_PYTHON=1). Both give the same lines."""
-    return "python" if settings.switch("PURE_PYTHON") or _compiled_walk() is None else "compiled"
+    return "python" if _compiled_walk() is None else "compiled"
 
 
 @functools.cache
 def compiled_module(name: str):
-    """This package's compiled module `name` ("_walk", "_checks", "_trees"), or None where the
-    install could not build it (no compiler): its pure-Python code then runs."""
+    """This package's compiled module `name` ("_walk", "_checks", "_counts", "_trees"), or None
+    where the install could not build it (no compiler): its pure-Python code then runs."""
     try:
         return importlib.import_module(f"{__package__}.{name}")
     except ImportError:
         return None
 
 
+def compiled_in_use(name: str):
+    """`compiled_module(name)`, or None where BOILERLINE_PURE_PYTHON=1 asks for the pure-Python code."""
+    return None if settings.switch("PURE_PYTHON") else compiled_module(name)
+
+
 def _compiled_walk():
-    return compiled_module("_walk")
+    return compiled_in_use("_walk")
 
 
 def _compiled_checks():
-    return compiled_module("_checks")
+    return compiled_in_use("_checks")
 
 
 def _visible_rows(html: str, deadline: Deadline) -> tuple[dict, dict, dict[int, int], dict[int, int]]:
     """What `_walk` returns; the parser's tree is freed on return, before the lines become a frame."""
     line_names = _LineNames(NAME_CHARS_PER_PAGE_CHAR * len(html) + NAME_CHARS_PER_PAGE)
-    if walk_in_use() == "compiled":
-        return _compiled_walk().visible_rows(html, line_names, deadline)
+    if (walk := _compiled_walk()) is not None:
+        return walk.visible_rows(html, line_names, deadline)
     tree = LexborHTMLParser(html)
     deadline.check("parsing")
     if len(html) > LARGE_PAGE_CHARS:
@@ -624,8 +629,8 @@ def _walk(root, line_names: "_LineNames", deadline: Deadline) -> tuple[dict, dic
     (`main_element`).
 
     A loop rather than recursion, as pages nest 50,000 deep. Where it runs (no compiled walk,
-    or BOILERLINE_PURE_PYTHON=1), it runs for every node of every page, so it keeps its state in local variables and calls out only for elements with
-    attributes and for complete lines.
+    or BOILERLINE_PURE_PYTHON=1), it runs for every node of every page, so it keeps its state
+    in local variables and calls out only for elements with attributes and for complete lines.
     """
     rows = []  # the rows of the lines since they were last moved into `columns`
     columns = {name: [] for name in [*ROW_FIELDS, "names"]}  # per field, its parts (`_move_rows`); "names": codes

@@ -32,9 +32,10 @@ DEFAULTS: dict[str, int | float] = {
 }
 
 
-#: Switches, off by default: PURE_PYTHON=1 has the HTML checked and walked in Python and the
-#: booster's trees walked by LightGBM even where the compiled ones are built (the same lines and
-#: scores, slower), to compare the two or to rule the extensions out.
+#: Switches, off by default: PURE_PYTHON=1 has the HTML checked and walked in Python, the lines'
+#: characters and words counted by numpy and the booster's trees walked by LightGBM even where
+#: the compiled ones are built (the same lines and scores, slower), to compare the two or to
+#: rule the extensions out (`segment.compiled_in_use`).
 SWITCHES = ("PURE_PYTHON",)
 
 

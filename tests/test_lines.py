@@ -25,7 +25,7 @@ from boilerline.lines import (
 )
 from boilerline.model import block_scores, hand_crafted_rows, term_counts, tfidf_scores
 
-COUNTS_COMPILED = boilerline.lines.compiled_module("_counts") is not None
+COUNTS_COMPILED = boilerline.segment.compiled_module("_counts") is not None
 
 
 @pytest.fixture(params=["compiled", "numpy"])
@@ -506,7 +506,7 @@ def test_a_line_that_is_not_a_str_is_a_type_error_not_a_crash(line, counts_code)
 
 @pytest.mark.skipif(not COUNTS_COMPILED, reason="the compiled counts are not built")
 def test_the_compiled_counts_refuse_arrays_of_different_lengths_rather_than_read_past_one():
-    compiled = boilerline.lines.compiled_module("_counts")
+    compiled = boilerline.segment.compiled_module("_counts")
     with pytest.raises(ValueError, match="4 rows but 1 columns"):
         compiled.entries(np.array([0, 1, 2, 2]), np.array([1]), 3, 4)
     hashes = np.sort(boilerline.lines._hashes_of_strings(["one", "two", "three"]))
